@@ -1,0 +1,6 @@
+export * from './clock.js';
+export * from './errors.js';
+export * from './log.js';
+export * from './random.js';
+export type * from './service.js';
+export * from './types.js';
