@@ -1,0 +1,63 @@
+import { existsSync, renameSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chain (stream INTEGER PRIMARY KEY, seq INTEGER NOT NULL, prev_hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY,
+  stream INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  items INTEGER NOT NULL,
+  envelope BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_stream_seq ON outbox (stream, seq);
+`;
+
+/** SQLite error codes that mean "this file cannot be trusted". */
+const CORRUPT = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT_INDEX',
+  'SQLITE_CORRUPT_SEQUENCE',
+]);
+
+export function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  return CORRUPT.has(code) || code.startsWith('SQLITE_CORRUPT');
+}
+
+/**
+ * Opens (or creates) the outbox with the durability DESIGN.md requires and runs
+ * a quick integrity check; a corrupt file throws so the caller can quarantine it.
+ */
+export function openDb(file: string, walLimitBytes: number): Db {
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
+    db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walLimitBytes / 4096))}`);
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    db.exec(SCHEMA);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** Renames a bad database (and its WAL and shared memory) aside, kept for forensics. */
+export function quarantine(file: string, stamp: number): string {
+  const aside = `${file}.quarantined-${stamp}`;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  }
+  return aside;
+}

@@ -1,0 +1,9 @@
+export { BufferError, BufferFullError } from './errors.js';
+export type { EvictionRange } from './eviction.js';
+export {
+  type AppendRequest,
+  Outbox,
+  type OutboxOptions,
+  type OutboxRow,
+  type StreamStats,
+} from './outbox.js';

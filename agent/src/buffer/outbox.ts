@@ -1,0 +1,375 @@
+import { statfsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type ChainHead,
+  type Clock,
+  type Logger,
+  type Random,
+  randomEpoch,
+  type SealedBatch,
+  type Sealer,
+  type Service,
+  Severity,
+  STREAMS,
+  Stream,
+  type StreamItem,
+  streamName,
+} from '../core/index.js';
+import { type Db, isCorruption, openDb, quarantine } from './db.js';
+import { DeliveryState } from './delivery.js';
+import { BufferError, BufferFullError } from './errors.js';
+import { type EvictionRange, planEviction } from './eviction.js';
+
+export interface OutboxOptions {
+  /** Path of the SQLite file. */
+  file: string;
+  /** Byte budget: database plus WAL. */
+  maxBytes: number;
+  /** Free space to keep on the filesystem. */
+  minFreeBytes: number;
+  /** Seals the outbox's own notices (evictions, quarantine) into the events stream. */
+  sealer: Sealer;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  /** Free bytes on the data filesystem; injectable for tests. */
+  freeBytes?: (dir: string) => number;
+}
+
+/** One buffered batch handed to sync. */
+export interface OutboxRow {
+  stream: Stream;
+  epoch: number;
+  seq: number;
+  envelope: Uint8Array;
+  items: number;
+}
+
+/** What one stream holds, per state. */
+export interface StreamStats {
+  stream: string;
+  lastSeq: number;
+  pending: { rows: number; bytes: number; items: number; oldestMs: number | null };
+  sent: { rows: number; bytes: number; items: number; oldestMs: number | null };
+}
+
+export interface AppendRequest {
+  stream: Stream;
+  items: StreamItem[];
+}
+
+const ZERO = new Uint8Array(32);
+const defaultFree = (dir: string): number => {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+};
+
+/**
+ * The store-and-forward outbox. A batch is *accepted* once `append` returns:
+ * its row and the new chain position committed in one transaction. Rows leave
+ * only through `ack` (the collector stored them) or eviction (with a notice).
+ */
+export class Outbox implements Service {
+  readonly name = 'buffer';
+  private db!: Db;
+  private epochValue = 0;
+  private readonly heads = new Map<Stream, ChainHead>();
+  private readonly delivery = new DeliveryState();
+  private startupNotices: StreamItem[] = [];
+
+  constructor(private readonly opts: OutboxOptions) {}
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  async start(): Promise<void> {
+    const walLimit = Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 8));
+    try {
+      this.db = openDb(this.opts.file, walLimit);
+      this.loadState();
+    } catch (e) {
+      if (!isCorruption(e) && !(e instanceof BufferError && e.code === 'BUFFER_SCHEMA')) throw e;
+      const aside = quarantine(this.opts.file, this.opts.clock.now());
+      this.opts.log.error({ err: e, aside }, 'outbox database is corrupt: quarantined, starting a new epoch');
+      this.db = openDb(this.opts.file, walLimit);
+      this.loadState();
+      this.startupNotices.push({
+        stream: Stream.EVENTS,
+        event: {
+          type: 'buffer.quarantined',
+          severity: Severity.HIGH,
+          tsMs: this.opts.clock.now(),
+          subject: 'outbox',
+          details: {
+            file: aside,
+            reason: String((e as Error).message).slice(0, 200),
+            epoch: String(this.epochValue),
+          },
+        },
+      });
+    }
+    if (this.startupNotices.length > 0) {
+      this.append([{ stream: Stream.EVENTS, items: this.startupNotices }]);
+      this.startupNotices = [];
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.db?.open) {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+
+  private loadState(): void {
+    const get = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    let epoch = get.get('epoch')?.value;
+    if (epoch === undefined) {
+      const rows = this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
+      if (rows > 0) throw new BufferError('BUFFER_SCHEMA', 'outbox has rows but no epoch');
+      epoch = String(randomEpoch(this.opts.random));
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
+    }
+    this.epochValue = Number(epoch);
+    this.heads.clear();
+    for (const s of STREAMS) this.heads.set(s, { epoch: this.epochValue, seq: 0, prevHash: ZERO });
+    const chain = this.db
+      .prepare<[], { stream: Stream; seq: number; prev_hash: Buffer }>('SELECT * FROM chain')
+      .all();
+    for (const c of chain)
+      this.heads.set(c.stream, { epoch: this.epochValue, seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
+    for (const s of STREAMS) {
+      const min = this.db
+        .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
+        .get(s)?.m;
+      this.delivery.reset(s, min ?? this.head(s).seq + 1);
+    }
+  }
+
+  /** Where a stream's chain stands (the last committed batch). */
+  head(stream: Stream): ChainHead {
+    const h = this.heads.get(stream);
+    if (!h) throw new BufferError('BUFFER_STREAM', `unknown stream ${stream}`);
+    return h;
+  }
+
+  /** Bytes the outbox occupies now: live database pages plus the WAL file. */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    let wal = 0;
+    try {
+      wal = statSync(`${this.opts.file}-wal`).size;
+    } catch {
+      // No WAL yet.
+    }
+    return (pages - free) * pageSize + wal;
+  }
+
+  /**
+   * Seals each request into a batch and commits them, with the new chain
+   * positions and any eviction (plus its notice), in one transaction. Returns
+   * after the commit: the batches are accepted. Never fails for budget reasons;
+   * fails with BufferFullError only when the filesystem itself is full.
+   */
+  append(requests: AppendRequest[]): SealedBatch[] {
+    const heads = new Map(this.heads);
+    const sealAll = (reqs: AppendRequest[]): SealedBatch[] =>
+      reqs
+        .filter((r) => r.items.length > 0)
+        .map((r) => {
+          const b = this.opts.sealer(r.stream, r.items, heads.get(r.stream)!);
+          heads.set(r.stream, { epoch: this.epochValue, seq: b.seq, prevHash: b.payloadHash });
+          return b;
+        });
+    let batches = sealAll(requests);
+    const incoming = batches.reduce((n, b) => n + b.envelope.length + 64, 0);
+    const evictions = this.planFor(incoming);
+    if (evictions.length > 0) {
+      // Notices first, so the events chain records the loss before anything newer.
+      heads.clear();
+      for (const [k, v] of this.heads) heads.set(k, v);
+      const notices = sealAll([{ stream: Stream.EVENTS, items: evictions.map((r) => this.notice(r)) }]);
+      batches = [...notices, ...sealAll(requests)];
+    }
+    try {
+      this.commit(batches, evictions);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
+        throw new BufferFullError(`the filesystem holding ${this.opts.file} is full: nothing was accepted`, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    for (const [k, v] of heads) this.heads.set(k, v);
+    for (const r of evictions) this.delivery.dropThrough(r.stream, r.toSeq);
+    if (evictions.length > 0) this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
+    return batches;
+  }
+
+  private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
+    const ins = this.db.prepare(
+      'INSERT INTO outbox (stream, epoch, seq, created_ms, items, envelope) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const chain = this.db.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    const del = this.db.prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
+    const now = this.opts.clock.now();
+    this.db.transaction(() => {
+      for (const r of evictions) del.run(r.stream, r.fromSeq, r.toSeq);
+      for (const b of batches) {
+        ins.run(b.stream, b.epoch, b.seq, now, b.items, b.envelope);
+        chain.run(b.stream, b.seq, b.payloadHash);
+      }
+    })();
+  }
+
+  private planFor(incoming: number): EvictionRange[] {
+    const over = this.usedBytes() + incoming - this.opts.maxBytes;
+    let free = Number.POSITIVE_INFINITY;
+    try {
+      free = (this.opts.freeBytes ?? defaultFree)(dirname(this.opts.file));
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'cannot read free space');
+    }
+    const short = this.opts.minFreeBytes - (free - incoming);
+    const need = Math.max(over, short);
+    if (need <= 0) return [];
+    const reason = over >= short ? 'budget' : 'disk_space';
+    const rows = this.db.prepare<[number], { seq: number; size: number; items: number }>(
+      'SELECT seq, length(envelope) + 64 AS size, items FROM outbox WHERE stream = ? ORDER BY seq',
+    );
+    return planEviction(
+      need,
+      [Stream.TELEMETRY, Stream.REPORTS, Stream.EVENTS],
+      (s) => rows.iterate(s),
+      reason,
+    );
+  }
+
+  private notice(r: EvictionRange): StreamItem {
+    return {
+      stream: Stream.EVENTS,
+      event: {
+        type: 'buffer.evicted',
+        severity: Severity.MEDIUM,
+        tsMs: this.opts.clock.now(),
+        subject: streamName(r.stream),
+        details: {
+          stream: streamName(r.stream),
+          epoch: String(this.epochValue),
+          from_seq: String(r.fromSeq),
+          to_seq: String(r.toSeq),
+          count: String(r.rows),
+          items: String(r.items),
+          reason: r.reason,
+        },
+      },
+    };
+  }
+
+  /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Returns rows deleted. */
+  ack(stream: Stream, epoch: number, upToSeq: number): number {
+    if (epoch !== this.epochValue || !this.heads.has(stream)) return 0;
+    const n = this.db
+      .prepare('DELETE FROM outbox WHERE stream = ? AND seq <= ?')
+      .run(stream, upToSeq).changes;
+    this.delivery.dropThrough(stream, upToSeq);
+    return n;
+  }
+
+  /**
+   * Hands out up to `limit` rows not yet handed out, security events before
+   * reports before telemetry, oldest first within a stream.
+   */
+  peek(limit: number): (OutboxRow & { createdMs: number })[] {
+    const q = this.db.prepare<
+      [number, number, number],
+      { seq: number; epoch: number; envelope: Buffer; items: number; created_ms: number }
+    >(
+      'SELECT seq, epoch, envelope, items, created_ms FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    const out: (OutboxRow & { createdMs: number })[] = [];
+    for (const stream of STREAMS) {
+      if (out.length >= limit) break;
+      const rows = q.all(stream, this.delivery.cursor.get(stream)!, limit - out.length);
+      for (const r of rows) {
+        out.push({
+          stream,
+          epoch: r.epoch,
+          seq: r.seq,
+          envelope: new Uint8Array(r.envelope),
+          items: r.items,
+          createdMs: r.created_ms,
+        });
+      }
+      if (rows.length > 0) this.delivery.cursor.set(stream, rows[rows.length - 1].seq);
+    }
+    return out;
+  }
+
+  /** The broker took the row (PUBACK): it now waits for the collector's ack. */
+  markSent(row: OutboxRow & { createdMs: number }): void {
+    this.delivery.markSent(row, this.opts.clock.monotonic());
+  }
+
+  /** The publish failed: the row is due again. */
+  release(row: Pick<OutboxRow, 'stream' | 'seq'>): void {
+    this.delivery.release(row.stream, row.seq);
+  }
+
+  /** Rows PUBACKed more than `timeoutMs` ago without an ack are due again; returns how many. */
+  expireUnacked(timeoutMs: number): number {
+    return this.delivery.expire(this.opts.clock.monotonic(), timeoutMs);
+  }
+
+  /** After a reconnect everything not acked is due again. */
+  rewind(): void {
+    for (const s of STREAMS) {
+      const min = this.db
+        .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
+        .get(s)?.m;
+      this.delivery.reset(s, min ?? this.head(s).seq + 1);
+    }
+  }
+
+  /** Rows, bytes, items and oldest row per stream and state. */
+  stats(): StreamStats[] {
+    const q = this.db.prepare<
+      [number],
+      { rows: number; bytes: number | null; items: number | null; oldest: number | null }
+    >(
+      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items, min(created_ms) AS oldest FROM outbox WHERE stream = ?',
+    );
+    return STREAMS.map((stream) => {
+      const all = q.get(stream)!;
+      const sent = { rows: 0, bytes: 0, items: 0, oldestMs: null as number | null };
+      for (const s of this.delivery.sent.get(stream)!.values()) {
+        sent.rows++;
+        sent.bytes += s.bytes;
+        sent.items += s.items;
+        sent.oldestMs = sent.oldestMs === null ? s.createdMs : Math.min(sent.oldestMs, s.createdMs);
+      }
+      const pendingOldest = all.rows > sent.rows ? all.oldest : null;
+      return {
+        stream: streamName(stream),
+        lastSeq: this.head(stream).seq,
+        pending: {
+          rows: all.rows - sent.rows,
+          bytes: (all.bytes ?? 0) - sent.bytes,
+          items: (all.items ?? 0) - sent.items,
+          oldestMs: pendingOldest,
+        },
+        sent,
+      };
+    });
+  }
+
+  /** Runs SQLite's full integrity check (doctor, tests). */
+  integrityCheck(): string {
+    return String(this.db.pragma('integrity_check', { simple: true }));
+  }
+}

@@ -1,0 +1,11 @@
+export {
+  ConfigError,
+  configPath,
+  DEFAULT_CONFIG_PATH,
+  loadConfig,
+  parseConfig,
+  resolvePaths,
+} from './load.js';
+export { configSchema, DEVICE_ID_PATTERN } from './schema.js';
+export type { AgentConfig, BatchPolicy } from './types.js';
+export * from './validate.js';

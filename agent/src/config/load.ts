@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { type FieldIssue, ValidationError } from '../core/index.js';
+import { configSchema } from './schema.js';
+import type { AgentConfig } from './types.js';
+import { validate } from './validate.js';
+
+/** Where the config file is looked for when neither `--config` nor the environment says. */
+export const DEFAULT_CONFIG_PATH = '/etc/edge-agent/config.json';
+
+/** The config file could not be read or is invalid; `issues` name each field. */
+export class ConfigError extends ValidationError {
+  override readonly code = 'CONFIG_INVALID';
+  readonly file: string;
+  constructor(file: string, issues: FieldIssue[]) {
+    super(issues, file);
+    this.file = file;
+  }
+}
+
+/** `--config`, then `EDGE_AGENT_CONFIG`, then the default path. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.EDGE_AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+/** Fills the defaults that live in the data folder and makes every path absolute. */
+export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const dir = abs(cfg.storage.dir);
+  return {
+    ...cfg,
+    storage: { ...cfg.storage, dir },
+    mqtt: { ...cfg.mqtt, ca: abs(cfg.mqtt.ca), cert: abs(cfg.mqtt.cert), key: abs(cfg.mqtt.key) },
+    identity: {
+      signingKey: cfg.identity.signingKey
+        ? abs(cfg.identity.signingKey)
+        : join(dir, 'identity', 'signing.key'),
+      csr: cfg.identity.csr ? abs(cfg.identity.csr) : join(dir, 'identity', 'tls.csr'),
+    },
+    sockets: {
+      agent: cfg.sockets.agent ? abs(cfg.sockets.agent) : join(dir, 'agent.sock'),
+      admin: cfg.sockets.admin ? abs(cfg.sockets.admin) : join(dir, 'admin.sock'),
+    },
+  };
+}
+
+/** Validates an already-parsed config object; throws ConfigError listing every issue. */
+export function parseConfig(value: unknown, file: string): AgentConfig {
+  const r = validate(configSchema, value);
+  if (!r.ok) throw new ConfigError(file, r.issues);
+  return resolvePaths(r.value, dirname(resolve(file)));
+}
+
+/** Reads, parses and validates the config file. */
+export function loadConfig(file: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (pass --config or set EDGE_AGENT_CONFIG)'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String(e);
+    throw new ConfigError(file, [{ path: '(file)', message: why }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '(file)', message: `not valid JSON: ${(e as Error).message}` }]);
+  }
+  return parseConfig(value, file);
+}
+
+/** The config as `config check` shows it: key file paths are kept, nothing secret is inside. */

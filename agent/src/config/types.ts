@@ -1,0 +1,79 @@
+/** How one stream is cut into batches. */
+export interface BatchPolicy {
+  /** Seal a batch once it holds this many items. */
+  maxItems: number;
+  /** Seal a batch at most this many milliseconds (monotonic) after its first item arrived. */
+  maxDelayMs: number;
+}
+
+/** The agent's configuration file (JSON). Relative paths are resolved against the file's folder. */
+export interface AgentConfig {
+  /** The gateway itself. */
+  device: {
+    /** Device id: `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`; also the certificate CN and the MQTT username. Required. */
+    id: string;
+    /** Groups the device belongs to, used to target remote configuration. Default `[]`. */
+    groups: string[];
+  };
+  /** Local persistence. */
+  storage: {
+    /** Data folder: outbox database, identity, inventory. Required. */
+    dir: string;
+    /** Byte budget of the outbox, database and WAL together; the oldest telemetry is evicted past it. Default 256 MiB. */
+    maxBytes: number;
+    /** Free space to keep on the data filesystem; eviction starts below it. Default 64 MiB. */
+    minFreeBytes: number;
+  };
+  /** The upstream MQTT link (mutual TLS). */
+  mqtt: {
+    /** Broker URL, `mqtts://host:port`. Required. */
+    url: string;
+    /** PEM file of the pinned CA bundle that signed the broker's certificate. Required. */
+    ca: string;
+    /** PEM file of this device's client certificate (chain). Required. */
+    cert: string;
+    /** PEM file of the TLS private key (mode 0600). Required. */
+    key: string;
+    /** Topic prefix; topics are `{prefix}/{deviceId}/...`. Default `edge/v1`. */
+    topicPrefix: string;
+    /** MQTT protocol version: 5, or 4 (3.1.1) for brokers that lack 5. Default 5. */
+    protocolVersion: 4 | 5;
+    /** TLS server name to verify when `url` names an IP address. Default: the URL's host. */
+    servername?: string;
+    /** MQTT keepalive in seconds. Default 30. */
+    keepaliveS: number;
+  };
+  /** The device's own keys. */
+  identity: {
+    /** Ed25519 signing key (PKCS#8 PEM, mode 0600). Default `<storage.dir>/identity/signing.key`. */
+    signingKey: string;
+    /** Where `identity init` writes the TLS certificate signing request. Default `<storage.dir>/identity/tls.csr`. */
+    csr: string;
+  };
+  /** Batching per stream. */
+  batching: {
+    /** Readings and health metrics. Default 100 items or 1000 ms. */
+    telemetry: BatchPolicy;
+    /** Security events: small and fast. Default 50 items or 200 ms. */
+    events: BatchPolicy;
+    /** Reports: one per batch. Default 1 item or 0 ms. */
+    reports: BatchPolicy;
+  };
+  /** Local control sockets. */
+  sockets: {
+    /** Ingest and read-only commands (mode 0660). Default `<storage.dir>/agent.sock`. */
+    agent: string;
+    /** State-changing commands (mode 0600). Default `<storage.dir>/admin.sock`. */
+    admin: string;
+  };
+  /** The ingest protocol. */
+  ingest: {
+    /** Longest accepted NDJSON line in bytes; a longer line is refused. Default 65536. */
+    maxLineBytes: number;
+  };
+  /** Logging. */
+  log: {
+    /** pino level. Default `info`. */
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}

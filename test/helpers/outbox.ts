@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { Outbox, type OutboxOptions } from '../../agent/src/buffer/index.js';
+import {
+  type Clock,
+  ClockQuality,
+  ManualClock,
+  type Sealer,
+  Stream,
+  type StreamItem,
+  silentLogger,
+  systemRandom,
+} from '../../agent/src/core/index.js';
+import { KeyRing, seal } from '../../agent/src/telemetry/index.js';
+import { testSigner } from './keys.js';
+
+/** A sealer over a fresh key, and the key ring that verifies it. */
+export function testSealer(
+  deviceId = 'gw-test',
+  clock: Clock = new ManualClock(),
+): { sealer: Sealer; ring: KeyRing } {
+  const s = testSigner();
+  const ring = new KeyRing();
+  ring.add(deviceId, s.raw);
+  const sealer: Sealer = (stream, items, head) =>
+    seal(
+      { deviceId, signingKey: s.privateKey, keyId: s.keyId, nowMs: clock.now(), clock: ClockQuality.SYNCED },
+      stream,
+      items,
+      head,
+    );
+  return { sealer, ring };
+}
+
+export function reading(n: number, size = 0): StreamItem {
+  return {
+    stream: Stream.TELEMETRY,
+    reading: {
+      sensorId: 'aq-7',
+      tsMs: 1_764_150_000_000 + n,
+      unit: 'ug/m3',
+      value: { kind: 'number', value: n },
+      labels: size ? { pad: 'x'.repeat(size) } : {},
+    },
+  };
+}
+
+export function event(n: number): StreamItem {
+  return {
+    stream: Stream.EVENTS,
+    event: { type: 'test.event', severity: 1, tsMs: n, subject: `s${n}`, details: {} },
+  };
+}
+
+export function report(n: number): StreamItem {
+  return {
+    stream: Stream.REPORTS,
+    report: { kind: 'audit', contentType: 'application/json', body: Buffer.from(`{"n":${n}}`) },
+  };
+}
+
+/** An outbox in `dir` with test defaults. */
+export function makeOutbox(dir: string, over: Partial<OutboxOptions> = {}): Outbox {
+  const clock = over.clock ?? new ManualClock();
+  return new Outbox({
+    file: join(dir, 'outbox.db'),
+    maxBytes: 256 * 1024 * 1024,
+    minFreeBytes: 0,
+    sealer: over.sealer ?? testSealer('gw-test', clock).sealer,
+    clock,
+    random: systemRandom,
+    log: silentLogger(),
+    ...over,
+  });
+}
