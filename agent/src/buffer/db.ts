@@ -38,6 +38,8 @@ export function isCorruption(e: unknown): boolean {
 export function openDb(file: string, walLimitBytes: number): Db {
   const db = new Database(file, { timeout: 5000 });
   try {
+    // Only takes effect on a new file: lets eviction hand pages back to a filesystem running out of space.
+    db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);

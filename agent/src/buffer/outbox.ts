@@ -84,7 +84,8 @@ export class Outbox implements Service {
   }
 
   async start(): Promise<void> {
-    const walLimit = Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 8));
+    // The WAL counts against the budget and the disk: keep it small and truncated after checkpoints.
+    const walLimit = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
     try {
       this.db = openDb(this.opts.file, walLimit);
       this.loadState();
@@ -207,7 +208,10 @@ export class Outbox implements Service {
     }
     for (const [k, v] of heads) this.heads.set(k, v);
     for (const r of evictions) this.delivery.dropThrough(r.stream, r.toSeq);
-    if (evictions.length > 0) this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
+    if (evictions.length > 0) {
+      this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
+      if (evictions.some((r) => r.reason === 'disk_space')) this.giveBackSpace();
+    }
     return batches;
   }
 
@@ -227,6 +231,16 @@ export class Outbox implements Service {
     })();
   }
 
+  /** Returns free pages and the WAL to the filesystem when it runs short. */
+  private giveBackSpace(): void {
+    try {
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'could not give space back to the filesystem');
+    }
+  }
+
   private planFor(incoming: number): EvictionRange[] {
     const over = this.usedBytes() + incoming - this.opts.maxBytes;
     let free = Number.POSITIVE_INFINITY;
@@ -235,7 +249,8 @@ export class Outbox implements Service {
     } catch (e) {
       this.opts.log.warn({ err: e }, 'cannot read free space');
     }
-    const short = this.opts.minFreeBytes - (free - incoming);
+    // Below the free-space threshold: release enough to get back above it (pages go back via incremental vacuum).
+    const short = free - incoming < this.opts.minFreeBytes ? this.opts.minFreeBytes - free + 2 * incoming : 0;
     const need = Math.max(over, short);
     if (need <= 0) return [];
     const reason = over >= short ? 'budget' : 'disk_space';
