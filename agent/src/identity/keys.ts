@@ -1,0 +1,67 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import forge from 'node-forge';
+import { keyIdOf, rawPublicKey } from '../telemetry/index.js';
+import { IdentityExistsError, IdentityFileError } from './errors.js';
+import { readSecretFile, writeFileAtomic } from './files.js';
+
+/** The device's Ed25519 signing identity. */
+export interface SigningIdentity {
+  privateKey: KeyObject;
+  /** Raw 32-byte public key. */
+  publicKey: Uint8Array;
+  keyId: string;
+}
+
+/** Loads the Ed25519 signing key (PKCS#8 PEM, mode 0600). */
+export function loadSigningKey(file: string): SigningIdentity {
+  const pem = readSecretFile(file);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (e) {
+    throw new IdentityFileError(file, 'not a PEM private key', { cause: e });
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new IdentityFileError(file, `an Ed25519 key is required, found ${privateKey.asymmetricKeyType}`);
+  const publicKey = rawPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+/** A CSR for the TLS key, CN = device id, made with node-forge (it has no EC CSRs: RSA-2048). */
+export function makeCsr(tlsKeyPem: string, deviceId: string): string {
+  const key = forge.pki.privateKeyFromPem(tlsKeyPem) as forge.pki.rsa.PrivateKey;
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  csr.setSubject([{ name: 'commonName', value: deviceId }]);
+  csr.sign(key, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}
+
+/** A fresh RSA-2048 TLS key (PKCS#1 PEM, which node-forge and Node's TLS both read). */
+export function makeTlsKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ format: 'pem', type: 'pkcs1' })
+    .toString();
+}
+
+export interface IdentityPaths {
+  signingKey: string;
+  tlsKey: string;
+  csr: string;
+}
+
+/**
+ * `identity init`: creates the signing key, the TLS key and its CSR, private
+ * files 0600. Refuses to replace an existing identity unless `force`.
+ */
+export function initIdentity(paths: IdentityPaths, deviceId: string, force = false): SigningIdentity {
+  const existing = [paths.signingKey, paths.tlsKey].filter((f) => existsSync(f));
+  if (existing.length > 0 && !force) throw new IdentityExistsError(existing);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  writeFileAtomic(paths.signingKey, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
+  const tlsKey = makeTlsKey();
+  writeFileAtomic(paths.tlsKey, tlsKey, 0o600);
+  writeFileAtomic(paths.csr, makeCsr(tlsKey, deviceId), 0o644);
+  return loadSigningKey(paths.signingKey);
+}
