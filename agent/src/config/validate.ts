@@ -24,13 +24,11 @@ function withOpts<T>(s: Schema<T>, o: Opts<T> = {}): Schema<T> {
 
 const show = (v: unknown): string => {
   const s =
-    typeof v === 'string'
+    typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null
       ? JSON.stringify(v)
-      : v === null
-        ? 'null'
-        : Array.isArray(v)
-          ? 'an array'
-          : typeof v;
+      : Array.isArray(v)
+        ? 'an array'
+        : typeof v;
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 };
 
