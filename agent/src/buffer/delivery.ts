@@ -15,12 +15,17 @@ export class DeliveryState {
     Map<number, { bytes: number; items: number; createdMs: number; at: number }>
   >();
 
+  /** Highest seq known gone (acked or evicted), per stream: a late PUBACK below it changes nothing. */
+  private readonly floor = new Map<Stream, number>();
+
   reset(stream: Stream, firstSeq: number): void {
     this.cursor.set(stream, firstSeq - 1);
     this.sent.set(stream, new Map());
+    this.floor.set(stream, firstSeq - 1);
   }
 
   markSent(row: OutboxRow & { createdMs: number }, at: number): void {
+    if (row.seq <= (this.floor.get(row.stream) ?? 0)) return;
     this.sent
       .get(row.stream)
       ?.set(row.seq, { bytes: row.envelope.length, items: row.items, createdMs: row.createdMs, at });
@@ -33,11 +38,17 @@ export class DeliveryState {
     this.sent.get(stream)?.delete(seq);
   }
 
+  /** One row is gone; the cursor is left alone. */
+  dropOne(stream: Stream, seq: number): void {
+    this.sent.get(stream)?.delete(seq);
+  }
+
   /** Rows up to `seq` are gone (acked or evicted). */
   dropThrough(stream: Stream, seq: number): void {
     const sent = this.sent.get(stream);
     if (sent) for (const s of sent.keys()) if (s <= seq) sent.delete(s);
     if ((this.cursor.get(stream) ?? 0) < seq) this.cursor.set(stream, seq);
+    if ((this.floor.get(stream) ?? 0) < seq) this.floor.set(stream, seq);
   }
 
   /** PUBACKed rows whose ack did not come within `timeoutMs`: due again. Returns how many. */

@@ -1,5 +1,6 @@
 export { BufferError, BufferFullError } from './errors.js';
 export type { EvictionRange } from './eviction.js';
+export { readOfflineStats } from './offline.js';
 export {
   type AppendRequest,
   Outbox,

@@ -296,6 +296,14 @@ export class Outbox implements Service {
     return n;
   }
 
+  /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
+  ackOne(stream: Stream, epoch: number, seq: number): number {
+    if (epoch !== this.epochValue) return 0;
+    const n = this.db.prepare('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
+    this.delivery.dropOne(stream, seq);
+    return n;
+  }
+
   /**
    * Hands out up to `limit` rows not yet handed out, security events before
    * reports before telemetry, oldest first within a stream.

@@ -1,4 +1,13 @@
 export {
+  FileReadError,
+  KeyPermissionError,
+  readJsonState,
+  readPublicFile,
+  readSecretFile,
+  writeFileAtomic,
+  writeJsonState,
+} from './files.js';
+export {
   ConfigError,
   configPath,
   DEFAULT_CONFIG_PATH,

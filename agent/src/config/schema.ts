@@ -1,5 +1,5 @@
 import type { AgentConfig, BatchPolicy } from './types.js';
-import { arr, int, obj, oneOf, optional, type Schema, str } from './validate.js';
+import { arr, bool, int, obj, oneOf, optional, type Schema, str } from './validate.js';
 
 /** Device ids can never carry MQTT wildcards or topic separators. */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -50,6 +50,17 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     protocolVersion: oneOf([4, 5] as const, { default: 5, remote: 'live' }),
     servername: optional(str({ min: 1, max: 253 })),
     keepaliveS: int({ min: 5, max: 3600, default: 30, remote: 'live' }),
+    insecurePlaintextForDevelopment: bool({ default: false }),
+  }),
+  sync: obj({
+    ackMode: oneOf(['collector', 'broker'] as const, { default: 'collector', remote: 'live' }),
+    ackTimeoutMs: int({ min: 100, max: 3_600_000, default: 60_000, remote: 'live' }),
+    inflight: int({ min: 1, max: 65_535, default: 100, remote: 'live' }),
+    publishTimeoutMs: int({ min: 100, max: 600_000, default: 30_000, remote: 'live' }),
+    connectTimeoutMs: int({ min: 100, max: 600_000, default: 15_000, remote: 'live' }),
+    backoffMinMs: int({ min: 10, max: 600_000, default: 1000, remote: 'live' }),
+    backoffMaxMs: int({ min: 10, max: 3_600_000, default: 60_000, remote: 'live' }),
+    rateLimit: int({ min: 0, max: 100_000, default: 0, remote: 'live' }),
   }),
   identity: obj({ signingKey: str({ default: '' }), csr: str({ default: '' }) }),
   batching: obj({

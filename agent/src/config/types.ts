@@ -42,6 +42,34 @@ export interface AgentConfig {
     servername?: string;
     /** MQTT keepalive in seconds. Default 30. */
     keepaliveS: number;
+    /**
+     * Allow a plain `mqtt://` URL (no TLS). For a development bench only: every
+     * connection then logs an error-level warning. Default false.
+     */
+    insecurePlaintextForDevelopment: boolean;
+  };
+  /** Delivery of the outbox to the collector. */
+  sync: {
+    /**
+     * `collector` (default): a row is deleted only when the collector's `ack` covers it.
+     * `broker`: deleted on PUBACK, the weaker guarantee for platforms that cannot ack
+     * (a broker that drops a message after PUBACK loses it).
+     */
+    ackMode: 'collector' | 'broker';
+    /** PUBACKed rows not acked by the collector within this time (monotonic, while connected) are sent again. Default 60000. */
+    ackTimeoutMs: number;
+    /** Most QoS 1 publishes awaiting PUBACK at once; never above the broker's Receive Maximum. Default 100. */
+    inflight: number;
+    /** A publish without PUBACK within this time counts as failed and is sent again. Default 30000. */
+    publishTimeoutMs: number;
+    /** A connection attempt without CONNACK within this time fails. Default 15000. */
+    connectTimeoutMs: number;
+    /** Reconnect backoff, full jitter: a random delay up to min(max, min * 2^attempt). Default 1000. */
+    backoffMinMs: number;
+    /** Upper bound of the reconnect backoff. Default 60000. */
+    backoffMaxMs: number;
+    /** Publishes per second at most while draining a backlog; 0 = unlimited. Default 0. */
+    rateLimit: number;
   };
   /** The device's own keys. */
   identity: {

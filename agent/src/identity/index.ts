@@ -1,5 +1,11 @@
-export { IdentityExistsError, IdentityFileError, KeyPermissionError } from './errors.js';
-export { readPublicFile, readSecretFile, writeFileAtomic } from './files.js';
+export {
+  FileReadError,
+  KeyPermissionError,
+  readPublicFile,
+  readSecretFile,
+  writeFileAtomic,
+} from '../config/index.js';
+export { IdentityExistsError, IdentityFileError } from './errors.js';
 export {
   type IdentityPaths,
   initIdentity,
@@ -8,4 +14,5 @@ export {
   makeTlsKey,
   type SigningIdentity,
 } from './keys.js';
+export { DeviceIdentity } from './service.js';
 export { describeIdentity, type IdentityInfo } from './show.js';

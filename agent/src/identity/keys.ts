@@ -1,9 +1,9 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import forge from 'node-forge';
+import { readSecretFile, writeFileAtomic } from '../config/index.js';
 import { keyIdOf, rawPublicKey } from '../telemetry/index.js';
 import { IdentityExistsError, IdentityFileError } from './errors.js';
-import { readSecretFile, writeFileAtomic } from './files.js';
 
 /** The device's Ed25519 signing identity. */
 export interface SigningIdentity {

@@ -1,0 +1,38 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { STREAMS, streamName } from '../core/index.js';
+import type { StreamStats } from './outbox.js';
+
+/**
+ * The outbox's figures read straight from the file, for `status` while the
+ * daemon is stopped. Read-only: never creates, migrates or quarantines.
+ */
+export function readOfflineStats(file: string): { epoch: number | null; streams: StreamStats[] } | null {
+  if (!existsSync(file)) return null;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const epoch = db
+      .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'")
+      .get()?.value;
+    const q = db.prepare<
+      [number],
+      { rows: number; bytes: number | null; items: number | null; oldest: number | null }
+    >(
+      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items, min(created_ms) AS oldest FROM outbox WHERE stream = ?',
+    );
+    const head = db.prepare<[number], { seq: number }>('SELECT seq FROM chain WHERE stream = ?');
+    const streams = STREAMS.map((s) => {
+      const r = q.get(s)!;
+      return {
+        stream: streamName(s),
+        lastSeq: head.get(s)?.seq ?? 0,
+        // Nothing is in flight while the daemon is stopped: every row is pending.
+        pending: { rows: r.rows, bytes: r.bytes ?? 0, items: r.items ?? 0, oldestMs: r.oldest },
+        sent: { rows: 0, bytes: 0, items: 0, oldestMs: null },
+      };
+    });
+    return { epoch: epoch === undefined ? null : Number(epoch), streams };
+  } finally {
+    db.close();
+  }
+}

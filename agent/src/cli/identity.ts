@@ -1,0 +1,53 @@
+import { ExitCode } from '../core/index.js';
+import { describeIdentity, initIdentity } from '../identity/index.js';
+import { configFrom, parse, UsageError } from './args.js';
+import { type Io, println } from './io.js';
+
+export const IDENTITY_HELP = `Usage: edge-agent identity <init|show> [--config FILE] [--json]
+
+  init [--force]   create the device's Ed25519 signing key (PKCS#8 PEM), an RSA-2048
+                   TLS key (at mqtt.key) and its CSR (CN = device id); private files
+                   are written 0600. Refuses to replace an existing identity without --force.
+  show [--json]    deviceId, signingPublicKey (base64 of the raw 32-byte key), keyId,
+                   the CSR, and the installed certificate's subject, fingerprint and expiry.`;
+
+export async function identityCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, { force: { type: 'boolean' } });
+  if (values.help) {
+    println(io.stdout, IDENTITY_HELP);
+    return ExitCode.Ok;
+  }
+  const sub = positionals[0];
+  if (sub !== 'init' && sub !== 'show')
+    throw new UsageError(`identity needs init or show\n\n${IDENTITY_HELP}`);
+  const cfg = configFrom(values.config, io.env);
+  const paths = { signingKey: cfg.identity.signingKey, tlsKey: cfg.mqtt.key, csr: cfg.identity.csr };
+  if (sub === 'init') initIdentity(paths, cfg.device.id, values.force === true);
+  const info = describeIdentity(cfg.device.id, {
+    signingKey: cfg.identity.signingKey,
+    csr: cfg.identity.csr,
+    cert: cfg.mqtt.cert,
+  });
+  if (values.json) {
+    println(io.stdout, JSON.stringify(info, null, 2));
+    return ExitCode.Ok;
+  }
+  if (sub === 'init') println(io.stdout, `identity created for ${info.deviceId}\n`);
+  println(io.stdout, `device id:          ${info.deviceId}`);
+  println(io.stdout, `signing public key: ${info.signingPublicKey}`);
+  println(io.stdout, `key id:             ${info.keyId}`);
+  println(
+    io.stdout,
+    `registry line:      ${JSON.stringify({ deviceId: info.deviceId, signingPublicKey: info.signingPublicKey })}`,
+  );
+  println(io.stdout, `CSR:                ${info.csrPath}`);
+  const c = info.certificate;
+  println(
+    io.stdout,
+    c
+      ? `certificate:        ${c.subject}, expires ${c.validTo}, sha256 ${c.fingerprint256}`
+      : 'certificate:        none installed yet (have the CSR signed, then place it at mqtt.cert)',
+  );
+  if (sub === 'init' && info.csrPem) println(io.stdout, `\n${info.csrPem.trimEnd()}`);
+  return ExitCode.Ok;
+}

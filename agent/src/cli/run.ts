@@ -1,0 +1,35 @@
+import { Agent } from '../agent.js';
+import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
+import { configFrom, parse } from './args.js';
+import { type Io, println } from './io.js';
+
+export const RUN_HELP = `Usage: edge-agent run [--config FILE]
+
+Runs the agent daemon: ingest on agent.sock, batching, sealing and the SQLite
+outbox. Logs JSON lines (pino) to stderr. SIGTERM or SIGINT stop it cleanly
+(everything accepted is committed) with exit code 0.`;
+
+export async function runCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) {
+    println(io.stdout, RUN_HELP);
+    return ExitCode.Ok;
+  }
+  const cfg = configFrom(values.config, io.env);
+  const log = createLogger({ level: cfg.log.level });
+  const agent = new Agent(cfg, { clock: systemClock, random: systemRandom, log });
+  await agent.start();
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      log.info({ signal: sig }, 'stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await agent.stop();
+  log.info('stopped cleanly');
+  return ExitCode.Ok;
+}

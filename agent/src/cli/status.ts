@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { readOfflineStats, type StreamStats } from '../buffer/index.js';
+import { ExitCode } from '../core/index.js';
+import { DaemonUnreachableError, request } from '../diag/index.js';
+import { readSyncState, type SyncStatus } from '../sync/index.js';
+import { configFrom, parse } from './args.js';
+import { bytes, type Io, println, table } from './io.js';
+
+export const STATUS_HELP = `Usage: edge-agent status [--config FILE] [--json]
+
+Shows the agent's state: device, epoch, connection state and last error, last
+PUBACK and last ack, buffer rows, bytes and oldest age per
+stream and state, last seq per stream. Asks the running daemon through
+agent.sock; when the daemon is stopped, reads the data dir directly.`;
+
+interface Status {
+  deviceId: string;
+  running: boolean;
+  epoch: number | null;
+  buffer?: { streams: StreamStats[]; usedBytes?: number; maxBytes?: number };
+  link?: SyncStatus | null;
+  [more: string]: unknown;
+}
+
+export async function statusCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) {
+    println(io.stdout, STATUS_HELP);
+    return ExitCode.Ok;
+  }
+  const cfg = configFrom(values.config, io.env);
+  let status: Status;
+  try {
+    status = (await request(cfg.sockets.agent, 'status')) as Status;
+  } catch (e) {
+    if (!(e instanceof DaemonUnreachableError)) throw e;
+    const offline = readOfflineStats(join(cfg.storage.dir, 'outbox.db'));
+    status = {
+      deviceId: cfg.device.id,
+      running: false,
+      epoch: offline?.epoch ?? null,
+      buffer: offline ? { streams: offline.streams } : undefined,
+      // The last state the daemon recorded, as it was when it stopped.
+      link: readSyncState(cfg.storage.dir),
+    };
+  }
+  if (values.json) {
+    println(io.stdout, JSON.stringify(status, null, 2));
+    return ExitCode.Ok;
+  }
+  println(
+    io.stdout,
+    `device:  ${String(status.deviceId)}   daemon: ${status.running ? 'running' : 'stopped'}   epoch: ${String(status.epoch ?? '-')}`,
+  );
+  const l = status.link;
+  if (l) {
+    const shown = status.running ? l.state : `${l.state} (when the daemon stopped)`;
+    println(io.stdout, `link:    ${shown}  ${l.url}`);
+    if (l.lastError)
+      println(
+        io.stdout,
+        `         last error ${l.lastError.code} at ${l.lastError.at}: ${l.lastError.message}`,
+      );
+    println(
+      io.stdout,
+      `         last PUBACK ${l.lastPubackAt ?? '-'}   last ack ${l.lastAckAt ?? '-'}   in flight ${l.delivery.inflight}/${l.delivery.window}`,
+    );
+  }
+  const b = status.buffer;
+  if (!b) {
+    println(io.stdout, 'buffer:  none yet');
+    return ExitCode.Ok;
+  }
+  if (b.usedBytes !== undefined)
+    println(io.stdout, `buffer:  ${bytes(b.usedBytes)} of ${bytes(b.maxBytes ?? 0)}`);
+  const age = (ms: number | null) =>
+    ms === null ? '-' : `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s`;
+  println(
+    io.stdout,
+    table(
+      ['stream', 'last seq', 'pending', 'readings', 'bytes', 'oldest', 'sent (awaiting ack)'],
+      b.streams.map((s) => [
+        s.stream,
+        String(s.lastSeq),
+        String(s.pending.rows),
+        String(s.pending.items),
+        bytes(s.pending.bytes),
+        age(s.pending.oldestMs),
+        String(s.sent.rows),
+      ]),
+    ),
+  );
+  return ExitCode.Ok;
+}

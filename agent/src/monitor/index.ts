@@ -1,0 +1,1 @@
+export { BUILD_FLOOR_MS, clockQuality } from './time.js';

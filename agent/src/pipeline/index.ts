@@ -1,0 +1,1 @@
+export { Batcher, type BatcherOptions, type Commit, type Policy } from './batcher.js';

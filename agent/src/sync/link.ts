@@ -1,0 +1,204 @@
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Clock, Logger, Random, Service, TimerHandle } from '../core/index.js';
+import { classify, LinkError } from './errors.js';
+
+/** Client key, certificate and pinned CA, read afresh for every attempt (certificates rotate). */
+export interface TlsMaterial {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface LinkOptions {
+  url: string;
+  protocolVersion: 4 | 5;
+  servername?: string;
+  keepaliveS: number;
+  insecurePlaintext: boolean;
+  clientId: string;
+  tls: () => TlsMaterial;
+  /** Retained last will (DESIGN.md: status `offline`). */
+  will: () => { topic: string; payload: string };
+  /** Retained birth message sent on every connect (status `online`). */
+  birth: () => { topic: string; payload: string };
+  /** Published retained on a clean stop, since the will only fires on an unclean one. */
+  goodbye: () => { topic: string; payload: string };
+  subscriptions: string[];
+  connectTimeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+}
+
+export type LinkState = 'stopped' | 'connecting' | 'connected' | 'waiting';
+
+export interface LinkEvents {
+  up: [client: MqttClient, receiveMaximum: number];
+  down: [];
+  message: [topic: string, payload: Buffer];
+}
+
+/**
+ * One mutual-TLS MQTT connection, re-made from scratch after every failure with
+ * full-jitter exponential backoff. A fresh mqtt.js client per attempt means its
+ * offline queue never holds anything: the outbox is the only store.
+ */
+export class MqttLink extends EventEmitter<LinkEvents> implements Service {
+  readonly name = 'mqtt-link';
+  state: LinkState = 'stopped';
+  lastError: { code: string; message: string; at: number } | null = null;
+  connectedAt: number | null = null;
+  private client: MqttClient | undefined;
+  private timer: TimerHandle | undefined;
+  private attempts = 0;
+  private readonly where: string;
+
+  constructor(private readonly opts: LinkOptions) {
+    super();
+    const u = new URL(opts.url);
+    this.where = `${u.hostname}:${u.port || (u.protocol === 'mqtts:' ? 8883 : 1883)}`;
+  }
+
+  async start(): Promise<void> {
+    const u = new URL(this.opts.url);
+    if (u.protocol !== 'mqtts:') {
+      if (!this.opts.insecurePlaintext) {
+        throw new LinkError(
+          'PLAINTEXT_REFUSED',
+          `${this.opts.url}: plaintext MQTT is refused; use mqtts:// (or set mqtt.insecurePlaintextForDevelopment on a bench)`,
+        );
+      }
+      this.opts.log.error(
+        { url: this.opts.url },
+        'INSECURE: plaintext MQTT enabled for development; never use this in the field',
+      );
+    }
+    this.attempt();
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    const c = this.client;
+    this.client = undefined;
+    if (!c) return;
+    if (c.connected) {
+      const g = this.opts.goodbye();
+      await new Promise<void>((resolve) => {
+        c.publish(g.topic, g.payload, { qos: 1, retain: true }, () => resolve());
+        setTimeout(resolve, 2000).unref();
+      });
+      await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
+    } else {
+      c.end(true);
+    }
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  private attempt(): void {
+    if (this.state === 'stopped' && this.attempts > 0) return;
+    this.state = 'connecting';
+    let tls: TlsMaterial;
+    try {
+      tls = this.opts.tls();
+    } catch (e) {
+      this.note(
+        new LinkError('TLS_FILES', `cannot load the TLS files: ${(e as Error).message}`, { cause: e }),
+      );
+      this.retry();
+      return;
+    }
+    const host = new URL(this.opts.url).hostname;
+    const will = this.opts.will();
+    // mqtt.js hands every option to tls.connect, so the TLS floor rides along.
+    const options: IClientOptions & Pick<ConnectionOptions, 'minVersion'> = {
+      protocolVersion: this.opts.protocolVersion,
+      clientId: this.opts.clientId,
+      clean: true,
+      keepalive: this.opts.keepaliveS,
+      reconnectPeriod: 0,
+      connectTimeout: this.opts.connectTimeoutMs * 2,
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      // mqtt.js fills the server name in for host names only; an IP is checked against the IP SANs.
+      servername: this.opts.servername ?? (isIP(host) ? undefined : host),
+    };
+    const client = mqtt.connect(this.opts.url, options);
+    this.client = client;
+    this.timer = this.opts.clock.setTimeout(() => {
+      if (this.client !== client || client.connected) return;
+      this.note(
+        new LinkError(
+          'CONNACK_TIMEOUT',
+          `no CONNACK from ${this.where} within ${this.opts.connectTimeoutMs} ms`,
+        ),
+      );
+      client.end(true);
+      this.dropped(client);
+    }, this.opts.connectTimeoutMs);
+    client.on('connect', (connack) => {
+      if (this.client !== client) return;
+      if (this.timer) this.opts.clock.clearTimeout(this.timer);
+      this.state = 'connected';
+      this.attempts = 0;
+      this.connectedAt = this.opts.clock.now();
+      if (this.lastError) this.opts.log.info({ url: this.opts.url, after: this.lastError.code }, 'connected');
+      else this.opts.log.info({ url: this.opts.url }, 'connected');
+      this.lastError = null;
+      const b = this.opts.birth();
+      client.publish(b.topic, b.payload, { qos: 1, retain: true });
+      if (this.opts.subscriptions.length > 0) client.subscribe(this.opts.subscriptions, { qos: 1 });
+      this.emit('up', client, connack.properties?.receiveMaximum ?? 65_535);
+    });
+    client.on('message', (topic, payload) => {
+      if (this.client === client) this.emit('message', topic, payload);
+    });
+    client.on('error', (err) => {
+      if (this.client === client) this.note(classify(err, this.where));
+    });
+    client.on('close', () => this.dropped(client));
+  }
+
+  private dropped(client: MqttClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('message');
+    client.end(true);
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    const wasUp = this.state === 'connected';
+    this.connectedAt = null;
+    if (wasUp) {
+      this.opts.log.warn({ url: this.opts.url }, 'connection lost');
+      this.emit('down');
+    }
+    if (this.state !== 'stopped') this.retry();
+  }
+
+  private retry(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'waiting';
+    const cap = Math.min(this.opts.backoffMaxMs, this.opts.backoffMinMs * 2 ** Math.min(this.attempts, 30));
+    const b = this.opts.random.bytes(4);
+    const delay = Math.floor(((((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32) * cap);
+    this.attempts++;
+    this.timer = this.opts.clock.setTimeout(() => this.attempt(), delay);
+  }
+
+  /** Logs a failure once per change of kind, and keeps it for `status`. */
+  private note(e: LinkError): void {
+    if (this.lastError?.code !== e.code) this.opts.log.warn({ err: e, code: e.code }, e.message);
+    this.lastError = { code: e.code, message: e.message, at: this.opts.clock.now() };
+  }
+}

@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import type { Outbox } from '../buffer/index.js';
+import { readJsonState, writeJsonState } from '../config/index.js';
+import type { Clock, Logger, Random, Service } from '../core/index.js';
+import { Drain, type DrainStats } from './drain.js';
+import { MqttLink, type TlsMaterial } from './link.js';
+import { Topics } from './topics.js';
+
+export interface SyncOptions {
+  deviceId: string;
+  mqtt: {
+    url: string;
+    topicPrefix: string;
+    protocolVersion: 4 | 5;
+    servername?: string;
+    keepaliveS: number;
+    insecurePlaintextForDevelopment: boolean;
+  };
+  sync: {
+    ackMode: 'collector' | 'broker';
+    ackTimeoutMs: number;
+    inflight: number;
+    publishTimeoutMs: number;
+    connectTimeoutMs: number;
+    backoffMinMs: number;
+    backoffMaxMs: number;
+    rateLimit: number;
+  };
+  /** Where the link state is kept for `status` while the daemon is stopped. */
+  stateDir: string;
+  tls: () => TlsMaterial;
+  /** Fields of the retained status message besides `state`. */
+  statusInfo: () => { agentVersion: string; bootTime: string; configVersion: number; epoch: number };
+  outbox: Outbox;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+}
+
+/** What `status` shows of the upstream link. */
+export interface SyncStatus {
+  url: string;
+  state: string;
+  connectedSince: string | null;
+  lastError: { code: string; message: string; at: string } | null;
+  lastPubackAt: string | null;
+  lastAckAt: string | null;
+  delivery: DrainStats;
+}
+
+export const SYNC_STATE_FILE = 'sync-state.json';
+const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+
+/** Sync: the only part that talks MQTT upstream. It owns no data: the outbox is the outbox. */
+export class Sync implements Service {
+  readonly name = 'sync';
+  readonly topics: Topics;
+  private readonly link: MqttLink;
+  private readonly drain: Drain;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private lastPersisted = '';
+
+  constructor(private readonly opts: SyncOptions) {
+    const { mqtt: m, sync: s, clock, random, log } = opts;
+    this.topics = new Topics(m.topicPrefix, opts.deviceId);
+    const status = (state: 'online' | 'offline') => () => ({
+      topic: this.topics.status,
+      payload: JSON.stringify({ state, ...opts.statusInfo() }),
+    });
+    this.link = new MqttLink({
+      url: m.url,
+      protocolVersion: m.protocolVersion,
+      servername: m.servername,
+      keepaliveS: m.keepaliveS,
+      insecurePlaintext: m.insecurePlaintextForDevelopment,
+      clientId: opts.deviceId,
+      tls: opts.tls,
+      will: status('offline'),
+      birth: status('online'),
+      goodbye: status('offline'),
+      subscriptions: [this.topics.ack],
+      connectTimeoutMs: s.connectTimeoutMs,
+      backoffMinMs: s.backoffMinMs,
+      backoffMaxMs: s.backoffMaxMs,
+      clock,
+      random,
+      log: log.child({ part: 'link' }),
+    });
+    this.drain = new Drain({
+      outbox: opts.outbox,
+      topics: this.topics,
+      ...s,
+      clock,
+      log: log.child({ part: 'drain' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.link.on('up', (client, receiveMaximum) => {
+      this.drain.attach(client, receiveMaximum);
+      this.persist();
+    });
+    this.link.on('down', () => {
+      this.drain.detach();
+      this.persist();
+    });
+    this.link.on('message', (topic, payload) => {
+      if (topic === this.topics.ack) this.drain.onAck(payload);
+    });
+    await this.drain.start();
+    await this.link.start();
+    this.persistTimer = setInterval(() => this.persist(), 2000);
+    this.persistTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.persistTimer);
+    await this.drain.stop();
+    await this.link.stop();
+    this.persist();
+  }
+
+  /** New rows were committed: try to send them now. */
+  kick(): void {
+    this.drain.kick();
+  }
+
+  status(): SyncStatus {
+    const d = this.drain.stats();
+    const e = this.link.lastError;
+    return {
+      url: this.opts.mqtt.url,
+      state: this.link.state,
+      connectedSince: iso(this.link.connectedAt),
+      lastError: e ? { code: e.code, message: e.message, at: iso(e.at) ?? '' } : null,
+      lastPubackAt: iso(d.lastPubackAt),
+      lastAckAt: iso(d.lastAckAt),
+      delivery: d,
+    };
+  }
+
+  /** Keeps the link state on disk (only when it changed) so `status` can show it with the daemon stopped. */
+  private persist(): void {
+    const s = JSON.stringify(this.status());
+    if (s === this.lastPersisted) return;
+    this.lastPersisted = s;
+    try {
+      writeJsonState(join(this.opts.stateDir, SYNC_STATE_FILE), JSON.parse(s));
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'cannot persist the sync state');
+    }
+  }
+}
+
+/** The last persisted link state, for `status` with the daemon stopped. */
+export function readSyncState(stateDir: string): SyncStatus | null {
+  return readJsonState<SyncStatus>(join(stateDir, SYNC_STATE_FILE));
+}

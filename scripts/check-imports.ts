@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Keeps the import rules of DESIGN.md: imports point down the data flow, every
+// module is entered through its index.ts, and `core`/`telemetry` do no I/O.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const src = join(root, 'agent', 'src');
+
+/** Which project modules each module may import (besides itself). */
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  gen: [],
+  config: ['core'],
+  telemetry: ['core', 'gen'],
+  buffer: ['core'],
+  trust: ['core', 'telemetry', 'config'],
+  identity: ['core', 'telemetry', 'config'],
+  pipeline: ['core'],
+  privacy: ['core', 'config'],
+  sensors: ['core', 'config', 'trust'],
+  integrity: ['core', 'config', 'telemetry', 'identity'],
+  audit: ['core', 'config'],
+  monitor: ['core'],
+  sync: ['core', 'buffer', 'telemetry', 'config'],
+  diag: ['core'],
+};
+/** Node built-ins that mean I/O: forbidden in the pure modules. */
+const IO_BUILTINS = [
+  'fs',
+  'fs/promises',
+  'net',
+  'tls',
+  'http',
+  'https',
+  'child_process',
+  'dgram',
+  'worker_threads',
+  'dns',
+];
+const PURE = new Set(['core', 'telemetry']);
+/** Files allowed to wire modules together. */
+const ROOTS = new Set(['agent.ts', 'main.ts', 'version.ts']);
+
+const walk = (d: string): string[] =>
+  readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? walk(join(d, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')
+        ? [join(d, e.name)]
+        : [],
+  );
+
+const problems: string[] = [];
+for (const file of walk(src)) {
+  const rel = relative(src, file);
+  const mod = rel.includes(sep) ? rel.split(sep)[0] : null;
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
+    const spec = m[1] ?? m[2];
+    if (spec.startsWith('.')) {
+      const target = relative(src, resolve(dirname(file), spec));
+      if (target.startsWith('..')) {
+        problems.push(`${rel}: imports ${spec}, outside agent/src`);
+        continue;
+      }
+      const tmod = target.includes(sep) ? target.split(sep)[0] : null;
+      if (mod === null || mod === 'cli' || tmod === mod || tmod === null) {
+        if (mod !== null && mod !== 'cli' && tmod === null && !ROOTS.has(target.replace(/\.js$/, '.ts'))) {
+          problems.push(`${rel}: imports the top-level ${spec}`);
+        }
+        if (tmod !== null && tmod !== mod && tmod !== 'gen' && target !== join(tmod, 'index.js')) {
+          problems.push(`${rel}: imports ${spec}; enter ${tmod} through its index.ts`);
+        }
+        continue;
+      }
+      if (mod === 'cli') continue;
+      if (!(ALLOWED[mod] ?? []).includes(tmod))
+        problems.push(`${rel}: ${mod} may not import ${tmod} (${spec})`);
+      else if (tmod !== 'gen' && target !== join(tmod, 'index.js'))
+        problems.push(`${rel}: imports ${spec}; enter ${tmod} through its index.ts`);
+    } else if (mod && PURE.has(mod)) {
+      const bare = spec.replace(/^node:/, '');
+      if (IO_BUILTINS.includes(bare)) problems.push(`${rel}: ${mod} must do no I/O, yet imports ${spec}`);
+    }
+  }
+}
+for (const p of problems) console.error(`import rule: ${p}`);
+console.log(`import rules: ${problems.length === 0 ? 'OK' : `${problems.length} violation(s)`}`);
+process.exitCode = problems.length === 0 ? 0 : 1;
