@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -7,6 +7,7 @@ export const BIN = join(repoRoot, 'bin', 'edge-agent.js');
 
 /** Writes a minimal valid config for an agent whose data lives in `dir`. */
 export function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, 'config.json');
   const cfg = {
     device: { id: 'gw-test' },

@@ -1,0 +1,183 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
+import { Collector } from '../../scripts/collector/collector.js';
+import { loadRegistry } from '../../scripts/collector/registry.js';
+import { cli, exitOf, startDaemon, writeConfig } from './agent.js';
+import { type BrokerOptions, freePort, TestBroker } from './broker.js';
+import { tempDir } from './paths.js';
+import { TestPki } from './pki.js';
+
+/** Agent status as `status --json` prints it (the parts tests read). */
+export interface StatusJson {
+  running: boolean;
+  epoch: number;
+  link: {
+    state: string;
+    lastError: { code: string } | null;
+    lastAckAt: string | null;
+    delivery: { pubacked: number };
+  } | null;
+  buffer: {
+    streams: {
+      stream: string;
+      lastSeq: number;
+      pending: { rows: number; items: number };
+      sent: { rows: number };
+    }[];
+  };
+}
+
+/**
+ * One broker, one collector and one agent daemon with real keys and
+ * certificates made by the project's own pki code: the test bench of DESIGN.md.
+ */
+export class World {
+  readonly t = tempDir('edge-world-');
+  readonly pki = new TestPki(join(this.t.dir, 'pki'));
+  readonly broker: TestBroker;
+  readonly agentDir = join(this.t.dir, 'agent');
+  readonly deviceId: string;
+  config = '';
+  collector: Collector | undefined;
+  daemon: ChildProcess | undefined;
+  registryFile = join(this.t.dir, 'registry.json');
+
+  constructor(opts: { deviceId?: string; broker?: BrokerOptions } = {}) {
+    this.deviceId = opts.deviceId ?? 'gw-test';
+    this.broker = new TestBroker(this.t.dir, this.pki, opts.broker);
+  }
+
+  /** Allocates the port, writes the agent's config, makes its identity and has its CSR signed. */
+  async setup(extra: Record<string, unknown> = {}): Promise<void> {
+    this.broker.port = await freePort();
+    this.writeAgentConfig(extra);
+    const r = cli(['identity', 'init'], { config: this.config });
+    if (r.code !== 0) throw new Error(r.stderr);
+    this.pki.signCsr(
+      readFileSync(join(this.agentDir, 'data', 'identity', 'tls.csr'), 'utf8'),
+      join(this.agentDir, 'gw.crt'),
+    );
+    const show = JSON.parse(cli(['identity', 'show', '--json'], { config: this.config }).stdout);
+    writeFileSync(
+      this.registryFile,
+      JSON.stringify([{ deviceId: show.deviceId, signingPublicKey: show.signingPublicKey }]),
+    );
+  }
+
+  writeAgentConfig(extra: Record<string, unknown> = {}, mqtt: Record<string, unknown> = {}): void {
+    this.config = writeConfig(this.agentDir, {
+      device: { id: this.deviceId },
+      mqtt: { url: this.broker.url, ca: this.pki.caFile, cert: 'gw.crt', key: 'gw.key', ...mqtt },
+      batching: { telemetry: { maxItems: 100, maxDelayMs: 50 }, events: { maxItems: 50, maxDelayMs: 20 } },
+      sync: {
+        backoffMinMs: 100,
+        backoffMaxMs: 400,
+        ackTimeoutMs: 2000,
+        connectTimeoutMs: 3000,
+        publishTimeoutMs: 5000,
+      },
+      ...extra,
+    });
+  }
+
+  async startCollector(): Promise<Collector> {
+    const c = this.pki.client('collector');
+    this.collector = new Collector({
+      url: this.broker.url,
+      ca: readFileSync(this.pki.caFile),
+      cert: readFileSync(c.cert),
+      key: readFileSync(c.key),
+      db: join(this.t.dir, 'collector.db'),
+      registry: loadRegistry(this.registryFile),
+    });
+    await this.collector.start();
+    return this.collector;
+  }
+
+  async stopCollector(): Promise<void> {
+    await this.collector?.stop();
+    this.collector = undefined;
+  }
+
+  async startAgent(): Promise<ChildProcess> {
+    this.daemon = await startDaemon(this.config);
+    return this.daemon;
+  }
+
+  async stopAgent(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const d = this.daemon;
+    this.daemon = undefined;
+    if (!d) return;
+    d.kill(signal);
+    await exitOf(d);
+  }
+
+  status(): StatusJson {
+    return JSON.parse(cli(['status', '--json'], { config: this.config }).stdout) as StatusJson;
+  }
+
+  /** Rows left in the agent's outbox (pending + awaiting ack). */
+  bufferedRows(): number {
+    return this.status().buffer.streams.reduce((n, s) => n + s.pending.rows + s.sent.rows, 0);
+  }
+
+  ingest(values: number[], sensor = 'aq-7'): { code: number | null; stderr: string } {
+    const input = values
+      .map((v) => JSON.stringify({ sensor, value: v, unit: 'ug/m3', ts: 1_764_150_000_000 + v }))
+      .join('\n');
+    return cli(['ingest'], { config: this.config, input });
+  }
+
+  /**
+   * Reads the collector's store independently: verifies every stored envelope
+   * again, and returns the reading values and the seqs per stream.
+   */
+  stored(): { values: number[]; seqs: Map<number, number[]> } {
+    const ring = new KeyRing();
+    const reg = JSON.parse(readFileSync(this.registryFile, 'utf8')) as {
+      deviceId: string;
+      signingPublicKey: string;
+    }[];
+    for (const d of reg) ring.add(d.deviceId, Buffer.from(d.signingPublicKey, 'base64'));
+    const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
+    try {
+      const rows = db
+        .prepare<[], { stream: number; seq: number; envelope: Buffer }>(
+          'SELECT stream, seq, envelope FROM batches ORDER BY stream, epoch, seq',
+        )
+        .all();
+      const values: number[] = [];
+      const seqs = new Map<number, number[]>();
+      for (const r of rows) {
+        const v = verifyEnvelope(r.envelope, ring);
+        for (const rd of v.batch.readings) values.push(rd.value.value as number);
+        seqs.set(r.stream, [...(seqs.get(r.stream) ?? []), r.seq]);
+      }
+      return { values, seqs };
+    } finally {
+      db.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.stopAgent('SIGKILL');
+    await this.stopCollector().catch(() => undefined);
+    await this.broker.kill();
+    this.t.cleanup();
+  }
+}
+
+/** Asserts-friendly: every value in 0..n-1 exactly once? Returns the first problem or null. */
+export function exactlyOnce(values: number[], n: number): string | null {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  for (let i = 0; i < n; i++) if (counts.get(i) !== 1) return `value ${i} stored ${counts.get(i) ?? 0} times`;
+  if (counts.size !== n) return `${counts.size - n} unexpected values`;
+  return null;
+}
+
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from }, (_, i) => from + i);
