@@ -149,24 +149,24 @@ export class Collector {
     }
     if (!KINDS.has(kind)) return;
     if (!this.opts.registry.devices.has(device))
-      return this.reject('UNKNOWN_DEVICE', `${device} is not in the registry`);
+      return void this.reject('UNKNOWN_DEVICE', `${device} is not in the registry`);
     let v: VerifiedBatch;
     try {
       v = verifyEnvelope(payload, this.opts.registry.ring);
     } catch (e) {
-      return this.reject(
+      return void this.reject(
         e instanceof VerifyError ? e.code : 'BAD_ENVELOPE',
         `${device}/${kind}: ${(e as Error).message}`,
       );
     }
     if (v.owner !== device || v.batch.deviceId !== device) {
-      return this.reject(
+      return void this.reject(
         'DEVICE_MISMATCH',
         `topic names ${device}, batch ${v.batch.deviceId}, key belongs to ${v.owner}`,
       );
     }
     if (v.batch.stream !== streamByName[kind as StreamName])
-      return this.reject('STREAM_MISMATCH', `${kind} topic carries stream ${v.batch.stream}`);
+      return void this.reject('STREAM_MISMATCH', `${kind} topic carries stream ${v.batch.stream}`);
     this.pending.push({ device, v, envelope: payload });
     if (this.pending.length >= 500) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.opts.commitDelayMs ?? 20);
