@@ -23,6 +23,10 @@ export interface BrokerOptions {
   persistence?: boolean;
   /** Mosquitto's per-client queue limit (max_queued_messages). */
   maxQueued?: number;
+  /** Another server certificate and key than the PKI's default one. */
+  server?: { cert: string; key: string };
+  /** A name for this broker's files when several share a folder. */
+  name?: string;
 }
 
 /**
@@ -40,8 +44,9 @@ export class TestBroker {
     private readonly pki: TestPki,
     private readonly opts: BrokerOptions = {},
   ) {
-    this.conf = join(dir, 'mosquitto.conf');
-    this.logFile = join(dir, 'mosquitto.log');
+    const n = opts.name ?? 'mosquitto';
+    this.conf = join(dir, `${n}.conf`);
+    this.logFile = join(dir, `${n}.log`);
   }
 
   get url(): string {
@@ -50,7 +55,7 @@ export class TestBroker {
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    const acl = join(this.dir, 'acl');
+    const acl = join(this.dir, `${this.opts.name ?? 'mosquitto'}.acl`);
     writeFileSync(
       acl,
       [
@@ -82,8 +87,8 @@ export class TestBroker {
         `acl_file ${acl}`,
         `listener ${this.port} 127.0.0.1`,
         `cafile ${this.pki.caFile}`,
-        `certfile ${this.pki.server.cert}`,
-        `keyfile ${this.pki.server.key}`,
+        `certfile ${(this.opts.server ?? this.pki.server).cert}`,
+        `keyfile ${(this.opts.server ?? this.pki.server).key}`,
         'require_certificate true',
         'use_identity_as_username true',
         '',

@@ -35,6 +35,15 @@ export class TestPki {
     return f;
   }
 
+  /** Another server certificate from this CA (say, an expired one). */
+  serverCert(
+    name: string,
+    opts: { dns?: string[]; ips?: string[] } & Validity,
+  ): { cert: string; key: string } {
+    const s = issueServer(this.ca, opts);
+    return { cert: this.write(`${name}.crt`, s.certPem), key: this.write(`${name}.key`, s.keyPem, 0o600) };
+  }
+
   /** A client key and certificate with CN = `cn`. */
   client(cn: string, v: Validity = {}): { cert: string; key: string } {
     const c = issueClient(this.ca, cn, v);

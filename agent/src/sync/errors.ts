@@ -34,7 +34,11 @@ const UNTRUSTED = new Set([
   'CERT_UNTRUSTED',
 ]);
 
-/** Maps a socket, TLS or MQTT error to a named failure a technician can act on. */
+/**
+ * Maps a socket, TLS or MQTT error to a named failure a technician can act on.
+ * A "decrypt error" alert during the handshake is the server failing to verify
+ * our certificate (seen with a foreign CA that copies the real CA's name).
+ */
 export function classify(err: unknown, where: string): LinkError {
   if (err instanceof LinkError) return err;
   const e = err as { code?: string | number; message?: string };
@@ -82,10 +86,12 @@ export function classify(err: unknown, where: string): LinkError {
     );
   }
   if (
-    /alert (certificate required|bad certificate|unknown ca|certificate unknown|access denied|certificate revoked|certificate expired)/i.test(
+    /alert (certificate required|bad certificate|unknown ca|certificate unknown|access denied|certificate revoked|certificate expired|decrypt error)/i.test(
       msg,
     ) ||
-    /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(String(code))
+    /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)/.test(
+      String(code),
+    )
   ) {
     return mk('CLIENT_CERT_REFUSED', `the broker at ${where} refused our client certificate: ${msg}`);
   }
