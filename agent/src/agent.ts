@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Outbox } from './buffer/index.js';
 import type { AgentConfig } from './config/index.js';
 import {
@@ -9,10 +10,12 @@ import {
   type Sealer,
   type Service,
   Stream,
+  type StreamName,
+  streamName,
 } from './core/index.js';
 import { LocalSocket } from './diag/index.js';
 import { DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
-import { BUILD_FLOOR_MS, clockQuality } from './monitor/index.js';
+import { BUILD_FLOOR_MS, clockQuality, HealthSampler } from './monitor/index.js';
 import { Batcher } from './pipeline/index.js';
 import { Sync } from './sync/index.js';
 import { seal } from './telemetry/index.js';
@@ -37,8 +40,12 @@ export class Agent {
   readonly batcher: Batcher;
   readonly sync: Sync;
   readonly agentSocket: LocalSocket;
+  readonly health: HealthSampler;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
   private readonly services: Service[];
   private started: Service[] = [];
+  /** Items accepted (committed) since start, per stream. */
+  readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
   private readonly bootTime: number;
 
   constructor(
@@ -78,6 +85,7 @@ export class Agent {
       policies: { [Stream.TELEMETRY]: b.telemetry, [Stream.EVENTS]: b.events, [Stream.REPORTS]: b.reports },
       commit: (requests) => {
         this.outbox.append(requests);
+        for (const r of requests) this.accepted[streamName(r.stream)] += r.items.length;
         this.sync.kick();
       },
       clock,
@@ -114,11 +122,20 @@ export class Agent {
       now: () => clock.now(),
       log: log.child({ module: 'diag' }),
     });
+    this.health = new HealthSampler({
+      schedule: config.health.schedule,
+      submit: (items) => this.batcher.submit(items),
+      agentFigures: () => this.agentFigures(),
+      clock,
+      log: log.child({ module: 'monitor' }),
+    });
     this.services = [this.identity, this.outbox, this.sync, this.batcher, this.agentSocket];
+    if (config.health.enabled) this.services.push(this.health);
   }
 
   /** Starts every service in order; on failure stops those already started and rethrows. */
   async start(): Promise<void> {
+    this.loopDelay.enable();
     for (const s of this.services) {
       try {
         await s.start();
@@ -145,6 +162,15 @@ export class Agent {
       }
     }
     this.started = [];
+    this.loopDelay.disable();
+  }
+
+  /** The agent's own health figures, sampled with the gateway's. */
+  agentFigures(): Record<string, number> {
+    const lag = this.loopDelay.percentile(99) / 1e6;
+    this.loopDelay.reset();
+    const rows = this.outbox.stats().reduce((n, s) => n + s.pending.rows + s.sent.rows, 0);
+    return { event_loop_lag_p99: Math.round(lag * 10) / 10, buffer_rows: rows };
   }
 
   /** What `edge-agent status` shows while the daemon runs. */
@@ -161,6 +187,7 @@ export class Agent {
         streams: this.outbox.stats(),
       },
       queued: this.batcher.queued(),
+      accepted: this.accepted,
       link: this.sync.status(),
     };
   }

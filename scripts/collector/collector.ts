@@ -16,6 +16,8 @@ export interface CollectorOptions {
   cert: string | Buffer;
   key: string | Buffer;
   servername?: string;
+  /** 5 (default), or 4 for brokers that speak only MQTT 3.1.1 (the demo's aedes). */
+  protocolVersion?: 4 | 5;
   prefix?: string;
   clientId?: string;
   /** SQLite file of the store. */
@@ -94,10 +96,11 @@ export class Collector {
     for (const c of this.store.chains())
       this.tracker.restore(c.device, c.stream as Stream, c.epoch, c.contiguous);
     const client = mqtt.connect(this.opts.url, {
-      protocolVersion: 5,
+      protocolVersion: this.opts.protocolVersion ?? 5,
       clientId: this.opts.clientId ?? 'collector',
       clean: false,
-      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+      properties:
+        (this.opts.protocolVersion ?? 5) === 5 ? { sessionExpiryInterval: 7 * 24 * 3600 } : undefined,
       reconnectPeriod: 1000,
       ca: this.opts.ca,
       cert: this.opts.cert,

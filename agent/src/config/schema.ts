@@ -69,6 +69,15 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     reports: policy(1, 0),
   }),
   sockets: obj({ agent: str({ default: '' }), admin: str({ default: '' }) }),
+  health: obj({
+    enabled: bool({ default: true, remote: 'live' }),
+    schedule: str({
+      pattern: /^\S+( \S+){5}$/,
+      hint: 'must be a cron expression with six fields (seconds first)',
+      default: '0 * * * * *',
+      remote: 'live',
+    }),
+  }),
   ingest: obj({ maxLineBytes: int({ min: 256, max: 1 * MiB, default: 64 * 1024 }) }),
   log: obj({
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {

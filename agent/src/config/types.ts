@@ -94,6 +94,13 @@ export interface AgentConfig {
     /** State-changing commands (mode 0600). Default `<storage.dir>/admin.sock`. */
     admin: string;
   };
+  /** Gateway health metrics, sent as readings of sensor `gateway` on the telemetry stream. */
+  health: {
+    /** Sample them at all. Default true. */
+    enabled: boolean;
+    /** Cron expression with seconds (six fields). Default `0 * * * * *` (every minute). */
+    schedule: string;
+  };
   /** The ingest protocol. */
   ingest: {
     /** Longest accepted NDJSON line in bytes; a longer line is refused. Default 65536. */

@@ -1,1 +1,2 @@
+export { HEALTH_SENSOR, type HealthOptions, HealthSampler } from './health.js';
 export { BUILD_FLOOR_MS, clockQuality } from './time.js';
