@@ -63,7 +63,7 @@ await broker.start();
 say(
   `broker:    aedes (MQTT 3.1.1) on mqtts://localhost:${broker.port}, client certificates required, ACL applied`,
 );
-const { config, configFile, registry } = devAgent(dev, broker.port, pki);
+const { config, configFile, registry } = await devAgent(dev, broker.port, pki);
 say(`agent:     device ${config.device.id}, config ${configFile}, log ${join(dev, 'agent.log')}`);
 
 const collector = new Collector({

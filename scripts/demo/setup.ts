@@ -52,11 +52,11 @@ export function devPki(dir: string): Pick<DevWorld, 'ca' | 'server' | 'collector
 }
 
 /** Writes the demo agent's config for a broker on `port`, makes its identity and has its CSR signed by the dev CA. */
-export function devAgent(
+export async function devAgent(
   dir: string,
   port: number,
   pki: Pick<DevWorld, 'ca'>,
-): { config: AgentConfig; configFile: string; registry: string } {
+): Promise<{ config: AgentConfig; configFile: string; registry: string }> {
   const agentDir = join(dir, 'agent');
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
   const configFile = join(agentDir, 'config.json');
@@ -78,7 +78,7 @@ export function devAgent(
   writeFileSync(configFile, `${JSON.stringify(raw, null, 2)}\n`);
   const config = parseConfig(raw, configFile);
   if (!existsSync(config.identity.signingKey)) {
-    initIdentity(
+    await initIdentity(
       { signingKey: config.identity.signingKey, tlsKey: config.mqtt.key, csr: config.identity.csr },
       DEMO_DEVICE,
     );

@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import { KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { Collector } from '../../scripts/collector/collector.js';
 import { loadRegistry } from '../../scripts/collector/registry.js';
+import { type BrokerOptions, freePort, TestBroker } from '../../scripts/lib/mosquitto.js';
+import { TestPki } from '../../scripts/lib/test-pki.js';
 import { cli, exitOf, startDaemon, writeConfig } from './agent.js';
-import { type BrokerOptions, freePort, TestBroker } from './broker.js';
 import { tempDir } from './paths.js';
-import { TestPki } from './pki.js';
 
 /** Agent status as `status --json` prints it (the parts tests read). */
 export interface StatusJson {

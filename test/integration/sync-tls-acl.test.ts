@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { classify } from '../../agent/src/sync/index.js';
-import { TestBroker } from '../helpers/broker.js';
-import { TestPki } from '../helpers/pki.js';
+import { TestBroker } from '../../scripts/lib/mosquitto.js';
+import { TestPki } from '../../scripts/lib/test-pki.js';
 import { waitFor } from '../helpers/wait.js';
 import { exactlyOnce, range, World } from '../helpers/world.js';
 

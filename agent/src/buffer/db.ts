@@ -42,6 +42,8 @@ export function openDb(file: string, walLimitBytes: number): Db {
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // A small page cache: a gateway has little RAM, and the outbox is read sequentially.
+    db.pragma('cache_size = -2000');
     db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
     db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(walLimitBytes / 4096))}`);
     const check = db.pragma('quick_check', { simple: true });

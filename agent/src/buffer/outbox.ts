@@ -1,5 +1,6 @@
 import { statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 import {
   type ChainHead,
   type Clock,
@@ -76,6 +77,9 @@ export class Outbox implements Service {
   private readonly heads = new Map<Stream, ChainHead>();
   private readonly delivery = new DeliveryState();
   private startupNotices: StreamItem[] = [];
+  /** Prepared statements by SQL text: preparing is costly and appends are the hot path. */
+  private readonly stmts = new Map<string, Database.Statement>();
+  private pageSize = 4096;
 
   constructor(private readonly opts: OutboxOptions) {}
 
@@ -123,14 +127,25 @@ export class Outbox implements Service {
     }
   }
 
+  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let st = this.stmts.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.stmts.set(sql, st);
+    }
+    return st as unknown as Database.Statement<P, R>;
+  }
+
   private loadState(): void {
-    const get = this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    this.stmts.clear();
+    this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const get = this.stmt<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     let epoch = get.get('epoch')?.value;
     if (epoch === undefined) {
-      const rows = this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
+      const rows = this.stmt<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
       if (rows > 0) throw new BufferError('BUFFER_SCHEMA', 'outbox has rows but no epoch');
       epoch = String(randomEpoch(this.opts.random));
-      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
+      this.stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epochValue = Number(epoch);
     this.heads.clear();
@@ -157,9 +172,10 @@ export class Outbox implements Service {
 
   /** Bytes the outbox occupies now: live database pages plus the WAL file. */
   usedBytes(): number {
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const { pages, free } = this.stmt<[], { pages: number; free: number }>(
+      'SELECT (SELECT page_count FROM pragma_page_count()) AS pages, (SELECT freelist_count FROM pragma_freelist_count()) AS free',
+    ).get()!;
+    const pageSize = this.pageSize;
     let wal = 0;
     try {
       wal = statSync(`${this.opts.file}-wal`).size;
@@ -216,11 +232,11 @@ export class Outbox implements Service {
   }
 
   private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
-    const ins = this.db.prepare(
+    const ins = this.stmt(
       'INSERT INTO outbox (stream, epoch, seq, created_ms, items, envelope) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    const chain = this.db.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
-    const del = this.db.prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
+    const chain = this.stmt('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    const del = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
     const now = this.opts.clock.now();
     this.db.transaction(() => {
       for (const r of evictions) del.run(r.stream, r.fromSeq, r.toSeq);
@@ -254,7 +270,7 @@ export class Outbox implements Service {
     const need = Math.max(over, short);
     if (need <= 0) return [];
     const reason = over >= short ? 'budget' : 'disk_space';
-    const rows = this.db.prepare<[number], { seq: number; size: number; items: number }>(
+    const rows = this.stmt<[number], { seq: number; size: number; items: number }>(
       'SELECT seq, length(envelope) + 64 AS size, items FROM outbox WHERE stream = ? ORDER BY seq',
     );
     return planEviction(
@@ -299,7 +315,7 @@ export class Outbox implements Service {
   /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
   ackOne(stream: Stream, epoch: number, seq: number): number {
     if (epoch !== this.epochValue) return 0;
-    const n = this.db.prepare('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
+    const n = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
     this.delivery.dropOne(stream, seq);
     return n;
   }
@@ -309,7 +325,7 @@ export class Outbox implements Service {
    * reports before telemetry, oldest first within a stream.
    */
   peek(limit: number): (OutboxRow & { createdMs: number })[] {
-    const q = this.db.prepare<
+    const q = this.stmt<
       [number, number, number],
       { seq: number; epoch: number; envelope: Buffer; items: number; created_ms: number }
     >(
@@ -324,7 +340,7 @@ export class Outbox implements Service {
           stream,
           epoch: r.epoch,
           seq: r.seq,
-          envelope: new Uint8Array(r.envelope),
+          envelope: r.envelope,
           items: r.items,
           createdMs: r.created_ms,
         });
@@ -361,7 +377,7 @@ export class Outbox implements Service {
 
   /** Rows, bytes, items and oldest row per stream and state. */
   stats(): StreamStats[] {
-    const q = this.db.prepare<
+    const q = this.stmt<
       [number],
       { rows: number; bytes: number | null; items: number | null; oldest: number | null }
     >(

@@ -22,7 +22,7 @@ export async function identityCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`identity needs init or show\n\n${IDENTITY_HELP}`);
   const cfg = configFrom(values.config, io.env);
   const paths = { signingKey: cfg.identity.signingKey, tlsKey: cfg.mqtt.key, csr: cfg.identity.csr };
-  if (sub === 'init') initIdentity(paths, cfg.device.id, values.force === true);
+  if (sub === 'init') await initIdentity(paths, cfg.device.id, values.force === true);
   const info = describeIdentity(cfg.device.id, {
     signingKey: cfg.identity.signingKey,
     csr: cfg.identity.csr,

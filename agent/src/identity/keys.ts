@@ -1,6 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import forge from 'node-forge';
 import { readSecretFile, writeFileAtomic } from '../config/index.js';
 import { keyIdOf, rawPublicKey } from '../telemetry/index.js';
 import { IdentityExistsError, IdentityFileError } from './errors.js';
@@ -28,9 +27,13 @@ export function loadSigningKey(file: string): SigningIdentity {
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
-/** A CSR for the TLS key, CN = device id, made with node-forge (it has no EC CSRs: RSA-2048). */
-export function makeCsr(tlsKeyPem: string, deviceId: string): string {
-  const key = forge.pki.privateKeyFromPem(tlsKeyPem) as forge.pki.rsa.PrivateKey;
+/**
+ * A CSR for the TLS key, CN = device id, made with node-forge (it has no EC CSRs: RSA-2048).
+ * node-forge is loaded on demand: it adds ~10 MB to a daemon that rarely needs it.
+ */
+export async function makeCsr(tlsKeyPem: string, deviceId: string): Promise<string> {
+  const { default: forge } = await import('node-forge');
+  const key = forge.pki.privateKeyFromPem(tlsKeyPem) as import('node-forge').pki.rsa.PrivateKey;
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
   csr.setSubject([{ name: 'commonName', value: deviceId }]);
@@ -55,13 +58,17 @@ export interface IdentityPaths {
  * `identity init`: creates the signing key, the TLS key and its CSR, private
  * files 0600. Refuses to replace an existing identity unless `force`.
  */
-export function initIdentity(paths: IdentityPaths, deviceId: string, force = false): SigningIdentity {
+export async function initIdentity(
+  paths: IdentityPaths,
+  deviceId: string,
+  force = false,
+): Promise<SigningIdentity> {
   const existing = [paths.signingKey, paths.tlsKey].filter((f) => existsSync(f));
   if (existing.length > 0 && !force) throw new IdentityExistsError(existing);
   const { privateKey } = generateKeyPairSync('ed25519');
   writeFileAtomic(paths.signingKey, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
   const tlsKey = makeTlsKey();
   writeFileAtomic(paths.tlsKey, tlsKey, 0o600);
-  writeFileAtomic(paths.csr, makeCsr(tlsKey, deviceId), 0o644);
+  writeFileAtomic(paths.csr, await makeCsr(tlsKey, deviceId), 0o644);
   return loadSigningKey(paths.signingKey);
 }

@@ -18,8 +18,9 @@ export interface Policy {
 /** One transaction's worth of batches, handed to the outbox. */
 export type Commit = (requests: { stream: Stream; items: StreamItem[] }[]) => void;
 
+/** A run of items from one submit call, sharing one completion (no promise per item). */
 interface Pending {
-  item: StreamItem;
+  items: StreamItem[];
   done: (err?: Error) => void;
 }
 
@@ -40,6 +41,8 @@ export class Batcher implements Service {
   private readonly queues = new Map<Stream, Pending[]>();
   private readonly timers = new Map<Stream, TimerHandle>();
   private readonly due = new Set<Stream>();
+  /** Items queued per stream. */
+  private readonly counts = new Map<Stream, number>();
   private flushScheduled = false;
   private stopped = true;
 
@@ -59,28 +62,39 @@ export class Batcher implements Service {
   /** Queues items; resolves after their commit, rejects if the commit failed (they were not accepted). */
   submit(items: StreamItem[]): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
-    return Promise.all(
-      items.map(
-        (item) =>
-          new Promise<void>((resolve, reject) => {
-            const q = this.queues.get(item.stream)!;
-            q.push({ item, done: (err) => (err ? reject(err) : resolve()) });
-            this.arm(item.stream, q.length);
-          }),
-      ),
-    ).then(() => undefined);
+    const byStream = new Map<Stream, StreamItem[]>();
+    for (const item of items) {
+      const list = byStream.get(item.stream);
+      if (list) list.push(item);
+      else byStream.set(item.stream, [item]);
+    }
+    return new Promise<void>((resolve, reject) => {
+      let waiting = byStream.size;
+      let failed: Error | undefined;
+      if (waiting === 0) return resolve();
+      const done = (err?: Error) => {
+        failed ??= err;
+        if (--waiting === 0) failed ? reject(failed) : resolve();
+      };
+      for (const [stream, list] of byStream) {
+        const q = this.queues.get(stream)!;
+        q.push({ items: list, done });
+        this.counts.set(stream, (this.counts.get(stream) ?? 0) + list.length);
+        this.arm(stream, this.counts.get(stream)!, list.length);
+      }
+    });
   }
 
   /** Items waiting for their batch, per stream name. */
   queued(): Record<string, number> {
-    return Object.fromEntries(STREAMS.map((s) => [streamName(s), this.queues.get(s)?.length ?? 0]));
+    return Object.fromEntries(STREAMS.map((s) => [streamName(s), this.counts.get(s) ?? 0]));
   }
 
-  private arm(stream: Stream, length: number): void {
+  private arm(stream: Stream, length: number, added: number): void {
     const p = this.opts.policies[stream];
     if (length >= p.maxItems || p.maxDelayMs === 0) {
       this.markDue(stream);
-    } else if (length === 1) {
+    } else if (length === added) {
       this.timers.set(
         stream,
         this.opts.clock.setTimeout(() => this.markDue(stream), p.maxDelayMs),
@@ -109,19 +123,20 @@ export class Batcher implements Service {
       if (t) this.opts.clock.clearTimeout(t);
       this.timers.delete(stream);
       const q = this.queues.get(stream) ?? [];
+      if (q.length === 0) continue;
       this.queues.set(stream, []);
+      this.counts.set(stream, 0);
+      taken.push(...q);
+      const all = q.length === 1 ? q[0].items : q.flatMap((p) => p.items);
       const max = this.opts.policies[stream].maxItems;
-      for (let i = 0; i < q.length; i += max) {
-        const chunk = q.slice(i, i + max);
-        requests.push({ stream, items: chunk.map((p) => p.item) });
-        taken.push(...chunk);
-      }
+      for (let i = 0; i < all.length; i += max) requests.push({ stream, items: all.slice(i, i + max) });
     }
     if (taken.length === 0) return;
     try {
       this.opts.commit(requests);
     } catch (e) {
-      this.opts.log.error({ err: e, items: taken.length }, 'commit failed: items not accepted');
+      const n = requests.reduce((k, r) => k + r.items.length, 0);
+      this.opts.log.error({ err: e, items: n }, 'commit failed: items not accepted');
       for (const p of taken) p.done(e as Error);
       return;
     }

@@ -140,8 +140,13 @@ export class Drain implements Service {
     return Math.floor(this.tokens);
   }
 
-  private pump(): void {
+  /**
+   * Tops the window up. After a PUBACK it waits until a quarter of the window
+   * is free, so one outbox query serves many publishes.
+   */
+  private pump(afterPuback = false): void {
     if (!this.client || this.pumping) return;
+    if (afterPuback && this.inflight.size > this.window - Math.max(1, Math.floor(this.window / 4))) return;
     this.pumping = true;
     try {
       while (this.client && this.inflight.size < this.window) {
@@ -204,3 +209,6 @@ export class Drain implements Service {
     );
   }
 }
+
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -22,8 +22,8 @@ describe('identity init and the pki script', () => {
     csr: join(t.dir, 'id', 'tls.csr'),
   });
   after(() => t.cleanup());
-  before(() => {
-    initIdentity(paths(), 'gw-042');
+  before(async () => {
+    await initIdentity(paths(), 'gw-042');
   });
 
   it('creates the keys 0600 and a CSR whose CN is the device id', () => {
@@ -37,11 +37,11 @@ describe('identity init and the pki script', () => {
     assert.match(subj, /CN\s*=\s*gw-042/);
   });
 
-  it('refuses to overwrite without force, and replaces the key with it', () => {
+  it('refuses to overwrite without force, and replaces the key with it', async () => {
     const before = loadSigningKey(paths().signingKey).keyId;
-    assert.throws(() => initIdentity(paths(), 'gw-042'), IdentityExistsError);
+    await assert.rejects(initIdentity(paths(), 'gw-042'), IdentityExistsError);
     assert.equal(loadSigningKey(paths().signingKey).keyId, before);
-    const replaced = initIdentity(paths(), 'gw-042', true);
+    const replaced = await initIdentity(paths(), 'gw-042', true);
     assert.notEqual(replaced.keyId, before);
   });
 

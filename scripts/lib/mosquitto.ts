@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import type { TestPki } from './pki.js';
+import type { TestPki } from './test-pki.js';
 
 /** A free loopback port (the host may run its own broker on 1883). */
 export function freePort(): Promise<number> {

@@ -1,13 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  createCa,
-  type Issued,
-  issueClient,
-  issueServer,
-  signCsr,
-  type Validity,
-} from '../../scripts/pki/lib.js';
+import { createCa, type Issued, issueClient, issueServer, signCsr, type Validity } from '../pki/lib.js';
 
 /** A test PKI made by the project's own pki code, with files on disk. */
 export class TestPki {

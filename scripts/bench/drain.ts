@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { Outbox } from '../../agent/src/buffer/index.js';
+import { type Sealer, Stream, silentLogger, systemClock, systemRandom } from '../../agent/src/core/index.js';
+import { Sync } from '../../agent/src/sync/index.js';
+import type { TestPki } from '../lib/test-pki.js';
+import { benchReading } from './ingest.js';
+
+export interface BrokerAccess {
+  url: string;
+  ca: string;
+  pki: TestPki;
+}
+
+/** Fills an outbox with `batches` batches of `batch` readings, committing 50 batches per transaction. */
+export async function prefill(
+  file: string,
+  sealer: Sealer,
+  batches: number,
+  batch: number,
+  progress?: (done: number) => void,
+): Promise<void> {
+  const ob = new Outbox({
+    file,
+    maxBytes: 8 * 1024 ** 3,
+    minFreeBytes: 0,
+    sealer,
+    clock: systemClock,
+    random: systemRandom,
+    log: silentLogger(),
+  });
+  await ob.start();
+  let n = 0;
+  for (let b = 0; b < batches; b += 50) {
+    const reqs = [];
+    for (let i = b; i < Math.min(batches, b + 50); i++) {
+      reqs.push({ stream: Stream.TELEMETRY, items: Array.from({ length: batch }, () => benchReading(n++)) });
+    }
+    ob.append(reqs);
+    progress?.(Math.min(batches, b + 50));
+  }
+  await ob.stop();
+}
+
+/**
+ * The agent's drain (Sync over the outbox) against a bare mqtt.js client
+ * publishing the same envelopes at QoS 1 with the same in-flight window, to the
+ * same broker, in the same run. Rates are PUBACKed envelopes per second.
+ */
+export async function benchDrain(
+  dir: string,
+  broker: BrokerAccess,
+  sealer: Sealer,
+  batches: number,
+  batch: number,
+  window: number,
+) {
+  const file = join(dir, 'drain.db');
+  await prefill(file, sealer, batches, batch);
+  const id = broker.pki.client('bench-gw');
+  const ob = new Outbox({
+    file,
+    maxBytes: 8 * 1024 ** 3,
+    minFreeBytes: 0,
+    sealer,
+    clock: systemClock,
+    random: systemRandom,
+    log: silentLogger(),
+  });
+  await ob.start();
+  const envelopes = ob.peek(batches).map((r) => r.envelope);
+  ob.rewind();
+  const sync = new Sync({
+    deviceId: 'bench-gw',
+    mqtt: {
+      url: broker.url,
+      topicPrefix: 'edge/v1',
+      protocolVersion: 5,
+      keepaliveS: 30,
+      insecurePlaintextForDevelopment: false,
+    },
+    sync: {
+      ackMode: 'collector',
+      ackTimeoutMs: 600_000,
+      inflight: window,
+      publishTimeoutMs: 60_000,
+      connectTimeoutMs: 10_000,
+      backoffMinMs: 100,
+      backoffMaxMs: 1000,
+      rateLimit: 0,
+    },
+    stateDir: dir,
+    tls: () => ({ ca: readFileSync(broker.ca), cert: readFileSync(id.cert), key: readFileSync(id.key) }),
+    statusInfo: () => ({
+      agentVersion: 'bench',
+      bootTime: new Date().toISOString(),
+      configVersion: 0,
+      epoch: ob.epoch,
+    }),
+    outbox: ob,
+    clock: systemClock,
+    random: systemRandom,
+    log: silentLogger(),
+  });
+  // Both sides are timed from their first PUBACK, so connecting (TLS handshake) counts for neither.
+  await sync.start();
+  while (sync.status().delivery.pubacked < 1) await new Promise((r) => setImmediate(r));
+  const t0 = performance.now();
+  while (sync.status().delivery.pubacked < batches) await new Promise((r) => setImmediate(r));
+  const agentS = (performance.now() - t0) / 1000;
+  await sync.stop();
+  await ob.stop();
+
+  const c = mqtt.connect(broker.url, {
+    ca: readFileSync(broker.ca),
+    cert: readFileSync(id.cert),
+    key: readFileSync(id.key),
+    protocolVersion: 5,
+    clientId: 'bench-gw',
+  });
+  await new Promise((resolve, reject) => {
+    c.once('connect', resolve);
+    c.once('error', reject);
+  });
+  let t1 = 0;
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    const send = () => {
+      const i = next++;
+      c.publish('edge/v1/bench-gw/telemetry', Buffer.from(envelopes[i]), { qos: 1 }, (err) => {
+        if (err) return reject(err);
+        if (++done === 1) t1 = performance.now();
+        if (done === envelopes.length) return resolve();
+        if (next < envelopes.length) send();
+      });
+    };
+    for (let k = 0; k < Math.min(window, envelopes.length); k++) send();
+  });
+  const rawS = (performance.now() - t1) / 1000;
+  await c.endAsync();
+  const agentRate = (batches - 1) / agentS;
+  const rawRate = (envelopes.length - 1) / rawS;
+  return {
+    drain_envelopes_per_s: Math.round(agentRate),
+    drain_readings_per_s: Math.round(agentRate * batch),
+    raw_mqtt_envelopes_per_s: Math.round(rawRate),
+    drain_vs_raw: Math.round((agentRate / rawRate) * 100) / 100,
+  };
+}

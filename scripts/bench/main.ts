@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// npm run bench: the agent's figures next to the raw libraries', measured in one run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { initIdentity, loadSigningKey } from '../../agent/src/identity/index.js';
+import { TestBroker } from '../lib/mosquitto.js';
+import { TestPki } from '../lib/test-pki.js';
+import { benchDrain } from './drain.js';
+import { benchIngest, benchSealer } from './ingest.js';
+import { benchMillion } from './million.js';
+import { benchSign } from './sign.js';
+
+const { values: o } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    readings: { type: 'string', default: '200000' },
+    million: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '100' },
+    window: { type: 'string', default: '100' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (o.help) {
+  console.log(`Usage: npm run bench [-- --json] [--readings N] [--million N] [--batch N] [--window N]
+
+Measures, on loopback with a Mosquitto it starts itself over mTLS:
+  ingest (batcher + seal + commit) vs raw better-sqlite3 inserts of the same bytes;
+  drain (the agent's sync) vs a bare mqtt.js QoS 1 publisher with the same window;
+  Ed25519 signatures/s (crypto and tweetnacl); the daemon draining a million buffered
+  readings to the reference collector (time, peak RSS). --million 0 skips that part.`);
+  process.exit(0);
+}
+const log = (s: string) => {
+  if (!o.json) process.stderr.write(`${s}\n`);
+};
+const readings = Number(o.readings);
+const batch = Number(o.batch);
+const dir = mkdtempSync(join(tmpdir(), 'edge-bench-'));
+const pki = new TestPki(join(dir, 'pki'));
+const broker = new TestBroker(dir, pki, { maxQueued: 1_000_000 });
+try {
+  const paths = {
+    signingKey: join(dir, 'id', 'signing.key'),
+    tlsKey: join(dir, 'id', 'tls.key'),
+    csr: join(dir, 'id', 'tls.csr'),
+  };
+  await initIdentity(paths, 'bench-gw');
+  const key = loadSigningKey(paths.signingKey);
+  const sealer = benchSealer('bench-gw', key.privateKey, key.keyId);
+
+  log(`ingest: ${readings} readings of ~100 bytes, batches of ${batch}, 10 batches per transaction...`);
+  const ingest = await benchIngest(dir, sealer, readings, batch, 10);
+  log('sign: one second each...');
+  const sign = benchSign();
+  await broker.start();
+  log(`drain: ${readings / batch} envelopes, window ${o.window}, Mosquitto ${broker.url} (mTLS)...`);
+  const drain = await benchDrain(
+    dir,
+    { url: broker.url, ca: pki.caFile, pki },
+    sealer,
+    readings / batch,
+    batch,
+    Number(o.window),
+  );
+  let million = {};
+  if (Number(o.million) > 0) {
+    log(`million: the daemon drains ${o.million} buffered readings to the reference collector...`);
+    const bin = join(fileURLToPath(new URL('../../../', import.meta.url)), 'bin', 'edge-agent.js');
+    million = await benchMillion(
+      dir,
+      { url: broker.url, ca: pki.caFile, pki },
+      bin,
+      Number(o.million),
+      batch,
+      log,
+    );
+  }
+  const figures = { ...ingest, ...sign, ...drain, ...million };
+  if (o.json) console.log(JSON.stringify(figures));
+  else {
+    const targets: Record<string, string> = {
+      ingest_vs_raw: 'target >= 0.5',
+      drain_vs_raw: 'target >= 0.8',
+      rss_peak_mb: 'target < 120',
+    };
+    const w = Math.max(...Object.keys(figures).map((k) => k.length));
+    console.log(`\n${'figure'.padEnd(w)}  value`);
+    for (const [k, v] of Object.entries(figures))
+      console.log(`${k.padEnd(w)}  ${String(v).padEnd(10)} ${targets[k] ?? ''}`);
+  }
+} finally {
+  await broker.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
