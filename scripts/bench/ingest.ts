@@ -107,7 +107,9 @@ export async function benchIngest(
     'INSERT INTO t (stream, epoch, seq, created_ms, items, envelope) VALUES (1, 1, ?, ?, ?, ?)',
   );
   const tx = raw.transaction((rows: Uint8Array[], first: number) => {
-    rows.forEach((e, i) => ins.run(first + i, Date.now(), batch, e));
+    rows.forEach((e, i) => {
+      ins.run(first + i, Date.now(), batch, e);
+    });
   });
   const t1 = performance.now();
   for (let i = 0; i < envelopes.length; i += batchesPerTx) tx(envelopes.slice(i, i + batchesPerTx), i);

@@ -187,26 +187,21 @@ export class Drain implements Service {
     }, this.opts.publishTimeoutMs);
     this.inflight.set(key, timer);
     this.s.published++;
-    client.publish(
-      this.opts.topics.stream(row.stream),
-      Buffer.from(row.envelope),
-      { qos: 1 },
-      (err, packet) => {
-        if (this.client !== client || this.inflight.get(key) !== timer) return;
-        this.opts.clock.clearTimeout(timer);
-        this.inflight.delete(key);
-        const reason = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
-        if (err || reason >= 0x80) {
-          fail(`publish refused (reason ${reason})`, err);
-        } else {
-          this.s.pubacked++;
-          this.s.lastPubackAt = this.opts.clock.now();
-          if (this.opts.ackMode === 'broker') this.opts.outbox.ackOne(row.stream, row.epoch, row.seq);
-          else this.opts.outbox.markSent(row);
-        }
-        this.pump();
-      },
-    );
+    client.publish(this.opts.topics.stream(row.stream), asBuffer(row.envelope), { qos: 1 }, (err, packet) => {
+      if (this.client !== client || this.inflight.get(key) !== timer) return;
+      this.opts.clock.clearTimeout(timer);
+      this.inflight.delete(key);
+      const reason = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
+      if (err || reason >= 0x80) {
+        fail(`publish refused (reason ${reason})`, err);
+      } else {
+        this.s.pubacked++;
+        this.s.lastPubackAt = this.opts.clock.now();
+        if (this.opts.ackMode === 'broker') this.opts.outbox.ackOne(row.stream, row.epoch, row.seq);
+        else this.opts.outbox.markSent(row);
+      }
+      this.pump(true);
+    });
   }
 }
 
