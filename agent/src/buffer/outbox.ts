@@ -10,10 +10,10 @@ import {
   type SealedBatch,
   type Sealer,
   type Service,
-  Severity,
   STREAMS,
   Stream,
   type StreamItem,
+  securityEvent,
   streamName,
 } from '../core/index.js';
 import { type Db, isCorruption, openDb, quarantine } from './db.js';
@@ -101,17 +101,12 @@ export class Outbox implements Service {
       this.loadState();
       this.startupNotices.push({
         stream: Stream.EVENTS,
-        event: {
-          type: 'buffer.quarantined',
-          severity: Severity.HIGH,
-          tsMs: this.opts.clock.now(),
-          subject: 'outbox',
-          details: {
-            file: aside,
-            reason: String((e as Error).message).slice(0, 200),
-            epoch: String(this.epochValue),
-          },
-        },
+        event: securityEvent(
+          'buffer.quarantined',
+          'outbox',
+          { file: aside, reason: String((e as Error).message).slice(0, 200), epoch: String(this.epochValue) },
+          this.opts.clock.now(),
+        ),
       });
     }
     if (this.startupNotices.length > 0) {
@@ -284,12 +279,10 @@ export class Outbox implements Service {
   private notice(r: EvictionRange): StreamItem {
     return {
       stream: Stream.EVENTS,
-      event: {
-        type: 'buffer.evicted',
-        severity: Severity.MEDIUM,
-        tsMs: this.opts.clock.now(),
-        subject: streamName(r.stream),
-        details: {
+      event: securityEvent(
+        'buffer.evicted',
+        streamName(r.stream),
+        {
           stream: streamName(r.stream),
           epoch: String(this.epochValue),
           from_seq: String(r.fromSeq),
@@ -298,7 +291,8 @@ export class Outbox implements Service {
           items: String(r.items),
           reason: r.reason,
         },
-      },
+        this.opts.clock.now(),
+      ),
     };
   }
 

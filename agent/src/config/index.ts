@@ -16,5 +16,5 @@ export {
   resolvePaths,
 } from './load.js';
 export { configSchema, DEVICE_ID_PATTERN } from './schema.js';
-export type { AgentConfig, BatchPolicy } from './types.js';
+export type { AgentConfig, BatchPolicy, PrivacyRule } from './types.js';
 export * from './validate.js';

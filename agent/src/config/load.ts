@@ -44,10 +44,34 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
   };
 }
 
+/** Rules that span fields, which the schema cannot say on its own. */
+function crossCheck(cfg: AgentConfig): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  cfg.privacy.rules.forEach((r, i) => {
+    const p = `privacy.rules[${i}]`;
+    if (r.action === 'seal' && !cfg.privacy.platformPublicKey)
+      issues.push({ path: `${p}.action`, message: 'seal needs privacy.platformPublicKey' });
+    if (r.target === 'reading' && r.action !== 'drop')
+      issues.push({ path: `${p}.target`, message: 'only drop applies to a whole reading' });
+    if (r.target === 'ts' && (r.action !== 'generalise' || r.truncateS === undefined)) {
+      issues.push({ path: `${p}.target`, message: 'ts can only be generalised, with truncateS' });
+    }
+    if (r.action === 'generalise' && r.target !== 'ts' && r.step === undefined)
+      issues.push({ path: `${p}.step`, message: 'generalise needs a step' });
+    if (r.sensors.length === 0)
+      issues.push({ path: `${p}.sensors`, message: 'must name at least one sensor (or "*")' });
+  });
+  if (cfg.sync.backoffMinMs > cfg.sync.backoffMaxMs)
+    issues.push({ path: 'sync.backoffMinMs', message: 'must not exceed sync.backoffMaxMs' });
+  return issues;
+}
+
 /** Validates an already-parsed config object; throws ConfigError listing every issue. */
 export function parseConfig(value: unknown, file: string): AgentConfig {
   const r = validate(configSchema, value);
   if (!r.ok) throw new ConfigError(file, r.issues);
+  const more = crossCheck(r.value);
+  if (more.length > 0) throw new ConfigError(file, more);
   return resolvePaths(r.value, dirname(resolve(file)));
 }
 

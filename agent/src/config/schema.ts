@@ -1,5 +1,5 @@
-import type { AgentConfig, BatchPolicy } from './types.js';
-import { arr, bool, int, obj, oneOf, optional, type Schema, str } from './validate.js';
+import type { AgentConfig, BatchPolicy, PrivacyRule } from './types.js';
+import { arr, bool, int, num, obj, oneOf, optional, type Schema, str } from './validate.js';
 
 /** Device ids can never carry MQTT wildcards or topic separators. */
 export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -14,6 +14,23 @@ const policy = (maxItems: number, maxDelayMs: number): Schema<BatchPolicy> =>
     },
     { remote: 'live' },
   );
+
+const ruleSchema: Schema<PrivacyRule> = obj<PrivacyRule>({
+  sensors: arr(
+    str({
+      pattern: /^[A-Za-z0-9*][A-Za-z0-9._:@/*-]{0,127}$/,
+      hint: 'must be a sensor id, * wildcards allowed',
+    }),
+    { max: 256 },
+  ),
+  target: str({
+    pattern: /^(value|ts|reading|label:[^\s]{1,64})$/,
+    hint: 'must be value, ts, reading or label:<name>',
+  }),
+  action: oneOf(['drop', 'pseudonymise', 'generalise', 'seal'] as const),
+  step: optional(num({ min: 0 })),
+  truncateS: optional(int({ min: 1, max: 31_536_000 })),
+});
 
 /**
  * The config file's schema. Fields marked `remote` may be set by a signed OTA
@@ -76,6 +93,43 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
       hint: 'must be a cron expression with six fields (seconds first)',
       default: '0 * * * * *',
       remote: 'live',
+    }),
+  }),
+  monitor: obj({
+    auth: obj({
+      source: oneOf(['journal', 'file', 'off'] as const, { default: 'journal', remote: 'live' }),
+      file: str({ default: '/var/log/auth.log', min: 1 }),
+      threshold: int({ min: 1, max: 10_000, default: 5, remote: 'live' }),
+      windowS: int({ min: 1, max: 86_400, default: 60, remote: 'live' }),
+      technicians: arr(str({ min: 1, max: 64 }), { default: [], max: 64, remote: 'live' }),
+    }),
+    listeners: obj({
+      enabled: bool({ default: true, remote: 'live' }),
+      allow: arr(str({ pattern: /^(tcp|udp)\/\d{1,5}$/, hint: 'must look like tcp/22 or udp/123' }), {
+        default: ['tcp/22'],
+        max: 256,
+        remote: 'live',
+      }),
+      intervalS: int({ min: 1, max: 86_400, default: 30, remote: 'live' }),
+    }),
+    clock: obj({
+      maxForwardJumpS: int({ min: 1, max: 31_536_000, default: 300, remote: 'live' }),
+      intervalS: int({ min: 1, max: 3600, default: 10 }),
+    }),
+    door: optional(obj({ path: str({ min: 1 }), openValue: str({ default: '1' }) })),
+    aggregateS: int({ min: 0, max: 86_400, default: 60, remote: 'live' }),
+    root: str({ default: '/', min: 1 }),
+  }),
+  privacy: obj({
+    rules: arr(ruleSchema, { default: [], max: 256, remote: 'live' }),
+    pseudonymRotation: oneOf(['hourly', 'daily', 'weekly'] as const, { default: 'daily', remote: 'live' }),
+    platformPublicKey: optional(
+      str({ pattern: /^[A-Za-z0-9+/]{43}=$/, hint: 'must be base64 of a 32-byte X25519 public key' }),
+    ),
+    retentionHours: obj({
+      telemetry: int({ min: 0, max: 87_600, default: 0, remote: 'live' }),
+      events: int({ min: 0, max: 87_600, default: 0, remote: 'live' }),
+      reports: int({ min: 0, max: 87_600, default: 0, remote: 'live' }),
     }),
   }),
   ingest: obj({ maxLineBytes: int({ min: 256, max: 1 * MiB, default: 64 * 1024 }) }),

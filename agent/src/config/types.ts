@@ -6,6 +6,20 @@ export interface BatchPolicy {
   maxDelayMs: number;
 }
 
+/** One privacy rule: which readings, what part, what to do. */
+export interface PrivacyRule {
+  /** Sensor ids the rule applies to; `*` wildcards allowed (`wifi-*`). */
+  sensors: string[];
+  /** `value` or `label:<name>`; `drop` may also name `reading` (the whole reading). */
+  target: string;
+  /** What to do with it. */
+  action: 'drop' | 'pseudonymise' | 'generalise' | 'seal';
+  /** For `generalise` of a number: round to a multiple of this step (0.01 for coordinates to about 1 km). */
+  step?: number;
+  /** For `generalise` of the timestamp (`target` `ts`): truncate to this many seconds. */
+  truncateS?: number;
+}
+
 /** The agent's configuration file (JSON). Relative paths are resolved against the file's folder. */
 export interface AgentConfig {
   /** The gateway itself. */
@@ -100,6 +114,60 @@ export interface AgentConfig {
     enabled: boolean;
     /** Cron expression with seconds (six fields). Default `0 * * * * *` (every minute). */
     schedule: string;
+  };
+  /** Security monitoring of the gateway itself. */
+  monitor: {
+    /** Login failures and successes (sshd, login, sudo). */
+    auth: {
+      /** `journal` (systemd journal, Raspberry Pi OS Bookworm), `file` (an auth log) or `off`. Default `journal`. */
+      source: 'journal' | 'file' | 'off';
+      /** The auth log read when `source` is `file`. Default `/var/log/auth.log`. */
+      file: string;
+      /** Failures from one address within `windowS` that make a brute-force alert. Default 5. */
+      threshold: number;
+      /** Window of the brute-force count, and the most an alert is held back during a sustained attack. Default 60. */
+      windowS: number;
+      /** Accounts whose successful login is an informational `auth.login` event (root always raises `auth.root_login`). Default `[]`. */
+      technicians: string[];
+    };
+    /** Listening sockets not in the allowlist raise `net.new_listener`. */
+    listeners: {
+      /** Check at all. Default true. */
+      enabled: boolean;
+      /** Allowed listeners as `proto/port` (`tcp/22`, `udp/123`); the agent's own need none. Default `["tcp/22"]`. */
+      allow: string[];
+      /** Seconds between checks. Default 30. */
+      intervalS: number;
+    };
+    /** Wall-clock sanity. */
+    clock: {
+      /** A forward jump beyond this many seconds (relative to the monotonic clock) is a `clock.jump`; any backward jump is. Default 300. */
+      maxForwardJumpS: number;
+      /** Seconds between checks. Default 10. */
+      intervalS: number;
+    };
+    /** A cabinet-door switch read from a GPIO value file; absent means no switch. */
+    door?: {
+      /** The file holding 0 or 1, e.g. `/sys/class/gpio/gpio17/value`. */
+      path: string;
+      /** The value that means "open". Default `1`. */
+      openValue: string;
+    };
+    /** Same event (type and subject) within this many seconds is aggregated into one with a count. Default 60. */
+    aggregateS: number;
+    /** Filesystem root for /proc, /sys and logs (tests use a fixture tree). Default `/`. */
+    root: string;
+  };
+  /** Rules applied to every reading before it is sealed. */
+  privacy: {
+    /** Applied in order; a reading may match several. Default `[]`. */
+    rules: PrivacyRule[];
+    /** How often the pseudonymisation key rotates (its old key is destroyed). Default `daily`. */
+    pseudonymRotation: 'hourly' | 'daily' | 'weekly';
+    /** The platform's X25519 public key (base64, 32 bytes) for `seal` rules. */
+    platformPublicKey?: string;
+    /** Maximum age of unsent rows per stream, in hours; older rows are evicted with a notice. 0 = keep. Default 0. */
+    retentionHours: { telemetry: number; events: number; reports: number };
   };
   /** The ingest protocol. */
   ingest: {

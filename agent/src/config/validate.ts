@@ -72,6 +72,23 @@ export function int(o: Opts<number> & { min?: number; max?: number } = {}): Sche
   );
 }
 
+export function num(o: Opts<number> & { min?: number; max?: number } = {}): Schema<number> {
+  return withOpts(
+    {
+      parse(v, path, issues) {
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          return void issues.push({ path, message: `must be a number, got ${show(v)}` });
+        if (o.min !== undefined && v < o.min)
+          return void issues.push({ path, message: `must be at least ${o.min}, got ${v}` });
+        if (o.max !== undefined && v > o.max)
+          return void issues.push({ path, message: `must be at most ${o.max}, got ${v}` });
+        return v;
+      },
+    },
+    o,
+  );
+}
+
 export function bool(o: Opts<boolean> = {}): Schema<boolean> {
   return withOpts(
     {

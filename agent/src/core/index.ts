@@ -1,5 +1,6 @@
 export * from './clock.js';
 export * from './errors.js';
+export * from './events.js';
 export * from './log.js';
 export * from './random.js';
 export type * from './service.js';

@@ -1,5 +1,5 @@
 export type { DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
-export { type LinkState, MqttLink, type TlsMaterial } from './link.js';
+export { backoffDelay, type LinkState, MqttLink, type TlsMaterial } from './link.js';
 export { readSyncState, Sync, type SyncOptions, type SyncStatus } from './service.js';
 export { Topics } from './topics.js';

@@ -202,3 +202,14 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     this.lastError = { code: e.code, message: e.message, at: this.opts.clock.now() };
   }
 }
+
+/**
+ * Full-jitter exponential backoff: uniform in [0, min(max, min * 2^attempt)), so
+ * a city's gateways coming back after an outage do not reconnect in lockstep.
+ */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: Random): number {
+  const cap = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
+  const b = random.bytes(4);
+  const u = (((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32;
+  return Math.floor(u * cap);
+}

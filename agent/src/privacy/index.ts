@@ -1,0 +1,3 @@
+export { PrivacyEngine, type PrivacyOptions, rulesFor } from './engine.js';
+export { overwrite, PseudonymKey, periodOf, type Rotation } from './pseudonym.js';
+export { openSealed, sealValue } from './seal.js';
