@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   sensors: ['core', 'config', 'trust'],
   integrity: ['core', 'config', 'telemetry', 'identity'],
   audit: ['core', 'config'],
-  monitor: ['core'],
+  monitor: ['core', 'config'],
   sync: ['core', 'buffer', 'telemetry', 'config'],
   diag: ['core'],
 };

@@ -8,3 +8,4 @@ export {
   type OutboxRow,
   type StreamStats,
 } from './outbox.js';
+export { Retention, type RetentionOptions } from './retention.js';

@@ -306,6 +306,34 @@ export class Outbox implements Service {
     return n;
   }
 
+  /**
+   * Retention: evicts the rows of `stream` up to the newest one created before
+   * `cutoffMs`, with a `buffer.evicted` notice (reason `retention`). Returns rows evicted.
+   */
+  expireOlderThan(stream: Stream, cutoffMs: number): number {
+    const last = this.stmt<[number, number], { s: number | null }>(
+      'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_ms < ?',
+    ).get(stream, cutoffMs)?.s;
+    if (last === null || last === undefined) return 0;
+    const r = this.stmt<[number, number], { f: number; n: number; i: number }>(
+      'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
+    ).get(stream, last)!;
+    const range: EvictionRange = {
+      stream,
+      fromSeq: r.f,
+      toSeq: last,
+      rows: r.n,
+      items: r.i,
+      reason: 'retention',
+    };
+    const notice = this.opts.sealer(Stream.EVENTS, [this.notice(range)], this.head(Stream.EVENTS));
+    this.commit([notice], [range]);
+    this.heads.set(Stream.EVENTS, { epoch: this.epochValue, seq: notice.seq, prevHash: notice.payloadHash });
+    this.delivery.dropThrough(stream, last);
+    this.opts.log.info({ range }, 'retention: evicted old unsent rows');
+    return range.rows;
+  }
+
   /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
   ackOne(stream: Stream, epoch: number, seq: number): number {
     if (epoch !== this.epochValue) return 0;

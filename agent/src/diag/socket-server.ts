@@ -1,8 +1,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { AgentError, type Logger, type Service, type StreamItem } from '../core/index.js';
+import { AgentError, LineSplitter, type Logger, type Service, type StreamItem } from '../core/index.js';
 import { parseIngestLine } from './ingest.js';
-import { LineSplitter } from './lines.js';
 
 /** A command the socket answers: `{"cmd": name, ...args}` → result. */
 export type CommandHandler = (args: Record<string, unknown>) => unknown | Promise<unknown>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineSplitter, parseIngestLine } from '../../../agent/src/diag/index.js';
+import { LineSplitter } from '../../../agent/src/core/index.js';
+import { parseIngestLine } from '../../../agent/src/diag/index.js';
 
 const NOW = 1_764_150_000_000;
 const err = (line: string) => {

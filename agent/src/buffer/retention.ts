@@ -1,0 +1,68 @@
+import {
+  type Clock,
+  type Logger,
+  type Service,
+  STREAMS,
+  type Stream,
+  streamName,
+  type TimerHandle,
+} from '../core/index.js';
+import type { Outbox } from './outbox.js';
+
+export interface RetentionOptions {
+  outbox: Outbox;
+  /** Maximum age of unsent rows per stream, in hours; 0 keeps them. */
+  hours: Record<'telemetry' | 'events' | 'reports', number>;
+  /** Date-based decisions may act (no clock jump pending, clock plausible). */
+  clockTrusted: () => boolean;
+  clock: Clock;
+  log: Logger;
+  intervalMs?: number;
+}
+
+/**
+ * Deletes unsent rows past their maximum age, each loss reported by a notice.
+ * Paused while the clock cannot be trusted, so a wrong clock never empties the buffer.
+ */
+export class Retention implements Service {
+  readonly name = 'retention';
+  private timer: TimerHandle | undefined;
+  paused = false;
+
+  constructor(private readonly opts: RetentionOptions) {}
+
+  async start(): Promise<void> {
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+  }
+
+  /** One pass; returns rows evicted. */
+  run(): number {
+    if (!this.opts.clockTrusted()) {
+      if (!this.paused) this.opts.log.warn('retention paused: the clock cannot be trusted');
+      this.paused = true;
+      return 0;
+    }
+    this.paused = false;
+    let n = 0;
+    for (const s of STREAMS) {
+      const h = this.opts.hours[streamName(s as Stream)];
+      if (h > 0) n += this.opts.outbox.expireOlderThan(s, this.opts.clock.now() - h * 3_600_000);
+    }
+    return n;
+  }
+
+  private schedule(): void {
+    this.timer = this.opts.clock.setTimeout(() => {
+      try {
+        this.run();
+      } catch (err) {
+        this.opts.log.error({ err }, 'retention pass failed');
+      }
+      this.schedule();
+    }, this.opts.intervalMs ?? 60_000);
+  }
+}
