@@ -57,7 +57,10 @@ export class EventReporter implements Service {
 
   raiseEvent(e: SecurityEvent): void {
     this.raised++;
-    if (this.opts.aggregateMs <= 0) return this.send(e);
+    if (this.opts.aggregateMs <= 0) {
+      this.send(e);
+      return;
+    }
     const key = `${e.type}\u0000${e.subject}`;
     const storm = this.storms.get(key);
     if (storm) {
