@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Outbox } from './buffer/index.js';
+import { Outbox, Retention } from './buffer/index.js';
 import type { AgentConfig } from './config/index.js';
 import {
   asError,
@@ -10,13 +10,29 @@ import {
   type Sealer,
   type Service,
   Stream,
+  type StreamItem,
   type StreamName,
   streamName,
 } from './core/index.js';
 import { LocalSocket } from './diag/index.js';
 import { DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
-import { BUILD_FLOOR_MS, clockQuality, HealthSampler } from './monitor/index.js';
+import {
+  AuthMonitor,
+  BufferPressure,
+  ClockMonitor,
+  DoorMonitor,
+  EventReporter,
+  FileTail,
+  HealthSampler,
+  JournalSource,
+  ListenerMonitor,
+  parseAuthMessage,
+  parseJournalLine,
+  recordCleanStop,
+  recordStart,
+} from './monitor/index.js';
 import { Batcher } from './pipeline/index.js';
+import { PrivacyEngine, rulesFor, type WipeReport, wipeFiles } from './privacy/index.js';
 import { Sync } from './sync/index.js';
 import { seal } from './telemetry/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -26,34 +42,53 @@ export interface AgentDeps {
   clock: Clock;
   random: Random;
   log: Logger;
-  /** Filesystem root for host facts (clock sync marker); `/` in production. */
-  root?: string;
 }
+
+/** A service made of a start and a stop function (small periodic jobs). */
+const task = (name: string, start: () => void, stop: () => void): Service => ({
+  name,
+  start: async () => start(),
+  stop: async () => stop(),
+});
 
 /**
  * The composition root: builds every service from the config, starts them in
- * dependency order and stops them in reverse. Reading it shows the architecture.
+ * dependency order and stops them in reverse. Reading it shows the architecture:
+ * sources → privacy → batcher → seal → outbox ⇢ sync → collector.
  */
 export class Agent {
   readonly identity: DeviceIdentity;
   readonly outbox: Outbox;
   readonly batcher: Batcher;
+  readonly events: EventReporter;
+  readonly clockMonitor: ClockMonitor;
+  readonly privacy: PrivacyEngine;
   readonly sync: Sync;
-  readonly agentSocket: LocalSocket;
   readonly health: HealthSampler;
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  private readonly services: Service[];
-  private started: Service[] = [];
+  readonly door: DoorMonitor | undefined;
   /** Items accepted (committed) since start, per stream. */
   readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
+  /** Readings a privacy rule dropped whole. */
+  dropped = 0;
+  /** Resolves when the agent asks to be stopped (after a wipe). */
+  readonly stopRequested: Promise<string>;
+  private requestStop!: (why: string) => void;
+  private readonly services: Service[];
+  private started: Service[] = [];
   private readonly bootTime: number;
+  private readonly sensorsSeen = new Set<string>();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(
     readonly config: AgentConfig,
     private readonly deps: AgentDeps,
   ) {
     const { clock, random, log } = deps;
+    const dir = config.storage.dir;
     this.bootTime = clock.now();
+    this.stopRequested = new Promise((resolve) => {
+      this.requestStop = resolve;
+    });
     this.identity = new DeviceIdentity(config.device.id, config.identity.signingKey);
     const sealer: Sealer = (stream, items, head) => {
       const id = this.identity.current;
@@ -64,7 +99,7 @@ export class Agent {
           signingKey: id.privateKey,
           keyId: id.keyId,
           nowMs: now,
-          clock: clockQuality(now, BUILD_FLOOR_MS, deps.root),
+          clock: this.clockMonitor.quality(),
         },
         stream,
         items,
@@ -72,7 +107,7 @@ export class Agent {
       );
     };
     this.outbox = new Outbox({
-      file: join(config.storage.dir, 'outbox.db'),
+      file: join(dir, 'outbox.db'),
       maxBytes: config.storage.maxBytes,
       minFreeBytes: config.storage.minFreeBytes,
       sealer,
@@ -91,11 +126,36 @@ export class Agent {
       clock,
       log: log.child({ module: 'pipeline' }),
     });
+    const m = config.monitor;
+    this.events = new EventReporter({
+      submit: (items) => this.batcher.submit(items),
+      aggregateMs: m.aggregateS * 1000,
+      clock,
+      log: log.child({ module: 'events' }),
+    });
+    this.clockMonitor = new ClockMonitor({
+      clock,
+      reporter: this.events,
+      stateDir: dir,
+      root: m.root,
+      maxForwardJumpMs: m.clock.maxForwardJumpS * 1000,
+      intervalMs: m.clock.intervalS * 1000,
+    });
+    const p = config.privacy;
+    this.privacy = new PrivacyEngine({
+      rules: p.rules,
+      rotation: p.pseudonymRotation,
+      platformPublicKey: p.platformPublicKey ? Buffer.from(p.platformPublicKey, 'base64') : undefined,
+      dir: join(dir, 'privacy'),
+      clock,
+      random,
+      clockTrusted: () => this.clockMonitor.trusted(),
+    });
     this.sync = new Sync({
       deviceId: config.device.id,
       mqtt: config.mqtt,
       sync: config.sync,
-      stateDir: config.storage.dir,
+      stateDir: dir,
       tls: () => ({
         ca: readPublicFile(config.mqtt.ca),
         cert: readPublicFile(config.mqtt.cert),
@@ -112,25 +172,110 @@ export class Agent {
       random,
       log: log.child({ module: 'sync' }),
     });
-    this.agentSocket = new LocalSocket({
-      name: 'agent.sock',
-      path: config.sockets.agent,
-      mode: 0o660,
-      maxLineBytes: config.ingest.maxLineBytes,
-      ingest: (item) => this.batcher.submit([item]),
-      commands: { status: () => this.status(), ping: () => ({ pong: true }) },
-      now: () => clock.now(),
-      log: log.child({ module: 'diag' }),
+    const retention = new Retention({
+      outbox: this.outbox,
+      hours: p.retentionHours,
+      clockTrusted: () => this.clockMonitor.trusted(),
+      clock,
+      log: log.child({ module: 'buffer' }),
     });
+    const pressure = new BufferPressure(this.events);
+    let pressureTimer: NodeJS.Timeout | undefined;
+    const pressureTask = task(
+      'buffer-pressure',
+      () => {
+        pressureTimer = setInterval(
+          () => pressure.check(this.outbox.usedBytes(), config.storage.maxBytes),
+          10_000,
+        );
+        pressureTimer.unref();
+      },
+      () => clearInterval(pressureTimer),
+    );
+    const monitorLog = log.child({ module: 'monitor' });
+    const auth = new AuthMonitor({
+      reporter: this.events,
+      threshold: m.auth.threshold,
+      windowMs: m.auth.windowS * 1000,
+      technicians: m.auth.technicians,
+      clock,
+    });
+    const onAuthLine = (journal: boolean) => (line: string) => {
+      const j = journal ? parseJournalLine(line) : { message: line, tsMs: null, service: 'sshd' };
+      const o = j && parseAuthMessage(j.message, j.service);
+      if (o) auth.observe(o, j.tsMs ?? undefined);
+    };
+    const authSource =
+      m.auth.source === 'journal'
+        ? new JournalSource(onAuthLine(true), monitorLog)
+        : m.auth.source === 'file'
+          ? new FileTail(join(m.root, m.auth.file), onAuthLine(false), monitorLog)
+          : undefined;
+    const listeners = new ListenerMonitor({
+      root: m.root,
+      allow: m.listeners.allow,
+      intervalMs: m.listeners.intervalS * 1000,
+      reporter: this.events,
+    });
+    this.door = m.door
+      ? new DoorMonitor({
+          path: join(m.root, m.door.path),
+          openValue: m.door.openValue,
+          reporter: this.events,
+          clock,
+        })
+      : undefined;
     this.health = new HealthSampler({
       schedule: config.health.schedule,
       submit: (items) => this.batcher.submit(items),
       agentFigures: () => this.agentFigures(),
       clock,
-      log: log.child({ module: 'monitor' }),
+      log: monitorLog,
     });
-    this.services = [this.identity, this.outbox, this.sync, this.batcher, this.agentSocket];
-    if (config.health.enabled) this.services.push(this.health);
+    const agentSocket = new LocalSocket({
+      name: 'agent.sock',
+      path: config.sockets.agent,
+      mode: 0o660,
+      maxLineBytes: config.ingest.maxLineBytes,
+      ingest: (item) => this.ingest(item),
+      commands: {
+        status: () => this.status(),
+        ping: () => ({ pong: true }),
+        'privacy-report': () => this.privacyReport(),
+      },
+      now: () => clock.now(),
+      log: log.child({ module: 'diag' }),
+    });
+    const adminSocket = new LocalSocket({
+      name: 'admin.sock',
+      path: config.sockets.admin,
+      mode: 0o600,
+      maxLineBytes: config.ingest.maxLineBytes,
+      commands: {
+        wipe: (args) => this.wipe(technicianOf(args)),
+        maintenance: (args) => this.maintenance(technicianOf(args), Number(args.minutes)),
+      },
+      now: () => clock.now(),
+      log: log.child({ module: 'diag' }),
+    });
+    this.services = [
+      this.identity,
+      this.outbox,
+      this.batcher,
+      this.events,
+      this.clockMonitor,
+      this.privacy,
+      this.sync,
+      retention,
+      pressureTask,
+      auth,
+      ...(authSource ? [authSource] : []),
+      ...(m.listeners.enabled ? [listeners] : []),
+      ...(this.door ? [this.door] : []),
+      ...(config.health.enabled ? [this.health] : []),
+      agentSocket,
+      adminSocket,
+    ];
   }
 
   /** Starts every service in order; on failure stops those already started and rethrows. */
@@ -146,6 +291,7 @@ export class Agent {
       }
       this.started.push(s);
     }
+    recordStart(this.config.storage.dir, this.deps.clock.now(), AGENT_VERSION, this.events);
     this.deps.log.info(
       { deviceId: this.config.device.id, epoch: this.outbox.epoch, version: AGENT_VERSION },
       'agent started',
@@ -154,6 +300,7 @@ export class Agent {
 
   /** Stops in reverse order; one failing stop never keeps the others from running. */
   async stop(): Promise<void> {
+    const clean = this.started.length === this.services.length;
     for (const s of this.started.reverse()) {
       try {
         await s.stop();
@@ -163,6 +310,19 @@ export class Agent {
     }
     this.started = [];
     this.loopDelay.disable();
+    if (clean) recordCleanStop(this.config.storage.dir);
+  }
+
+  /** A reading from the ingest socket: privacy rules first, then the batcher. */
+  private ingest(item: StreamItem): Promise<void> {
+    if (!('reading' in item)) return this.batcher.submit([item]);
+    if (this.sensorsSeen.size < 1000) this.sensorsSeen.add(item.reading.sensorId);
+    const r = this.privacy.apply(item.reading);
+    if (!r) {
+      this.dropped++;
+      return Promise.resolve();
+    }
+    return this.batcher.submit([{ stream: Stream.TELEMETRY, reading: r }]);
   }
 
   /** The agent's own health figures, sampled with the gateway's. */
@@ -173,6 +333,49 @@ export class Agent {
     return { event_loop_lag_p99: Math.round(lag * 10) / 10, buffer_rows: rows };
   }
 
+  /** Which privacy rules apply to which of the sensors seen since start. */
+  privacyReport(): {
+    rules: AgentConfig['privacy']['rules'];
+    sensors: { sensor: string; rules: number[] }[];
+    dropped: number;
+  } {
+    const rules = this.config.privacy.rules;
+    const sensors = [...this.sensorsSeen]
+      .sort()
+      .map((sensor) => ({ sensor, rules: rulesFor(rules, sensor).map((r) => rules.indexOf(r)) }));
+    return { rules, sensors, dropped: this.dropped };
+  }
+
+  private maintenance(technician: string, minutes: number): { until: string } {
+    if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60)
+      throw new Error('minutes: must be between 1 and 1440');
+    this.door?.announceMaintenance(minutes, technician);
+    this.events.raise('technician.command', technician, { command: 'maintenance', minutes: String(minutes) });
+    return { until: new Date(this.deps.clock.now() + minutes * 60_000).toISOString() };
+  }
+
+  /**
+   * Erases the buffer, the pseudonymisation key and the device keys, then stops
+   * the agent (it cannot sign anything any more).
+   */
+  private async wipe(technician: string): Promise<WipeReport> {
+    this.deps.log.warn({ technician }, 'wipe requested');
+    for (const s of [...this.started].reverse()) {
+      if (s.name === 'admin.sock') continue;
+      try {
+        await s.stop();
+      } catch (e) {
+        this.deps.log.error({ err: asError(e), service: s.name }, 'service failed to stop for the wipe');
+      }
+    }
+    this.started = this.started.filter((s) => s.name === 'admin.sock');
+    this.privacy.key.destroy();
+    const report = wipeFiles(wipeTargets(this.config));
+    this.deps.log.warn({ technician, erased: report.erased.length }, 'wiped');
+    setTimeout(() => this.requestStop('wiped'), 100).unref();
+    return report;
+  }
+
   /** What `edge-agent status` shows while the daemon runs. */
   status(): Record<string, unknown> {
     return {
@@ -181,6 +384,11 @@ export class Agent {
       bootTime: new Date(this.bootTime).toISOString(),
       epoch: this.outbox.epoch,
       running: true,
+      clock: {
+        quality: this.clockMonitor.quality(),
+        trusted: this.clockMonitor.trusted(),
+        floor: new Date(this.clockMonitor.floor).toISOString(),
+      },
       buffer: {
         usedBytes: this.outbox.usedBytes(),
         maxBytes: this.config.storage.maxBytes,
@@ -188,7 +396,28 @@ export class Agent {
       },
       queued: this.batcher.queued(),
       accepted: this.accepted,
+      eventsRaised: this.events.raised,
       link: this.sync.status(),
     };
   }
+}
+
+/** The technician named by the CLI (SUDO_USER or the login name); bounded, printable. */
+function technicianOf(args: Record<string, unknown>): string {
+  const t = typeof args.technician === 'string' ? args.technician : 'unknown';
+  return t.replace(/[^A-Za-z0-9._@-]/g, '?').slice(0, 64) || 'unknown';
+}
+
+/** Everything `wipe` erases, by what it is. */
+export function wipeTargets(cfg: AgentConfig): { what: string; path: string }[] {
+  const d = cfg.storage.dir;
+  return [
+    { what: 'buffer', path: join(d, 'outbox.db') },
+    { what: 'inventory', path: join(d, 'inventory.db') },
+    { what: 'pseudonymisation key', path: join(d, 'privacy', 'pseudonym.key') },
+    { what: 'device signing key', path: cfg.identity.signingKey },
+    { what: 'device TLS key', path: cfg.mqtt.key },
+    { what: 'certificate signing request', path: cfg.identity.csr },
+    { what: 'link state', path: join(d, 'sync-state.json') },
+  ];
 }

@@ -3,11 +3,14 @@ import {
   type Io,
   identityCommand,
   ingestCommand,
+  maintenanceCommand,
   println,
+  privacyCommand,
   processIo,
   runCommand,
   statusCommand,
   UsageError,
+  wipeCommand,
 } from './cli/index.js';
 import { ConfigError } from './config/index.js';
 import { AgentError, ExitCode } from './core/index.js';
@@ -24,6 +27,9 @@ Commands:
   identity init [--force]  create the signing key, TLS key and CSR
   identity show            print the public identity for the platform's registry
   config check             validate the config file and print it resolved
+  privacy report           which privacy rules apply to which sensors
+  maintenance --minutes N  announce a maintenance window (no door alert), via admin.sock
+  wipe [--yes]             erase the buffer, the pseudonymisation key and the device keys
 
 Options (every command):
   --config FILE   config file (default: $EDGE_AGENT_CONFIG, then /etc/edge-agent/config.json)
@@ -39,6 +45,9 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   status: statusCommand,
   identity: identityCommand,
   config: configCommand,
+  privacy: privacyCommand,
+  maintenance: maintenanceCommand,
+  wipe: wipeCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

@@ -80,6 +80,8 @@ export class Collector {
   };
   private readonly prefix: string;
   private readonly seenDevices = new Set<string>();
+  /** Order of arrival of stored batches (the store's `arrival` column). */
+  private arrivals = 0;
 
   constructor(private readonly opts: CollectorOptions) {
     this.prefix = opts.prefix ?? 'edge/v1';
@@ -95,6 +97,8 @@ export class Collector {
     });
     for (const c of this.store.chains())
       this.tracker.restore(c.device, c.stream as Stream, c.epoch, c.contiguous);
+    this.arrivals =
+      this.store.db.prepare<[], { a: number | null }>('SELECT max(arrival) AS a FROM batches').get()?.a ?? 0;
     const client = mqtt.connect(this.opts.url, {
       protocolVersion: this.opts.protocolVersion ?? 5,
       clientId: this.opts.clientId ?? 'collector',
@@ -184,7 +188,7 @@ export class Collector {
     if (batch.length === 0 || !this.store) return;
     const touched = new Map<string, { device: string; stream: Stream; epoch: number }>();
     const ins = this.store.db.prepare(
-      'INSERT INTO batches (device, stream, epoch, seq, payload_hash, prev_hash, key_id, readings, events, envelope, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO batches (device, stream, epoch, seq, payload_hash, prev_hash, key_id, readings, events, envelope, received_ms, arrival) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
     );
     const chain = this.store.db.prepare(
       'INSERT OR REPLACE INTO chains (device, stream, epoch, contiguous) VALUES (?,?,?,?)',
@@ -238,6 +242,7 @@ export class Collector {
           b.events.length,
           envelope,
           Date.now(),
+          ++this.arrivals,
         );
         this.stats.batches++;
         this.stats.readings += b.readings.length;

@@ -12,7 +12,7 @@ export class CollectorStore {
       CREATE TABLE IF NOT EXISTS batches (
         device TEXT NOT NULL, stream INTEGER NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
         payload_hash BLOB NOT NULL, prev_hash BLOB NOT NULL, key_id TEXT NOT NULL, readings INTEGER NOT NULL,
-        events INTEGER NOT NULL, envelope BLOB NOT NULL, received_ms INTEGER NOT NULL,
+        events INTEGER NOT NULL, envelope BLOB NOT NULL, received_ms INTEGER NOT NULL, arrival INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (device, stream, epoch, seq)
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS chains (

@@ -15,8 +15,10 @@ export function writeConfig(dir: string, extra: Record<string, unknown> = {}): s
     mqtt: { url: 'mqtts://localhost:8883', ca: 'ca.crt', cert: 'gw.crt', key: 'gw.key' },
     batching: { telemetry: { maxItems: 50, maxDelayMs: 50 } },
     log: { level: 'warn' },
-    // Health readings at a minute boundary would change the counts the tests assert.
+    // Health readings at a minute boundary, or the host's own logins and listeners,
+    // would change the counts the tests assert; tests that need them turn them on.
     health: { enabled: false },
+    monitor: { auth: { source: 'off' }, listeners: { enabled: false } },
     ...extra,
   };
   writeFileSync(file, JSON.stringify(cfg, null, 2));

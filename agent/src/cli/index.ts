@@ -3,5 +3,8 @@ export { configCommand } from './config.js';
 export { identityCommand } from './identity.js';
 export { ingestCommand } from './ingest.js';
 export { type Io, println, processIo } from './io.js';
+export { maintenanceCommand } from './maintenance.js';
+export { privacyCommand } from './privacy.js';
 export { runCommand } from './run.js';
 export { statusCommand } from './status.js';
+export { wipeCommand } from './wipe.js';

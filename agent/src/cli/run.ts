@@ -28,6 +28,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    void agent.stopRequested.then((why) => {
+      log.warn({ why }, 'stopping');
+      resolve();
+    });
   });
   await agent.stop();
   log.info('stopped cleanly');
