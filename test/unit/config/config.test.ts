@@ -66,6 +66,49 @@ describe('config', () => {
     assert.ok(bad.includes('logg: is not a known field'));
   });
 
+  it('refuses invalid privacy rules and monitor settings, naming each', () => {
+    const bad = issues({
+      ...minimal,
+      privacy: {
+        rules: [
+          { sensors: ['anpr-*'], target: 'value', action: 'seal' },
+          { sensors: ['wifi-*'], target: 'label:', action: 'pseudonymise' },
+          { sensors: ['gps-*'], target: 'value', action: 'generalise' },
+          { sensors: ['x'], target: 'reading', action: 'seal' },
+          { sensors: ['x'], target: 'value', action: 'encrypt' },
+        ],
+      },
+      monitor: { listeners: { allow: ['ssh'] }, auth: { threshold: 0 } },
+    });
+    assert.ok(
+      bad.includes('privacy.rules[1].target: "label:" must be value, ts, reading or label:<name>'),
+      bad.join('\n'),
+    );
+    assert.ok(
+      bad.includes(
+        'privacy.rules[4].action: must be one of "drop", "pseudonymise", "generalise", "seal", got "encrypt"',
+      ),
+    );
+    assert.ok(bad.includes('monitor.listeners.allow[0]: "ssh" must look like tcp/22 or udp/123'));
+    assert.ok(bad.includes('monitor.auth.threshold: must be at least 1, got 0'));
+    const cross = issues({
+      ...minimal,
+      privacy: {
+        rules: [
+          { sensors: ['anpr-*'], target: 'value', action: 'seal' },
+          { sensors: ['gps-*'], target: 'value', action: 'generalise' },
+          { sensors: ['x'], target: 'reading', action: 'seal' },
+        ],
+      },
+    });
+    assert.deepEqual(cross, [
+      'privacy.rules[0].action: seal needs privacy.platformPublicKey',
+      'privacy.rules[1].step: generalise needs a step',
+      'privacy.rules[2].action: seal needs privacy.platformPublicKey',
+      'privacy.rules[2].target: only drop applies to a whole reading',
+    ]);
+  });
+
   it('reports unreadable and malformed files as errors of the file', () => {
     const t = tempDir();
     try {
