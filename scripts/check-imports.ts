@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   privacy: ['core', 'config'],
   sensors: ['core', 'config', 'trust'],
   integrity: ['core', 'config', 'telemetry', 'identity'],
-  audit: ['core', 'config'],
+  audit: ['core', 'config', 'monitor'],
   monitor: ['core', 'config'],
   sync: ['core', 'buffer', 'telemetry', 'config'],
   diag: ['core'],

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { AuditService, auditContext } from './audit/index.js';
 import { Outbox, Retention } from './buffer/index.js';
 import type { AgentConfig } from './config/index.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './core/index.js';
 import { LocalSocket } from './diag/index.js';
 import { DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
+import { IntegrityService } from './integrity/index.js';
 import {
   AuthMonitor,
   BufferPressure,
@@ -66,6 +68,8 @@ export class Agent {
   readonly sync: Sync;
   readonly health: HealthSampler;
   readonly door: DoorMonitor | undefined;
+  readonly integrity: IntegrityService;
+  readonly audit: AuditService;
   /** Items accepted (committed) since start, per stream. */
   readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
   /** Readings a privacy rule dropped whole. */
@@ -232,6 +236,27 @@ export class Agent {
       clock,
       log: monitorLog,
     });
+    const raise = this.events.raise.bind(this.events);
+    const submit = (items: StreamItem[]) => this.batcher.submit(items);
+    this.integrity = new IntegrityService({
+      schedule: config.integrity.schedule,
+      baselineFile: config.integrity.baselineFile,
+      root: m.root,
+      publicKey: () => this.identity.current.publicKey,
+      raise,
+      submit,
+      clock,
+      log: log.child({ module: 'integrity' }),
+    });
+    this.audit = new AuditService({
+      schedule: config.audit.schedule,
+      context: () => auditContext(m.root, config),
+      stateDir: dir,
+      raise,
+      submit,
+      clock,
+      log: log.child({ module: 'audit' }),
+    });
     const agentSocket = new LocalSocket({
       name: 'agent.sock',
       path: config.sockets.agent,
@@ -273,6 +298,8 @@ export class Agent {
       ...(m.listeners.enabled ? [listeners] : []),
       ...(this.door ? [this.door] : []),
       ...(config.health.enabled ? [this.health] : []),
+      this.integrity,
+      ...(config.audit.enabled ? [this.audit] : []),
       agentSocket,
       adminSocket,
     ];
@@ -397,6 +424,16 @@ export class Agent {
       queued: this.batcher.queued(),
       accepted: this.accepted,
       eventsRaised: this.events.raised,
+      integrity: this.integrity.last && {
+        checkedAt: this.integrity.last.checkedAt,
+        changes: this.integrity.last.changes.length,
+        baseline: this.integrity.last.baselineDigest,
+      },
+      audit: this.audit.last && {
+        checkedAt: this.audit.last.checkedAt,
+        score: this.audit.last.score,
+        highFailures: this.audit.last.highFailures,
+      },
       link: this.sync.status(),
     };
   }

@@ -1,8 +1,10 @@
 import {
+  auditCommand,
   configCommand,
   type Io,
   identityCommand,
   ingestCommand,
+  integrityCommand,
   maintenanceCommand,
   println,
   privacyCommand,
@@ -28,6 +30,9 @@ Commands:
   identity show            print the public identity for the platform's registry
   config check             validate the config file and print it resolved
   privacy report           which privacy rules apply to which sensors
+  audit [--root DIR]       security posture against ETSI EN 303 645 / IEC 62443-4-2
+  integrity baseline       record the signed file baseline
+  integrity verify         compare the gateway with its baseline
   maintenance --minutes N  announce a maintenance window (no door alert), via admin.sock
   wipe [--yes]             erase the buffer, the pseudonymisation key and the device keys
 
@@ -46,6 +51,8 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   identity: identityCommand,
   config: configCommand,
   privacy: privacyCommand,
+  audit: auditCommand,
+  integrity: integrityCommand,
   maintenance: maintenanceCommand,
   wipe: wipeCommand,
 };

@@ -19,6 +19,7 @@ export function writeConfig(dir: string, extra: Record<string, unknown> = {}): s
     // would change the counts the tests assert; tests that need them turn them on.
     health: { enabled: false },
     monitor: { auth: { source: 'off' }, listeners: { enabled: false } },
+    audit: { enabled: false },
     ...extra,
   };
   writeFileSync(file, JSON.stringify(cfg, null, 2));

@@ -1,7 +1,9 @@
 export { UsageError } from './args.js';
+export { auditCommand } from './audit.js';
 export { configCommand } from './config.js';
 export { identityCommand } from './identity.js';
 export { ingestCommand } from './ingest.js';
+export { integrityCommand } from './integrity.js';
 export { type Io, println, processIo } from './io.js';
 export { maintenanceCommand } from './maintenance.js';
 export { privacyCommand } from './privacy.js';

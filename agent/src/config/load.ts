@@ -37,6 +37,12 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
         : join(dir, 'identity', 'signing.key'),
       csr: cfg.identity.csr ? abs(cfg.identity.csr) : join(dir, 'identity', 'tls.csr'),
     },
+    integrity: {
+      ...cfg.integrity,
+      baselineFile: cfg.integrity.baselineFile
+        ? abs(cfg.integrity.baselineFile)
+        : join(dir, 'integrity-baseline.json'),
+    },
     sockets: {
       agent: cfg.sockets.agent ? abs(cfg.sockets.agent) : join(dir, 'agent.sock'),
       admin: cfg.sockets.admin ? abs(cfg.sockets.admin) : join(dir, 'admin.sock'),

@@ -15,6 +15,26 @@ const policy = (maxItems: number, maxDelayMs: number): Schema<BatchPolicy> =>
     { remote: 'live' },
   );
 
+const CRON = /^\S+( \S+){5}$/;
+const CRON_HINT = 'must be a cron expression with six fields (seconds first)';
+
+/** What the integrity baseline covers unless the config says otherwise. */
+export const DEFAULT_INTEGRITY_PATHS = [
+  '/etc/ssh/sshd_config',
+  '/etc/ssh/sshd_config.d',
+  '/etc/passwd',
+  '/etc/shadow',
+  '/etc/group',
+  '/etc/sudoers',
+  '/etc/sudoers.d',
+  '/etc/edge-agent',
+  '/etc/systemd/system/edge-agent.service',
+  '/boot/config.txt',
+  '/boot/cmdline.txt',
+  '/boot/firmware',
+  '/usr/lib/edge-agent',
+];
+
 const ruleSchema: Schema<PrivacyRule> = obj<PrivacyRule>({
   sensors: arr(
     str({
@@ -119,6 +139,21 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     door: optional(obj({ path: str({ min: 1 }), openValue: str({ default: '1' }) })),
     aggregateS: int({ min: 0, max: 86_400, default: 60, remote: 'live' }),
     root: str({ default: '/', min: 1 }),
+  }),
+  integrity: obj({
+    paths: arr(str({ pattern: /^\/[^\0]*$/, hint: 'must be an absolute path on the gateway', max: 4096 }), {
+      default: DEFAULT_INTEGRITY_PATHS,
+      max: 256,
+      remote: 'live',
+    }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 0 * * * *', remote: 'live' }),
+    baselineFile: str({ default: '' }),
+  }),
+  audit: obj({
+    enabled: bool({ default: true, remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 30 3 * * *', remote: 'live' }),
+    probeBroker: bool({ default: true, remote: 'live' }),
+    plaintextPorts: arr(int({ min: 1, max: 65_535 }), { default: [1883], max: 16, remote: 'live' }),
   }),
   privacy: obj({
     rules: arr(ruleSchema, { default: [], max: 256, remote: 'live' }),

@@ -158,6 +158,26 @@ export interface AgentConfig {
     /** Filesystem root for /proc, /sys and logs (tests use a fixture tree). Default `/`. */
     root: string;
   };
+  /** File integrity against a baseline signed with the device key. */
+  integrity: {
+    /** Gateway paths to record (folders are walked; symlinks recorded, never followed). Default: sshd config, passwd, shadow, group, sudoers, the agent's config and unit, /boot's config.txt and cmdline.txt, /boot/firmware. */
+    paths: string[];
+    /** Cron (six fields) of the scheduled verification. Default `0 0 * * * *` (hourly). */
+    schedule: string;
+    /** The signed baseline. Default `<storage.dir>/integrity-baseline.json`. */
+    baselineFile: string;
+  };
+  /** The security posture audit. */
+  audit: {
+    /** Run the audit in the daemon (at start and on the schedule). Default true. */
+    enabled: boolean;
+    /** Cron (six fields) of the scheduled audit; it also runs at start. Default `0 30 3 * * *`. */
+    schedule: string;
+    /** Probe the broker: it must refuse TLS without a client certificate and offer no plaintext MQTT. Default true. */
+    probeBroker: boolean;
+    /** Ports on the broker's host where plaintext MQTT must not answer. Default `[1883]`. */
+    plaintextPorts: number[];
+  };
   /** Rules applied to every reading before it is sealed. */
   privacy: {
     /** Applied in order; a reading may match several. Default `[]`. */

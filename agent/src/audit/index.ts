@@ -1,0 +1,6 @@
+export { auditContext } from './context.js';
+export { cryptMatches, VENDOR_DEFAULTS } from './passwords.js';
+export { probePlaintext, probeWithoutClientCert } from './probe.js';
+export { type AuditReport, CHECKS, type CheckOutcome, runAudit } from './report.js';
+export { AuditService, type AuditServiceOptions } from './service.js';
+export type { AuditContext, Check, CheckResult, Evidence, Status } from './types.js';

@@ -1,0 +1,57 @@
+import type { Severity } from '../core/index.js';
+
+/** A place in a file that shows why a check passed or failed. */
+export interface Evidence {
+  file: string;
+  line?: number;
+  text: string;
+}
+
+export type Status = 'pass' | 'fail' | 'not-applicable' | 'not-readable';
+
+export interface CheckResult {
+  status: Status;
+  evidence: Evidence[];
+  /** One sentence on what was found. */
+  detail: string;
+}
+
+/** What a check may look at. */
+export interface AuditContext {
+  /** Filesystem root of the gateway (a mounted image, a fixture tree, or `/`). */
+  root: string;
+  /** Listening sockets allowed (`tcp/22`). */
+  allowListeners: string[];
+  /** The agent's own files, when a config is known. */
+  agent?: {
+    signingKey: string;
+    tlsKey: string;
+    dataDir: string;
+    mqttUrl: string;
+    ca: string;
+    insecurePlaintext: boolean;
+  };
+  /** Broker probing, when enabled and a config is known. */
+  probe?: {
+    host: string;
+    tlsPort: number;
+    plaintextPorts: number[];
+    ca: string;
+    servername?: string;
+    timeoutMs: number;
+  };
+}
+
+/** A declarative posture check. */
+export interface Check {
+  id: string;
+  title: string;
+  severity: Severity;
+  rationale: string;
+  remedy: string;
+  /** ETSI EN 303 645 provisions it evidences. */
+  etsi: string[];
+  /** IEC 62443-4-2 requirements it evidences. */
+  iec: string[];
+  run(ctx: AuditContext): Promise<CheckResult> | CheckResult;
+}

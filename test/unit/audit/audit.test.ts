@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createCa } from '../../../scripts/pki/lib.js';
+import { BIN, cli } from '../../helpers/agent.js';
+import { makeGateway } from '../../helpers/gateway.js';
+import { tempDir } from '../../helpers/paths.js';
+
+interface Report {
+  score: number;
+  highFailures: string[];
+  checks: {
+    id: string;
+    status: string;
+    detail: string;
+    evidence: { file: string; line?: number; text: string }[];
+    remedy: string;
+    etsi: string[];
+  }[];
+  etsi: { provision: string; status: string }[];
+}
+
+describe('posture audit on fixture gateways', () => {
+  const t = tempDir();
+  const ca = createCa('fixture CA').certPem;
+  const hardened = join(t.dir, 'hardened');
+  const careless = join(t.dir, 'careless');
+  before(() => {
+    makeGateway(hardened, 'hardened', ca);
+    makeGateway(careless, 'careless', ca);
+  });
+  after(() => t.cleanup());
+  const audit = (root: string) => {
+    const r = cli([
+      'audit',
+      '--root',
+      root,
+      '--no-probe',
+      '--json',
+      '--config',
+      join(root, 'etc/edge-agent/config.json'),
+    ]);
+    return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+  };
+
+  it('a hardened gateway passes every check: no false positives', () => {
+    const { code, report } = audit(hardened);
+    const notPassing = report.checks
+      .filter((c) => c.status !== 'pass')
+      .map((c) => `${c.id}: ${c.status} ${c.detail}`);
+    assert.deepEqual(notPassing, []);
+    assert.equal(report.score, 100);
+    assert.equal(code, 0);
+    assert.ok(report.etsi.every((p) => p.status === 'compliant'));
+    assert.ok(
+      report.checks.find((c) => c.id === 'ssh.password-auth')?.evidence[0].line,
+      'evidence names the line',
+    );
+  });
+
+  it('a careless gateway fails every check, each for the right reason, with evidence and remedy', () => {
+    const { code, report } = audit(careless);
+    const by = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    const passing = report.checks
+      .filter((c) => c.status !== 'fail')
+      .map((c) => `${c.id}: ${c.status} ${c.detail}`);
+    assert.deepEqual(passing, []);
+    assert.equal(code, 1);
+    const texts = (id: string) => by[id].evidence.map((e) => e.text).join(' | ');
+    assert.match(
+      texts('accounts.default-passwords'),
+      /pi: password is a well-known default \(scheme \$y\$\)/,
+      'yescrypt cracked',
+    );
+    assert.match(texts('accounts.default-passwords'), /admin: .*\$6\$/);
+    assert.match(texts('accounts.default-passwords'), /root: .*\$1\$/);
+    assert.match(texts('accounts.default-passwords'), /guest: empty password/);
+    assert.match(texts('accounts.uid0'), /toor has UID 0/);
+    assert.equal(by['ssh.root-login'].evidence[0].line, 2);
+    assert.match(texts('ssh.password-auth'), /not set: OpenSSH's default applies/);
+    assert.match(texts('ssh.crypto'), /aes128-cbc/);
+    assert.match(texts('ssh.crypto'), /hmac-md5/);
+    assert.match(texts('net.listeners'), /tcp\/23 on 0\.0\.0\.0/);
+    assert.doesNotMatch(texts('net.listeners'), /127\.0\.0\.1/);
+    assert.deepEqual(
+      by['perms.agent-keys'].evidence.map((e) => `${e.file} ${e.text}`),
+      [
+        '/var/lib/edge-agent/identity/signing.key mode 0644',
+        '/etc/edge-agent/tls.key mode 0640',
+        '/var/lib/edge-agent mode 0755',
+      ],
+    );
+    assert.match(texts('perms.shadow'), /mode 0644/);
+    assert.match(texts('perms.world-writable-etc'), /\/etc\/crontab/);
+    assert.match(texts('net.firewall'), /no input chain with policy drop/);
+    assert.match(texts('debug.interfaces'), /console=serial0/);
+    assert.match(texts('debug.interfaces'), /enable_uart=1/);
+    assert.match(texts('transport.mqtt'), /not TLS/);
+    assert.match(texts('transport.mqtt'), /insecurePlaintextForDevelopment/);
+    assert.ok(report.checks.every((c) => c.remedy.length > 10 && c.etsi.length > 0));
+    assert.ok(report.score < 10, `score ${report.score}`);
+    assert.ok(report.etsi.some((p) => p.provision === '5.1-1' && p.status === 'non-compliant'));
+  });
+
+  it('an input it cannot read is not-readable, never pass (run as nobody)', () => {
+    for (const d of [t.dir, hardened]) chmodSync(d, 0o755);
+    chmodSync(join(hardened, 'etc/shadow'), 0o600);
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=nobody',
+        '--regid=nogroup',
+        '--clear-groups',
+        process.execPath,
+        BIN,
+        'audit',
+        '--root',
+        hardened,
+        '--no-probe',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    chmodSync(join(hardened, 'etc/shadow'), 0o640);
+    const report = JSON.parse(r.stdout) as Report;
+    const pw = report.checks.find((c) => c.id === 'accounts.default-passwords');
+    assert.equal(pw?.status, 'not-readable', pw?.detail);
+    assert.match(pw?.detail ?? '', /CAP_DAC_READ_SEARCH or the shadow group/);
+    assert.ok(report.etsi.some((p) => p.provision === '5.1-1' && p.status === 'unknown'));
+  });
+
+  it('human output is a readable table with the failures, their evidence and fixes', () => {
+    const r = cli([
+      'audit',
+      '--root',
+      careless,
+      '--no-probe',
+      '--config',
+      join(careless, 'etc/edge-agent/config.json'),
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^audit of .* score \d+\/100/m);
+    assert.match(
+      r.stdout,
+      /FAIL accounts\.uid0: Only root has UID 0\n {2}\/etc\/passwd:4 {2}toor has UID 0\n {2}fix: /,
+    );
+    assert.match(r.stdout, /ETSI EN 303 645:/);
+  });
+});
