@@ -68,7 +68,7 @@ describe('posture audit on fixture gateways', () => {
       .map((c) => `${c.id}: ${c.status} ${c.detail}`);
     assert.deepEqual(passing, []);
     assert.equal(code, 1);
-    const texts = (id: string) => by[id].evidence.map((e) => e.text).join(' | ');
+    const texts = (id: string) => by[id].evidence.map((e) => `${e.file} ${e.text}`).join(' | ');
     assert.match(
       texts('accounts.default-passwords'),
       /pi: password is a well-known default \(scheme \$y\$\)/,
