@@ -10,6 +10,7 @@ import { TestBroker } from '../lib/mosquitto.js';
 import { TestPki } from '../lib/test-pki.js';
 import { benchDrain } from './drain.js';
 import { benchIngest, benchSealer } from './ingest.js';
+import { benchIntegrity } from './integrity.js';
 import { benchMillion } from './million.js';
 import { benchSign } from './sign.js';
 
@@ -18,6 +19,7 @@ const { values: o } = parseArgs({
     json: { type: 'boolean' },
     readings: { type: 'string', default: '200000' },
     million: { type: 'string', default: '1000000' },
+    'integrity-mb': { type: 'string', default: '1024' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h' },
@@ -30,7 +32,9 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   ingest (batcher + seal + commit) vs raw better-sqlite3 inserts of the same bytes;
   drain (the agent's sync) vs a bare mqtt.js QoS 1 publisher with the same window;
   Ed25519 signatures/s (crypto and tweetnacl); the daemon draining a million buffered
-  readings to the reference collector (time, peak RSS). --million 0 skips that part.`);
+  readings to the reference collector (time, peak RSS); hashing a tree for the integrity
+  baseline (default 1024 MB) against sha256sum, with RSS growth and event-loop delay.
+  --million 0 and --integrity-mb 0 skip those parts.`);
   process.exit(0);
 }
 const log = (s: string) => {
@@ -78,7 +82,12 @@ try {
       log,
     );
   }
-  const figures = { ...ingest, ...sign, ...drain, ...million };
+  let integrity = {};
+  if (Number(o['integrity-mb']) > 0) {
+    log(`integrity: hashing a ${o['integrity-mb']} MB tree...`);
+    integrity = await benchIntegrity(dir, Number(o['integrity-mb']));
+  }
+  const figures = { ...ingest, ...sign, ...drain, ...million, ...integrity };
   if (o.json) console.log(JSON.stringify(figures));
   else {
     const targets: Record<string, string> = {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AuditService, auditContext } from '../../../agent/src/audit/index.js';
+import { ManualClock, type StreamItem, silentLogger } from '../../../agent/src/core/index.js';
 import { createCa } from '../../../scripts/pki/lib.js';
 import { BIN, cli } from '../../helpers/agent.js';
 import { makeGateway } from '../../helpers/gateway.js';
@@ -129,6 +131,36 @@ describe('posture audit on fixture gateways', () => {
     assert.equal(pw?.status, 'not-readable', pw?.detail);
     assert.match(pw?.detail ?? '', /CAP_DAC_READ_SEARCH or the shadow group/);
     assert.ok(report.etsi.some((p) => p.provision === '5.1-1' && p.status === 'unknown'));
+  });
+
+  it("the daemon's audit raises an event for each newly failing high-severity check, and sends the report", async () => {
+    const events: { type: string; subject: string; severity?: number }[] = [];
+    const reports: StreamItem[] = [];
+    const state = join(t.dir, 'state');
+    mkdirSync(state);
+    const svc = new AuditService({
+      schedule: '0 0 0 1 1 *',
+      context: () => auditContext(careless, null),
+      stateDir: state,
+      raise: (type, subject, _d, severity) => events.push({ type, subject, severity }),
+      submit: async (items) => {
+        reports.push(...items);
+      },
+      clock: new ManualClock(),
+      log: silentLogger(),
+    });
+    const r = await svc.runNow();
+    assert.ok(r && r.highFailures.length >= 8);
+    assert.deepEqual(events.map((e) => e.subject).sort(), [...(r?.highFailures ?? [])].sort());
+    assert.equal(
+      events.find((e) => e.subject === 'accounts.default-passwords')?.severity,
+      5,
+      "the check's own severity",
+    );
+    await svc.runNow();
+    assert.equal(events.length, r?.highFailures.length, 'still failing is not newly failing');
+    assert.equal(reports.length, 2);
+    assert.ok('report' in reports[0] && reports[0].report.kind === 'audit');
   });
 
   it('human output is a readable table with the failures, their evidence and fixes', () => {
