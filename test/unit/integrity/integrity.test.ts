@@ -63,7 +63,7 @@ describe('integrity', () => {
       [
         '/etc/links dir',
         '/etc/links/dotdot symlink ../../../../..',
-        '/etc/links/to-outside symlink ' + outside,
+        `/etc/links/to-outside symlink ${outside}`,
         '/etc/links/to-root symlink /',
       ],
     );
