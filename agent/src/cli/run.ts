@@ -1,5 +1,6 @@
 import { Agent } from '../agent.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
+import { SystemdNotifier } from '../diag/index.js';
 import { configFrom, parse } from './args.js';
 import { type Io, println } from './io.js';
 
@@ -19,6 +20,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const log = createLogger({ level: cfg.log.level });
   const agent = new Agent(cfg, { clock: systemClock, random: systemRandom, log });
   await agent.start();
+  const systemd = new SystemdNotifier(io.env);
+  systemd.ready();
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       log.info({ signal: sig }, 'stopping');
@@ -33,6 +36,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       resolve();
     });
   });
+  systemd.stopping();
   await agent.stop();
   log.info('stopped cleanly');
   return ExitCode.Ok;
