@@ -279,6 +279,19 @@ export class Agent {
       commands: {
         wipe: (args) => this.wipe(technicianOf(args)),
         maintenance: (args) => this.maintenance(technicianOf(args), Number(args.minutes)),
+        commissioning: async (args) => {
+          const body = Buffer.from(String(args.body ?? ''), 'base64');
+          if (body.length === 0 || body.length > 200_000)
+            throw new Error('body: a commissioning report of 1 to 200000 bytes is required');
+          JSON.parse(body.toString('utf8'));
+          await this.batcher.submit([
+            {
+              stream: Stream.REPORTS,
+              report: { kind: 'commissioning', contentType: 'application/json', body },
+            },
+          ]);
+          return { queued: true };
+        },
       },
       now: () => clock.now(),
       log: log.child({ module: 'diag' }),

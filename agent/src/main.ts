@@ -1,10 +1,13 @@
 import {
   auditCommand,
   configCommand,
+  doctorCommand,
+  enrollCommand,
   type Io,
   identityCommand,
   ingestCommand,
   integrityCommand,
+  logsCommand,
   maintenanceCommand,
   println,
   privacyCommand,
@@ -23,7 +26,8 @@ export const HELP = `edge-agent ${AGENT_VERSION}: security agent for smart-city 
 Usage: edge-agent <command> [options]
 
 Commands:
-  run                      run the daemon: ingest, batch, seal, buffer
+  run                      run the daemon: ingest, batch, seal, buffer, sync, monitor
+  enroll                   commission the gateway: identity, certificate check, connection test, report
   ingest                   send NDJSON readings from stdin to the running agent
   status                   buffer and chain state (from the daemon, or the data dir if stopped)
   identity init [--force]  create the signing key, TLS key and CSR
@@ -33,6 +37,8 @@ Commands:
   audit [--root DIR]       security posture against ETSI EN 303 645 / IEC 62443-4-2
   integrity baseline       record the signed file baseline
   integrity verify         compare the gateway with its baseline
+  logs [-f]                the agent's recent log, readable
+  doctor                   check config, keys, certificate, network, TLS, MQTT, clock, disk, buffer
   maintenance --minutes N  announce a maintenance window (no door alert), via admin.sock
   wipe [--yes]             erase the buffer, the pseudonymisation key and the device keys
 
@@ -53,6 +59,9 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   privacy: privacyCommand,
   audit: auditCommand,
   integrity: integrityCommand,
+  logs: logsCommand,
+  doctor: doctorCommand,
+  enroll: enrollCommand,
   maintenance: maintenanceCommand,
   wipe: wipeCommand,
 };

@@ -1,10 +1,13 @@
 export { UsageError } from './args.js';
 export { auditCommand } from './audit.js';
 export { configCommand } from './config.js';
+export { doctorCommand } from './doctor.js';
+export { enrollCommand } from './enroll.js';
 export { identityCommand } from './identity.js';
 export { ingestCommand } from './ingest.js';
 export { integrityCommand } from './integrity.js';
 export { type Io, println, processIo } from './io.js';
+export { formatLogLine, logsCommand } from './logs.js';
 export { maintenanceCommand } from './maintenance.js';
 export { privacyCommand } from './privacy.js';
 export { runCommand } from './run.js';

@@ -17,7 +17,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
-  const log = createLogger({ level: cfg.log.level });
+  const log = createLogger({ level: cfg.log.level, file: cfg.log.file });
   const agent = new Agent(cfg, { clock: systemClock, random: systemRandom, log });
   await agent.start();
   const systemd = new SystemdNotifier(io.env);

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { readOfflineStats, type StreamStats } from '../buffer/index.js';
+import { type AgentConfig, readJsonState } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
+import { describeIdentity } from '../identity/index.js';
 import { readSyncState, type SyncStatus } from '../sync/index.js';
 import { configFrom, parse } from './args.js';
 import { bytes, type Io, println, table } from './io.js';
@@ -44,6 +46,11 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       link: readSyncState(cfg.storage.dir),
     };
   }
+  status.identity = identitySummary(cfg);
+  if (!status.running) {
+    const a = readJsonState<{ failing: string[]; score: number; checkedAt: string }>(join(cfg.storage.dir, 'audit-state.json'));
+    status.audit = a && { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt };
+  }
   if (values.json) {
     println(io.stdout, JSON.stringify(status, null, 2));
     return ExitCode.Ok;
@@ -52,6 +59,23 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     io.stdout,
     `device:  ${String(status.deviceId)}   daemon: ${status.running ? 'running' : 'stopped'}   epoch: ${String(status.epoch ?? '-')}`,
   );
+  const id = status.identity as { keyId?: string; certificate?: { validTo: string } | null } | undefined;
+  if (id)
+    println(
+      io.stdout,
+      `identity: key ${id.keyId ?? '-'}, certificate ${id.certificate ? `valid until ${id.certificate.validTo}` : 'not installed'}`,
+    );
+  const audit = status.audit as
+    | { score?: number; highFailures?: string[]; checkedAt?: string }
+    | null
+    | undefined;
+  if (audit)
+    println(
+      io.stdout,
+      `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
+    );
+  const integ = status.integrity as { changes?: number; checkedAt?: string } | null | undefined;
+  if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
   const l = status.link;
   if (l) {
     const shown = status.running ? l.state : `${l.state} (when the daemon stopped)`;
@@ -91,4 +115,23 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     ),
   );
   return ExitCode.Ok;
+}
+
+/** Key id and certificate expiry, read locally (cheap: no network, no daemon). */
+function identitySummary(
+  cfg: AgentConfig,
+): { keyId: string; certificate: { subject: string; validTo: string } | null } | null {
+  try {
+    const i = describeIdentity(cfg.device.id, {
+      signingKey: cfg.identity.signingKey,
+      csr: cfg.identity.csr,
+      cert: cfg.mqtt.cert,
+    });
+    return {
+      keyId: i.keyId,
+      certificate: i.certificate && { subject: i.certificate.subject, validTo: i.certificate.validTo },
+    };
+  } catch {
+    return null;
+  }
 }

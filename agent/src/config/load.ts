@@ -37,6 +37,7 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
         : join(dir, 'identity', 'signing.key'),
       csr: cfg.identity.csr ? abs(cfg.identity.csr) : join(dir, 'identity', 'tls.csr'),
     },
+    log: { ...cfg.log, file: cfg.log.file ? abs(cfg.log.file) : undefined },
     integrity: {
       ...cfg.integrity,
       baselineFile: cfg.integrity.baselineFile

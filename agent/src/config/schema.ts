@@ -173,5 +173,6 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
       default: 'info',
       remote: 'live',
     }),
+    file: optional(str({ min: 1 })),
   }),
 });

@@ -198,5 +198,7 @@ export interface AgentConfig {
   log: {
     /** pino level. Default `info`. */
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    /** Write the log to this file instead of stderr (for machines without systemd's journal). */
+    file?: string;
   };
 }

@@ -21,14 +21,16 @@ export const REDACT_PATHS = [
 ];
 
 /** The root logger; each module takes a child with `{ module }`. */
-export function createLogger(opts: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
+export function createLogger(
+  opts: { level?: string; destination?: pino.DestinationStream; file?: string } = {},
+): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    opts.destination ?? pino.destination({ dest: 2, sync: true }),
+    opts.destination ?? pino.destination({ dest: opts.file ?? 2, sync: true, mkdir: true }),
   );
 }
 

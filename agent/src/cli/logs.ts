@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { ExitCode, LineSplitter } from '../core/index.js';
+import { configFrom, parse, UsageError } from './args.js';
+import { type Io, println } from './io.js';
+
+export const LOGS_HELP = `Usage: edge-agent logs [-f] [-n N] [--file FILE] [--config FILE] [--json]
+
+The agent's recent log, one readable line per entry (time, level, module,
+message, fields). From log.file when the config sets one (or --file), otherwise
+from the systemd journal (unit edge-agent). -f follows; -n sets how many lines
+(default 100); --json prints the raw JSON lines.`;
+
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'module', 'msg', 'v']);
+
+/** One pino JSON line as a terminal line; anything else is shown as it is, control characters escaped. */
+export function formatLogLine(line: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return escape(line);
+  }
+  if (typeof o !== 'object' || o === null) return escape(line);
+  const time = typeof o.time === 'number' ? new Date(o.time).toISOString() : '-';
+  const level = (LEVELS[Number(o.level)] ?? String(o.level)).padEnd(5);
+  const mod = o.module ? `[${String(o.module)}] ` : '';
+  const fields = Object.entries(o)
+    .filter(([k]) => !SKIP.has(k))
+    .map(([k, v]) => {
+      if (k === 'err' && v && typeof v === 'object')
+        return `err=${JSON.stringify((v as { message?: string }).message ?? v)}`;
+      return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    })
+    .join(' ');
+  return escape(`${time} ${level} ${mod}${String(o.msg ?? '')}${fields ? `  ${fields}` : ''}`);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
+const escape = (s: string) =>
+  s.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+
+export async function logsCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    follow: { type: 'boolean', short: 'f' },
+    lines: { type: 'string', short: 'n' },
+    file: { type: 'string' },
+  });
+  if (values.help) {
+    println(io.stdout, LOGS_HELP);
+    return ExitCode.Ok;
+  }
+  const n = values.lines === undefined ? 100 : Number(values.lines);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError('-n must be a positive whole number');
+  const file = values.file ?? configFrom(values.config, io.env).log.file;
+  const out = (line: string) => println(io.stdout, values.json ? line : formatLogLine(line));
+  if (file) {
+    if (!existsSync(file)) throw new UsageError(`${file}: no such log file`);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n').filter(Boolean);
+    for (const l of lines.slice(-n)) out(l);
+    if (!values.follow) return ExitCode.Ok;
+    const { FileTail } = await import('../monitor/index.js');
+    const { silentLogger } = await import('../core/index.js');
+    const tail = new FileTail(file, out, silentLogger(), { intervalMs: 500 });
+    await tail.start();
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await tail.stop();
+    return ExitCode.Ok;
+  }
+  return new Promise((resolve) => {
+    const j = spawn(
+      'journalctl',
+      [
+        '-u',
+        'edge-agent.service',
+        '-o',
+        'cat',
+        '--no-pager',
+        '-n',
+        String(n),
+        ...(values.follow ? ['-f'] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const split = new LineSplitter(1 << 20, out, () => undefined);
+    j.stdout.on('data', (d: Buffer) => split.push(d));
+    j.on('error', () => {
+      println(
+        io.stderr,
+        'edge-agent logs: journalctl is not available; set log.file in the config or pass --file',
+      );
+      resolve(ExitCode.Failed);
+    });
+    j.on('close', (code) => {
+      split.end();
+      resolve(code === 0 ? ExitCode.Ok : ExitCode.Failed);
+    });
+  });
+}
