@@ -27,9 +27,9 @@ export function formatLogLine(line: string): string {
   try {
     o = JSON.parse(line);
   } catch {
-    return escape(line);
+    return escapeControls(line);
   }
-  if (typeof o !== 'object' || o === null) return escape(line);
+  if (typeof o !== 'object' || o === null) return escapeControls(line);
   const time = typeof o.time === 'number' ? new Date(o.time).toISOString() : '-';
   const level = (LEVELS[Number(o.level)] ?? String(o.level)).padEnd(5);
   const mod = o.module ? `[${String(o.module)}] ` : '';
@@ -41,15 +41,14 @@ export function formatLogLine(line: string): string {
       return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
     })
     .join(' ');
-  return escape(`${time} ${level} ${mod}${String(o.msg ?? '')}${fields ? `  ${fields}` : ''}`);
+  return escapeControls(`${time} ${level} ${mod}${String(o.msg ?? '')}${fields ? `  ${fields}` : ''}`);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
-const escape = (s: string) =>
-  s.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+/** Control characters from hostile log content would drive the terminal: shown as \\xNN instead. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+const escapeControls = (s: string) =>
+  s.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 export async function logsCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {

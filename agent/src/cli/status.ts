@@ -48,7 +48,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   }
   status.identity = identitySummary(cfg);
   if (!status.running) {
-    const a = readJsonState<{ failing: string[]; score: number; checkedAt: string }>(join(cfg.storage.dir, 'audit-state.json'));
+    const a = readJsonState<{ failing: string[]; score: number; checkedAt: string }>(
+      join(cfg.storage.dir, 'audit-state.json'),
+    );
     status.audit = a && { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt };
   }
   if (values.json) {

@@ -83,3 +83,24 @@ describe('LineSplitter', () => {
     assert.equal(overflows, 1);
   });
 });
+
+describe('log lines for a terminal', () => {
+  it('formats pino lines and escapes control characters from hostile content', async () => {
+    const { formatLogLine } = await import('../../../agent/src/cli/index.js');
+    const line = formatLogLine(
+      JSON.stringify({
+        level: 40,
+        time: Date.UTC(2026, 10, 26),
+        module: 'sync',
+        msg: 'connection lost',
+        url: 'mqtts://x:8883',
+      }),
+    );
+    assert.equal(line, '2026-11-26T00:00:00.000Z WARN  [sync] connection lost  url=mqtts://x:8883');
+    assert.equal(formatLogLine('raw \u001b[2J text'), 'raw \\x1b[2J text');
+    assert.match(
+      formatLogLine(JSON.stringify({ level: 50, time: 0, msg: 'x', err: { message: 'boom\u0007' } })),
+      /err="boom\\u0007"$/,
+    );
+  });
+});
