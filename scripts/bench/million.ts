@@ -75,6 +75,14 @@ export async function benchMillion(
     clientId: 'collector-million',
   });
   await collector.start();
+  // The technician's commands with a million readings buffered: daemon stopped, then running.
+  const timeStatus = () => {
+    const t = performance.now();
+    execFileSync(process.execPath, [bin, 'status', '--json', '--config', config], { stdio: 'ignore' });
+    return Math.round(performance.now() - t);
+  };
+  const statusStoppedMs = timeStatus();
+  let statusRunningMs = Number.NaN;
   const t0 = performance.now();
   // Spawned through its shebang, with the V8 flags a user gets.
   const daemon = spawn(bin, ['run', '--config', config], { stdio: 'ignore' });
@@ -92,6 +100,7 @@ export async function benchMillion(
     } catch {
       // not up yet
     }
+    if (Number.isNaN(statusRunningMs) && rows > batches / 2) statusRunningMs = timeStatus();
     if (rows === 0 && collector.stats.readings >= readings) break;
     if (Math.round(performance.now() - t0) % 5000 < 250)
       log(`  draining: collector has ${collector.stats.readings} readings, agent holds ${rows} batches`);
@@ -105,5 +114,7 @@ export async function benchMillion(
     rss_peak_mb: peak,
     drain_1m_s: Math.round(seconds * 10) / 10,
     million_readings_verified: collector.stats.readings,
+    status_cmd_ms_stopped_1m: statusStoppedMs,
+    status_cmd_ms_running_1m: statusRunningMs,
   };
 }
