@@ -44,6 +44,12 @@ export interface AgentDeps {
   clock: Clock;
   random: Random;
   log: Logger;
+  /** A signed document arrived on the `config` topic (the supervisor decides). */
+  onDocument?: (raw: Buffer) => void;
+  /** The link to the broker came up. */
+  onUp?: () => void;
+  /** Version of the remote config in force, for the status messages. */
+  configVersion?: number;
 }
 
 /** A service made of a start and a stop function (small periodic jobs). */
@@ -168,10 +174,12 @@ export class Agent {
       statusInfo: () => ({
         agentVersion: AGENT_VERSION,
         bootTime: new Date(this.bootTime).toISOString(),
-        configVersion: 0,
+        configVersion: deps.configVersion ?? 0,
         epoch: this.outbox.epoch,
       }),
       outbox: this.outbox,
+      onDocument: deps.onDocument,
+      onUp: deps.onUp,
       clock,
       random,
       log: log.child({ module: 'sync' }),
@@ -424,6 +432,7 @@ export class Agent {
       bootTime: new Date(this.bootTime).toISOString(),
       epoch: this.outbox.epoch,
       running: true,
+      configVersion: this.deps.configVersion ?? 0,
       clock: {
         quality: this.clockMonitor.quality(),
         trusted: this.clockMonitor.trusted(),

@@ -1,8 +1,9 @@
-import { Agent } from '../agent.js';
+import { configPath } from '../config/index.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
 import { SystemdNotifier } from '../diag/index.js';
 import { configFrom, parse } from './args.js';
 import { type Io, println } from './io.js';
+import { Supervisor } from './supervisor.js';
 
 export const RUN_HELP = `Usage: edge-agent run [--config FILE]
 
@@ -18,8 +19,13 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
   const cfg = configFrom(values.config, io.env);
   const log = createLogger({ level: cfg.log.level, file: cfg.log.file });
-  const agent = new Agent(cfg, { clock: systemClock, random: systemRandom, log });
-  await agent.start();
+  // The supervisor owns the agent: a signed remote config rebuilds it, and may roll it back.
+  const supervisor = new Supervisor(configPath(values.config, io.env), {
+    clock: systemClock,
+    random: systemRandom,
+    log,
+  });
+  await supervisor.start();
   const systemd = new SystemdNotifier(io.env);
   systemd.ready();
   await new Promise<void>((resolve) => {
@@ -31,13 +37,13 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    void agent.stopRequested.then((why) => {
+    void supervisor.stopRequested.then((why) => {
       log.warn({ why }, 'stopping');
       resolve();
     });
   });
   systemd.stopping();
-  await agent.stop();
+  await supervisor.stop();
   log.info('stopped cleanly');
   return ExitCode.Ok;
 }

@@ -65,6 +65,13 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     }),
     groups: arr(str({ pattern: DEVICE_ID_PATTERN, hint: 'must be a plain name' }), { default: [], max: 64 }),
   }),
+  trust: obj({
+    rootKey: optional(
+      str({ pattern: /^[A-Za-z0-9+/]{43}=$/, hint: 'must be base64 of a 32-byte Ed25519 public key' }),
+    ),
+    maxDocumentBytes: int({ min: 1024, max: 1024 * 1024, default: 65_536 }),
+    rollbackAfterS: int({ min: 5, max: 86_400, default: 300, remote: 'live' }),
+  }),
   storage: obj({
     dir: path(),
     maxBytes: int({ min: 1 * MiB, default: 256 * MiB, remote: 'live' }),

@@ -29,6 +29,15 @@ export interface AgentConfig {
     /** Groups the device belongs to, used to target remote configuration. Default `[]`. */
     groups: string[];
   };
+  /** Signed remote management (DESIGN.md, Trust). */
+  trust: {
+    /** The platform's root public key, pinned at enrollment (base64 of the raw 32-byte Ed25519 key). Without it, no signed document is accepted. */
+    rootKey?: string;
+    /** Largest signed document accepted, in bytes. Default 65536. */
+    maxDocumentBytes: number;
+    /** After a remote change of connectivity, roll back if the collector is not reached within this many seconds (monotonic). Default 300. */
+    rollbackAfterS: number;
+  };
   /** Local persistence. */
   storage: {
     /** Data folder: outbox database, identity, inventory. Required. */

@@ -11,6 +11,8 @@ export interface Schema<T> {
   readonly fallback?: () => T;
   /** May the field be set by a signed remote config (and does it need a restart)? */
   readonly remote?: 'live' | 'restart';
+  /** An object's fields, so remote settings can be checked field by field. */
+  readonly fields?: Record<string, Schema<unknown>>;
 }
 
 type Opts<T> = { default?: T | (() => T); remote?: 'live' | 'restart' };
@@ -165,10 +167,11 @@ export function obj<T extends object>(shape: Shape<T>, o: Opts<T> = {}): Schema<
   };
   // An object whose every field has a default may itself be omitted.
   const allDefault = Object.values(fields).every((s) => s.fallback || isOptional(s));
-  return withOpts(
+  const made = withOpts(
     node,
     o.default !== undefined || !allDefault ? o : { ...o, default: () => node.parse({}, '', []) as T },
   );
+  return { ...made, fields };
 }
 
 const OPTIONAL = new WeakSet<Schema<unknown>>();
@@ -176,7 +179,7 @@ const isOptional = (s: Schema<unknown>): boolean => OPTIONAL.has(s);
 
 /** A field that may be absent (its value is then undefined). */
 export function optional<T>(s: Schema<T>): Schema<T | undefined> {
-  const o: Schema<T | undefined> = { parse: s.parse, remote: s.remote };
+  const o: Schema<T | undefined> = { parse: s.parse, remote: s.remote, fields: s.fields };
   OPTIONAL.add(o as Schema<unknown>);
   return o;
 }

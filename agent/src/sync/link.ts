@@ -103,6 +103,13 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     return this.state === 'connected';
   }
 
+  /** A QoS 1 publish on the current session; false when there is none. */
+  publish(topic: string, payload: string): boolean {
+    if (!this.client || this.state !== 'connected') return false;
+    this.client.publish(topic, payload, { qos: 1 });
+    return true;
+  }
+
   private attempt(): void {
     if (this.state === 'stopped' && this.attempts > 0) return;
     this.state = 'connecting';

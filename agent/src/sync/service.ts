@@ -32,6 +32,10 @@ export interface SyncOptions {
   /** Fields of the retained status message besides `state`. */
   statusInfo: () => { agentVersion: string; bootTime: string; configVersion: number; epoch: number };
   outbox: Outbox;
+  /** A signed document arrived on the `config` topic. */
+  onDocument?: (raw: Buffer) => void;
+  /** The link came up (a session with the broker exists). */
+  onUp?: () => void;
   clock: Clock;
   random: Random;
   log: Logger;
@@ -78,7 +82,7 @@ export class Sync implements Service {
       will: status('offline'),
       birth: status('online'),
       goodbye: status('offline'),
-      subscriptions: [this.topics.ack],
+      subscriptions: [this.topics.ack, this.topics.config],
       connectTimeoutMs: s.connectTimeoutMs,
       backoffMinMs: s.backoffMinMs,
       backoffMaxMs: s.backoffMaxMs,
@@ -99,6 +103,7 @@ export class Sync implements Service {
     this.link.on('up', (client, receiveMaximum) => {
       this.drain.attach(client, receiveMaximum);
       this.persist();
+      this.opts.onUp?.();
     });
     this.link.on('down', () => {
       this.drain.detach();
@@ -106,6 +111,7 @@ export class Sync implements Service {
     });
     this.link.on('message', (topic, payload) => {
       if (topic === this.topics.ack) this.drain.onAck(payload);
+      else if (topic === this.topics.config && payload.length > 0) this.opts.onDocument?.(payload);
     });
     await this.drain.start();
     await this.link.start();
@@ -118,6 +124,18 @@ export class Sync implements Service {
     await this.drain.stop();
     await this.link.stop();
     this.persist();
+  }
+
+  get connected(): boolean {
+    return this.link.connected;
+  }
+
+  /** Publishes a small JSON status (QoS 1, not retained) on `{prefix}/{device}/{sub}`; false when offline. */
+  publishJson(sub: string, value: unknown): boolean {
+    return this.link.publish(
+      `${this.opts.mqtt.topicPrefix}/${this.opts.deviceId}/${sub}`,
+      JSON.stringify(value),
+    );
   }
 
   /** New rows were committed: try to send them now. */

@@ -1,0 +1,231 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, type AgentDeps } from '../agent.js';
+import {
+  type AgentConfig,
+  ConfigError,
+  effectiveConfig,
+  parseConfig,
+  readJsonState,
+  readRawConfig,
+  writeJsonState,
+} from '../config/index.js';
+import type { TimerHandle } from '../core/index.js';
+import { checkDocument, DocumentError, TrustStore } from '../trust/index.js';
+
+interface Applied {
+  version: number;
+  settings: unknown;
+  appliedAt: string;
+}
+
+type ConfigStatus = { version: number; state: 'applied' | 'rejected' | 'rolled_back'; reason?: string };
+
+const CURRENT = 'remote-config.json';
+const LAST_GOOD = 'remote-config.last-good.json';
+const CONNECTIVITY: (keyof AgentConfig['mqtt'])[] = [
+  'url',
+  'ca',
+  'cert',
+  'key',
+  'servername',
+  'protocolVersion',
+  'topicPrefix',
+];
+
+/**
+ * Owns the running Agent and signed remote configuration: checks each document
+ * (trust), applies a config atomically (temp file, fsync, rename) keeping the last
+ * known good, rebuilds the agent with it (the outbox file stays as it is), and
+ * rolls back a connectivity change that does not reach the collector in time.
+ */
+export class Supervisor {
+  agent!: Agent;
+  readonly stopRequested: Promise<string>;
+  private requestStop!: (why: string) => void;
+  private trust!: TrustStore;
+  private raw: unknown;
+  private local!: AgentConfig;
+  private version = 0;
+  private pending: ConfigStatus[] = [];
+  private confirm: { version: number; timer: TimerHandle } | null = null;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly file: string,
+    private readonly deps: Omit<AgentDeps, 'onDocument' | 'onUp' | 'configVersion'>,
+  ) {
+    this.stopRequested = new Promise((resolve) => {
+      this.requestStop = resolve;
+    });
+  }
+
+  private get dir(): string {
+    return this.local.storage.dir;
+  }
+
+  async start(): Promise<void> {
+    this.raw = readRawConfig(this.file);
+    this.local = parseConfig(this.raw, this.file);
+    this.trust = new TrustStore(this.dir, this.local.trust.rootKey);
+    this.trust.load();
+    const applied = readJsonState<Applied>(join(this.dir, CURRENT));
+    let cfg = this.local;
+    if (applied) {
+      try {
+        cfg = effectiveConfig(this.file, this.raw, applied.settings);
+        this.version = applied.version;
+      } catch (e) {
+        this.deps.log.error(
+          { err: e },
+          'the stored remote config no longer validates: running on the local file',
+        );
+      }
+    }
+    await this.build(cfg);
+  }
+
+  async stop(): Promise<void> {
+    if (this.confirm) this.deps.clock.clearTimeout(this.confirm.timer);
+    await this.queue;
+    await this.agent.stop();
+  }
+
+  private async build(cfg: AgentConfig): Promise<void> {
+    const agent = new Agent(cfg, {
+      ...this.deps,
+      configVersion: this.version,
+      onDocument: (raw) => {
+        this.queue = this.queue
+          .then(() => this.onDocument(raw))
+          .catch((err) => this.deps.log.error({ err }, 'remote document handling failed'));
+      },
+      onUp: () => this.onUp(),
+    });
+    this.agent = agent;
+    await agent.start();
+    void agent.stopRequested.then((why) => this.requestStop(why));
+  }
+
+  private async rebuild(cfg: AgentConfig): Promise<void> {
+    await this.agent.stop();
+    await this.build(cfg);
+  }
+
+  private async onDocument(raw: Buffer): Promise<void> {
+    const cfg = this.agent.config;
+    let accepted: ReturnType<typeof checkDocument>;
+    try {
+      accepted = checkDocument(raw, {
+        store: this.trust,
+        deviceId: cfg.device.id,
+        groups: cfg.device.groups,
+        nowMs: this.deps.clock.now(),
+        clockTrusted: this.agent.clockMonitor.trusted(),
+        maxBytes: cfg.trust.maxDocumentBytes,
+      });
+    } catch (e) {
+      if (!(e instanceof DocumentError)) throw e;
+      // The retained copy of the newest document seen comes back on every connect: that is no news.
+      if (e.code === 'STALE_VERSION' && e.version === this.trust.highestSeen(e.docType ?? 'config')) return;
+      if (e.code === 'DEFERRED') {
+        this.deps.log.warn({ reason: e.message }, 'remote document deferred');
+        return;
+      }
+      if (e.version !== undefined && e.code !== 'STALE_VERSION')
+        this.trust.markSeen(e.docType ?? 'config', e.version);
+      return this.reject(
+        e.version ?? 0,
+        `${e.code}: ${e.message}`,
+        e.docType === 'keys' ? 'trust' : 'config',
+      );
+    }
+    if (accepted.type === 'keys') {
+      const { rotated } = this.trust.applyKeys(accepted.doc);
+      this.agent.events.raise('trust.keys_rotated', 'keys', {
+        version: String(accepted.doc.version),
+        roles: rotated.join(','),
+      });
+      return;
+    }
+    const version = accepted.doc.version;
+    let next: AgentConfig;
+    try {
+      next = effectiveConfig(this.file, this.raw, accepted.settings);
+    } catch (e) {
+      this.trust.markSeen('config', version);
+      const why =
+        e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : String(e);
+      return this.reject(version, `SCHEMA: ${why}`, 'config');
+    }
+    this.trust.markSeen('config', version);
+    const prev = readJsonState<Applied>(join(this.dir, CURRENT));
+    if (prev) writeJsonState(join(this.dir, LAST_GOOD), prev);
+    else rmSync(join(this.dir, LAST_GOOD), { force: true });
+    writeJsonState(join(this.dir, CURRENT), {
+      version,
+      settings: accepted.settings,
+      appliedAt: new Date(this.deps.clock.now()).toISOString(),
+    } satisfies Applied);
+    const connectivity = CONNECTIVITY.some(
+      (k) => JSON.stringify(next.mqtt[k]) !== JSON.stringify(this.agent.config.mqtt[k]),
+    );
+    const previousVersion = this.version;
+    this.version = version;
+    await this.rebuild(next);
+    if (!connectivity) return this.applied(version);
+    this.deps.log.warn(
+      { version },
+      'connectivity changed: rolling back unless the collector is reached in time',
+    );
+    const timer = this.deps.clock.setTimeout(() => {
+      this.queue = this.queue.then(() => this.rollback(version, previousVersion));
+    }, next.trust.rollbackAfterS * 1000);
+    this.confirm = { version, timer };
+  }
+
+  private onUp(): void {
+    if (this.confirm && this.agent.sync.connected) {
+      this.deps.clock.clearTimeout(this.confirm.timer);
+      const v = this.confirm.version;
+      this.confirm = null;
+      this.applied(v);
+    }
+    const queued = this.pending;
+    this.pending = [];
+    for (const s of queued) this.publish(s);
+  }
+
+  private applied(version: number): void {
+    this.agent.events.raise('config.applied', `v${version}`, { version: String(version) });
+    this.publish({ version, state: 'applied' });
+  }
+
+  private reject(version: number, reason: string, what: 'config' | 'trust'): void {
+    this.deps.log.warn({ version, reason }, 'remote document rejected');
+    if (what === 'trust')
+      this.agent.events.raise('trust.document_rejected', `v${version}`, { version: String(version), reason });
+    else this.agent.events.raise('config.rejected', `v${version}`, { version: String(version), reason });
+    this.publish({ version, state: 'rejected', reason });
+  }
+
+  private async rollback(version: number, previousVersion: number): Promise<void> {
+    if (!this.confirm || this.confirm.version !== version) return;
+    this.confirm = null;
+    const last = readJsonState<Applied>(join(this.dir, LAST_GOOD));
+    if (last) writeJsonState(join(this.dir, CURRENT), last);
+    else rmSync(join(this.dir, CURRENT), { force: true });
+    this.version = previousVersion;
+    const cfg = last ? effectiveConfig(this.file, this.raw, last.settings) : this.local;
+    this.deps.log.error({ version }, 'collector unreachable after a connectivity change: rolled back');
+    await this.rebuild(cfg);
+    const reason = `the collector was not reached within ${this.agent.config.trust.rollbackAfterS} s after the change`;
+    this.agent.events.raise('config.rolled_back', `v${version}`, { version: String(version), reason });
+    this.publish({ version, state: 'rolled_back', reason });
+  }
+
+  /** Statuses wait for a session: a rolled-back change reports once connected again. */
+  private publish(s: ConfigStatus): void {
+    if (!this.agent.sync.publishJson('config/status', s)) this.pending.push(s);
+  }
+}

@@ -1,0 +1,12 @@
+export {
+  type DocType,
+  DocumentError,
+  type Role,
+  SIGNER_OF,
+  type SignedDoc,
+  signDocument,
+  targets,
+  verifyDocument,
+} from './document.js';
+export { type Accepted, checkDocument, type OtaContext } from './ota.js';
+export { type KeysBody, TrustStore } from './store.js';

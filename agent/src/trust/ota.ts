@@ -1,0 +1,84 @@
+import { type AgentConfig, remoteIssues } from '../config/index.js';
+import { type DocType, DocumentError, type SignedDoc, targets, verifyDocument } from './document.js';
+import type { TrustStore } from './store.js';
+
+export interface OtaContext {
+  store: TrustStore;
+  deviceId: string;
+  groups: string[];
+  nowMs: number;
+  /** The date can be trusted (DESIGN.md Time); expiry decisions wait otherwise. */
+  clockTrusted: boolean;
+  maxBytes: number;
+}
+
+/** A document that passed every check, ready to apply. */
+export type Accepted =
+  | { type: 'keys'; doc: SignedDoc }
+  | { type: 'config'; doc: SignedDoc; settings: Partial<AgentConfig> };
+
+/**
+ * Checks a document from the `config` topic in the order the issue fixes: size,
+ * signature over the raw bytes, type and signing role, target, expiry (deferred
+ * while the clock is implausible), version above the highest ever seen, schema.
+ * A `keys` document (signed by the root) may arrive on the same topic.
+ * Throws DocumentError; its `version` is set once the document was verified, so
+ * the caller marks it seen and it never comes back.
+ */
+export function checkDocument(raw: Uint8Array, ctx: OtaContext): Accepted {
+  if (!ctx.store.hasRoot)
+    throw new DocumentError(
+      'NO_ROOT',
+      'no root key pinned (trust.rootKey): signed documents cannot be checked',
+    );
+  const opts = {
+    maxBytes: ctx.maxBytes,
+    keysOf: (r: Parameters<TrustStore['keysOf']>[0]) => ctx.store.keysOf(r),
+  };
+  let verified: ReturnType<typeof verifyDocument>;
+  let type: DocType = 'config';
+  try {
+    verified = verifyDocument(raw, 'config', opts);
+  } catch (e) {
+    if (!(e instanceof DocumentError) || e.code !== 'BAD_SIGNATURE') throw e;
+    try {
+      verified = verifyDocument(raw, 'keys', opts);
+      type = 'keys';
+    } catch (e2) {
+      throw e2 instanceof DocumentError && e2.code !== 'BAD_SIGNATURE' ? e2 : e;
+    }
+  }
+  try {
+    return afterSignature(verified.doc, type, ctx);
+  } catch (e) {
+    if (e instanceof DocumentError) e.docType = type;
+    throw e;
+  }
+}
+
+function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepted {
+  if (!targets(doc, ctx.deviceId, ctx.groups))
+    throw new DocumentError(
+      'NOT_TARGETED',
+      `targets other devices (${JSON.stringify(doc.target).slice(0, 120)})`,
+      doc.version,
+    );
+  if (doc.notAfter !== undefined) {
+    if (!ctx.clockTrusted)
+      throw new DocumentError('DEFERRED', 'the clock cannot be trusted: the expiry check waits');
+    if (Date.parse(doc.notAfter) < ctx.nowMs)
+      throw new DocumentError('EXPIRED', `expired at ${doc.notAfter}`, doc.version);
+  }
+  const seen = ctx.store.highestSeen(type);
+  if (doc.version <= seen)
+    throw new DocumentError(
+      'STALE_VERSION',
+      `version ${doc.version} is not above ${seen}, the highest seen`,
+      doc.version,
+    );
+  if (type === 'keys') return { type, doc };
+  const issues = remoteIssues(doc.body);
+  if (issues.length)
+    throw new DocumentError('SCHEMA', issues.map((i) => `${i.path}: ${i.message}`).join('; '), doc.version);
+  return { type: 'config', doc, settings: doc.body as Partial<AgentConfig> };
+}

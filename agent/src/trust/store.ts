@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { readJsonState, writeJsonState } from '../config/index.js';
+import { keyIdOf } from '../telemetry/index.js';
+import { type DocType, DocumentError, type Role, type SignedDoc } from './document.js';
+
+/** Body of a `keys` document: the role keys (and optionally a new root), each with its own version floor. */
+export interface KeysBody {
+  /** A new root key (base64 raw Ed25519); only the current root can sign this. */
+  root?: string;
+  roles: Partial<Record<Exclude<Role, 'root'>, { publicKeys: string[]; minVersion?: number }>>;
+}
+
+interface State {
+  root: string[];
+  roles: Partial<Record<Exclude<Role, 'root'>, string[]>>;
+  /** Highest version ever seen per type: applied, rejected after verification, or rolled back. */
+  seen: Partial<Record<DocType, number>>;
+}
+
+const FILE = 'trust.json';
+const raw32 = (b64: string, path: string): Uint8Array => {
+  const k = Buffer.from(b64, 'base64');
+  if (k.length !== 32 || k.toString('base64') !== b64)
+    throw new DocumentError('MALFORMED', `${path}: must be base64 of a 32-byte Ed25519 key`);
+  return k;
+};
+
+/**
+ * The agent's trust state, persisted in the data dir: the pinned root, the
+ * current role keys, and the highest version seen of each document type.
+ */
+export class TrustStore {
+  private state: State = { root: [], roles: {}, seen: {} };
+
+  constructor(
+    private readonly dir: string,
+    private readonly pinnedRoot: string | undefined,
+  ) {}
+
+  /** Loads the state, or starts it from the root pinned at enrollment. */
+  load(): void {
+    const s = readJsonState<State>(join(this.dir, FILE));
+    if (s && Array.isArray(s.root) && s.root.length > 0)
+      this.state = { root: s.root, roles: s.roles ?? {}, seen: s.seen ?? {} };
+    else if (this.pinnedRoot) this.state = { root: [this.pinnedRoot], roles: {}, seen: {} };
+  }
+
+  get hasRoot(): boolean {
+    return this.state.root.length > 0;
+  }
+
+  keysOf(role: Role): Map<string, Uint8Array> {
+    const list = role === 'root' ? this.state.root : (this.state.roles[role] ?? []);
+    return new Map(list.map((b64) => [keyIdOf(Buffer.from(b64, 'base64')), Buffer.from(b64, 'base64')]));
+  }
+
+  highestSeen(type: DocType): number {
+    return this.state.seen[type] ?? 0;
+  }
+
+  /** Records a verified version as seen (it can never be applied again). */
+  markSeen(type: DocType, version: number): void {
+    if (version > this.highestSeen(type)) {
+      this.state.seen[type] = version;
+      this.save();
+    }
+  }
+
+  /** Applies a verified `keys` document: replaces role keys (revoking the old), may lower a role's floor, may rotate the root. */
+  applyKeys(doc: SignedDoc): { rotated: string[] } {
+    const body = doc.body as KeysBody;
+    if (typeof body !== 'object' || body === null || typeof body.roles !== 'object' || body.roles === null) {
+      throw new DocumentError('SCHEMA', 'body.roles: must be an object', doc.version);
+    }
+    const next: State = {
+      root: [...this.state.root],
+      roles: { ...this.state.roles },
+      seen: { ...this.state.seen },
+    };
+    const rotated: string[] = [];
+    for (const [role, spec] of Object.entries(body.roles) as [
+      Exclude<Role, 'root'>,
+      KeysBody['roles'][Exclude<Role, 'root'>],
+    ][]) {
+      if (!['config', 'profiles', 'collector'].includes(role))
+        throw new DocumentError('SCHEMA', `body.roles.${role}: not a role`, doc.version);
+      if (!spec || !Array.isArray(spec.publicKeys) || spec.publicKeys.length === 0) {
+        throw new DocumentError(
+          'SCHEMA',
+          `body.roles.${role}.publicKeys: must list at least one key`,
+          doc.version,
+        );
+      }
+      spec.publicKeys.forEach((k, i) => raw32(k, `body.roles.${role}.publicKeys[${i}]`));
+      next.roles[role] = [...spec.publicKeys];
+      rotated.push(role);
+      if (spec.minVersion !== undefined) {
+        if (!Number.isSafeInteger(spec.minVersion) || spec.minVersion < 1)
+          throw new DocumentError(
+            'SCHEMA',
+            `body.roles.${role}.minVersion: must be a positive integer`,
+            doc.version,
+          );
+        // Recovery from a version signed far ahead by a stolen key: the floor may go down.
+        if (role !== 'collector') next.seen[role] = spec.minVersion - 1;
+      }
+    }
+    if (body.root !== undefined) {
+      raw32(body.root, 'body.root');
+      next.root = [body.root];
+      rotated.push('root');
+    }
+    next.seen.keys = Math.max(next.seen.keys ?? 0, doc.version);
+    this.state = next;
+    this.save();
+    return { rotated };
+  }
+
+  private save(): void {
+    writeJsonState(join(this.dir, FILE), this.state);
+  }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// scripts/sign: the operator's tool for the trust hierarchy (DESIGN.md, Trust).
+// Keys are made and kept offline; a file goes in, a signed file comes out.
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { keyIdOf, rawPublicKey } from '../../agent/src/telemetry/index.js';
+import { type DocType, type KeysBody, type SignedDoc, signDocument } from '../../agent/src/trust/index.js';
+
+const HELP = `Usage: sign <command> [options]
+
+  keygen --name NAME --out DIR
+      an Ed25519 key pair: DIR/NAME.key (PKCS#8 PEM, 0600) and DIR/NAME.pub (base64 raw key)
+  keys --root ROOT.key --version N --out FILE [--config A.pub,B.pub] [--profiles P.pub] [--collector C.pub]
+       [--new-root NEW.pub] [--min-version role=N,...]
+      a root-signed keys document naming the role keys (replacing, so revoking, the old ones)
+  config|profiles --key ROLE.key --version N --in BODY.json --out FILE
+       [--devices a,b] [--groups g,h] [--not-after RFC3339] [--issued-at RFC3339]
+      a config (settings, same schema as the config file) or profiles document
+
+The agent pins the root public key at enrollment (trust.rootKey = the content of root.pub).`;
+
+const { values: o, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: 'string' },
+    out: { type: 'string' },
+    root: { type: 'string' },
+    key: { type: 'string' },
+    version: { type: 'string' },
+    in: { type: 'string' },
+    config: { type: 'string' },
+    profiles: { type: 'string' },
+    collector: { type: 'string' },
+    'new-root': { type: 'string' },
+    'min-version': { type: 'string' },
+    devices: { type: 'string' },
+    groups: { type: 'string' },
+    'not-after': { type: 'string' },
+    'issued-at': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+function fail(msg: string): never {
+  process.stderr.write(`sign: ${msg}\n`);
+  process.exit(2);
+}
+const need = (k: keyof typeof o): string =>
+  typeof o[k] === 'string' ? (o[k] as string) : fail(`--${k} is required`);
+const signer = (file: string) => {
+  const privateKey = createPrivateKey(readFileSync(file));
+  return { privateKey, publicKey: rawPublicKey(privateKey) };
+};
+const pubs = (list?: string) =>
+  list ? list.split(',').map((f) => readFileSync(f.trim(), 'utf8').trim()) : undefined;
+const version = () => {
+  const v = Number(need('version'));
+  return Number.isSafeInteger(v) && v >= 1 ? v : fail('--version must be an integer from 1 to 2^53-1');
+};
+const header = (type: DocType, body: unknown): SignedDoc => {
+  const d: SignedDoc = {
+    type,
+    version: version(),
+    issuedAt: o['issued-at'] ?? new Date().toISOString(),
+    body,
+  };
+  if (o['not-after']) d.notAfter = o['not-after'];
+  if (o.devices || o.groups) d.target = { devices: o.devices?.split(','), groups: o.groups?.split(',') };
+  return d;
+};
+
+const cmd = positionals[0];
+if (o.help || !cmd) {
+  console.log(HELP);
+  process.exit(o.help ? 0 : 2);
+}
+switch (cmd) {
+  case 'keygen': {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const dir = need('out');
+    const name = need('name');
+    writeFileSync(join(dir, `${name}.key`), privateKey.export({ format: 'pem', type: 'pkcs8' }), {
+      mode: 0o600,
+    });
+    const raw = rawPublicKey(privateKey);
+    writeFileSync(join(dir, `${name}.pub`), `${Buffer.from(raw).toString('base64')}\n`);
+    console.log(
+      `${name}: key id ${keyIdOf(raw)}, ${join(dir, `${name}.key`)} (keep offline) and ${join(dir, `${name}.pub`)}`,
+    );
+    break;
+  }
+  case 'keys': {
+    const roles: KeysBody['roles'] = {};
+    const mins = Object.fromEntries(
+      (o['min-version'] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('='))
+        .map(([k, v]) => [k, Number(v)]),
+    );
+    for (const role of ['config', 'profiles', 'collector'] as const) {
+      const list = pubs(o[role]);
+      if (list) roles[role] = { publicKeys: list, ...(mins[role] ? { minVersion: mins[role] } : {}) };
+    }
+    const body: KeysBody = { roles };
+    const nr = pubs(o['new-root']);
+    if (nr) body.root = nr[0];
+    writeFileSync(need('out'), signDocument(header('keys', body), [signer(need('root'))]));
+    console.log(`keys document v${o.version} written to ${o.out}`);
+    break;
+  }
+  case 'config':
+  case 'profiles': {
+    const body = JSON.parse(readFileSync(need('in'), 'utf8'));
+    writeFileSync(need('out'), signDocument(header(cmd, body), [signer(need('key'))]));
+    console.log(`${cmd} document v${o.version} written to ${o.out}`);
+    break;
+  }
+  default:
+    fail(`unknown command ${cmd}\n${HELP}`);
+}
