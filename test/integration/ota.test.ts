@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { freePort } from '../../scripts/lib/mosquitto.js';
+import { docKey, makeDoc } from '../helpers/trust.js';
+import { waitFor } from '../helpers/wait.js';
+import { World } from '../helpers/world.js';
+
+describe('signed remote configuration through Mosquitto', () => {
+  const w = new World();
+  const root = docKey();
+  const k1 = docKey();
+  const k2 = docKey();
+  let platform: MqttClient;
+  const statuses: { version: number; state: string; reason?: string }[] = [];
+  const publish = (doc: Buffer) =>
+    platform.publishAsync('edge/v1/gw-test/config', doc, { qos: 1, retain: true });
+  const configVersion = () => (w.status() as unknown as { configVersion?: number }).configVersion;
+
+  before(async () => {
+    await w.setup();
+    w.writeAgentConfig({ trust: { rootKey: root.b64, rollbackAfterS: 5 } });
+    await w.broker.start();
+    await w.startAgent();
+    const c = w.pki.client('collector');
+    platform = mqtt.connect(w.broker.url, {
+      ca: readFileSync(w.pki.caFile),
+      cert: readFileSync(c.cert),
+      key: readFileSync(c.key),
+      protocolVersion: 5,
+      clientId: 'platform',
+    });
+    await new Promise((r) => platform.once('connect', r));
+    await platform.subscribeAsync('edge/v1/gw-test/config/status', { qos: 1 });
+    platform.on('message', (_t, p) => statuses.push(JSON.parse(p.toString())));
+    await waitFor(() => w.status().link?.state === 'connected', 'the agent online');
+  });
+  after(async () => {
+    await platform?.endAsync();
+    await w.close();
+  });
+
+  it('applies a config signed by the config role key and acknowledges it', async () => {
+    await publish(makeDoc('keys', 1, { roles: { config: { publicKeys: [k1.b64] } } }, root));
+    await publish(makeDoc('config', 1, { batching: { telemetry: { maxItems: 7, maxDelayMs: 50 } } }, k1));
+    await waitFor(() => statuses.find((s) => s.version === 1 && s.state === 'applied'), 'applied v1');
+    assert.equal(configVersion(), 1);
+    assert.equal(w.ingest(Array.from({ length: 21 }, (_, i) => i)).code, 0);
+    const tel = w.status().buffer.streams.find((s) => s.stream === 'telemetry');
+    assert.ok((tel?.lastSeq ?? 0) >= 3, 'batches of at most 7 now');
+  });
+
+  it('rejects a document signed by an unknown key, with the reason, and changes nothing', async () => {
+    await publish(makeDoc('config', 2, { log: { level: 'debug' } }, docKey()));
+    const s = await waitFor(() => statuses.find((x) => x.state === 'rejected'), 'a rejection');
+    assert.match(s.reason ?? '', /^BAD_SIGNATURE: no valid signature by a current config key/);
+    assert.equal(configVersion(), 1);
+  });
+
+  it('rolls back a connectivity change that breaks the link, reports it once connected, and does not apply it again', async () => {
+    const dead = await freePort();
+    await publish(makeDoc('config', 3, { mqtt: { url: `mqtts://localhost:${dead}` } }, k1));
+    await waitFor(() => w.status().link?.lastError?.code === 'TCP_REFUSED', 'the broken link', 15_000);
+    const rolled = await waitFor(() => statuses.find((s) => s.version === 3), 'the rollback report', 30_000);
+    assert.equal(rolled.state, 'rolled_back');
+    assert.match(rolled.reason ?? '', /not reached within 5 s/);
+    await waitFor(() => w.status().link?.state === 'connected', 'back online with the old URL');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(statuses.filter((s) => s.version === 3).length, 1, 'the retained v3 is not applied again');
+    assert.equal(configVersion(), 1);
+    assert.equal(w.status().link?.state, 'connected');
+  });
+
+  it('a new keys document revokes the config key: its documents are refused afterwards', async () => {
+    await publish(makeDoc('keys', 2, { roles: { config: { publicKeys: [k2.b64] } } }, root));
+    await publish(makeDoc('config', 4, { log: { level: 'warn' } }, k1));
+    await waitFor(
+      () =>
+        statuses.find(
+          (s) => s.state === 'rejected' && s.reason?.startsWith('BAD_SIGNATURE') && statuses.indexOf(s) > 2,
+        ),
+      'v4 by the revoked key refused',
+    );
+    await publish(makeDoc('config', 4, { log: { level: 'warn' } }, k2));
+    await waitFor(
+      () => statuses.find((s) => s.version === 4 && s.state === 'applied'),
+      'v4 by the new key applied',
+    );
+    assert.equal(configVersion(), 4);
+  });
+});
