@@ -91,7 +91,7 @@ export class TrustStore {
           doc.version,
         );
       }
-      spec.publicKeys.forEach((k, i) => raw32(k, `body.roles.${role}.publicKeys[${i}]`));
+      for (const [i, k] of spec.publicKeys.entries()) raw32(k, `body.roles.${role}.publicKeys[${i}]`);
       next.roles[role] = [...spec.publicKeys];
       rotated.push(role);
       if (spec.minVersion !== undefined) {
