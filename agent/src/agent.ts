@@ -16,7 +16,7 @@ import {
   streamName,
 } from './core/index.js';
 import { LocalSocket } from './diag/index.js';
-import { DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
+import { CertRenewal, DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
 import { IntegrityService } from './integrity/index.js';
 import {
   AuthMonitor,
@@ -75,6 +75,7 @@ export class Agent {
   readonly health: HealthSampler;
   readonly door: DoorMonitor | undefined;
   readonly integrity: IntegrityService;
+  readonly certs: CertRenewal;
   readonly audit: AuditService;
   /** Items accepted (committed) since start, per stream. */
   readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
@@ -179,7 +180,11 @@ export class Agent {
       }),
       outbox: this.outbox,
       onDocument: deps.onDocument,
-      onUp: deps.onUp,
+      onUp: () => {
+        this.certs.onUp();
+        deps.onUp?.();
+      },
+      onCertIssued: (pem) => this.certs.onIssued(pem),
       clock,
       random,
       log: log.child({ module: 'sync' }),
@@ -245,6 +250,21 @@ export class Agent {
       log: monitorLog,
     });
     const raise = this.events.raise.bind(this.events);
+    this.certs = new CertRenewal({
+      deviceId: config.device.id,
+      certFile: config.mqtt.cert,
+      keyFile: config.mqtt.key,
+      caFile: config.mqtt.ca,
+      stateDir: dir,
+      renewAt: config.identity.renewAt,
+      signing: () => this.identity.current,
+      clockTrusted: () => this.clockMonitor.trusted(),
+      sendCsr: (payload) => this.sync.publishJson('cert/csr', JSON.parse(payload)),
+      reconnect: () => this.sync.reconnect(),
+      raise,
+      clock,
+      log: log.child({ module: 'identity' }),
+    });
     const submit = (items: StreamItem[]) => this.batcher.submit(items);
     this.integrity = new IntegrityService({
       schedule: config.integrity.schedule,
@@ -286,6 +306,10 @@ export class Agent {
       maxLineBytes: config.ingest.maxLineBytes,
       commands: {
         wipe: (args) => this.wipe(technicianOf(args)),
+        rotate: async (args) => {
+          this.events.raise('technician.command', technicianOf(args), { command: 'identity rotate' });
+          return { requested: await this.certs.renewNow() };
+        },
         maintenance: (args) => this.maintenance(technicianOf(args), Number(args.minutes)),
         commissioning: async (args) => {
           const body = Buffer.from(String(args.body ?? ''), 'base64');
@@ -312,6 +336,7 @@ export class Agent {
       this.clockMonitor,
       this.privacy,
       this.sync,
+      this.certs,
       retention,
       pressureTask,
       auth,

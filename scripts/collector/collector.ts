@@ -6,8 +6,10 @@ import {
   type KeyRing,
   type VerifiedBatch,
   VerifyError,
+  verifyEd25519,
   verifyEnvelope,
 } from '../../agent/src/telemetry/index.js';
+import { signCsr } from '../pki/lib.js';
 import { CollectorStore } from './store.js';
 
 export interface CollectorOptions {
@@ -23,6 +25,8 @@ export interface CollectorOptions {
   /** SQLite file of the store. */
   db: string;
   registry: { ring: KeyRing; devices: Set<string> };
+  /** Development CA mode: answer devices' signed CSRs with certificates from this CA. */
+  caMode?: { certPem: string; keyPem: string; days?: number };
   /** Longest a verified batch waits for its commit (ms); commits are batched for throughput. */
   commitDelayMs?: number;
   log?: (line: string) => void;
@@ -120,9 +124,9 @@ export class Collector {
       client.once('error', reject);
     });
     const p = this.prefix;
-    await client.subscribeAsync([`${p}/+/telemetry`, `${p}/+/events`, `${p}/+/reports`, `${p}/+/status`], {
-      qos: 1,
-    });
+    const topics = [`${p}/+/telemetry`, `${p}/+/events`, `${p}/+/reports`, `${p}/+/status`];
+    if (this.opts.caMode) topics.push(`${p}/+/cert/csr`);
+    await client.subscribeAsync(topics, { qos: 1 });
   }
 
   async stop(): Promise<void> {
@@ -145,6 +149,7 @@ export class Collector {
   private onMessage(topic: string, payload: Buffer): void {
     const rest = topic.startsWith(`${this.prefix}/`) ? topic.slice(this.prefix.length + 1).split('/') : [];
     const [device, kind] = rest;
+    if (rest.length === 3 && kind === 'cert' && rest[2] === 'csr') return void this.onCsr(device, payload);
     if (rest.length !== 2 || !device) return;
     if (kind === 'status') {
       try {
@@ -177,6 +182,46 @@ export class Collector {
     this.pending.push({ device, v, envelope: payload });
     if (this.pending.length >= 500) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.opts.commitDelayMs ?? 20);
+  }
+
+  /** Certificates issued in CA mode, for status and tests. */
+  issued = 0;
+
+  /**
+   * CA mode: a CSR request signed with the device's Ed25519 key. The signer must be
+   * the registered key of the device the topic names, the request must name the
+   * same device, and the CSR's CN too; then a certificate goes to `cert/issued`.
+   */
+  private onCsr(device: string, payload: Buffer): void {
+    const ca = this.opts.caMode;
+    if (!ca) return;
+    try {
+      const c = JSON.parse(payload.toString('utf8')) as {
+        signed: string;
+        signatures: { keyId: string; sig: string }[];
+      };
+      const signed = Buffer.from(c.signed, 'base64');
+      const ok = c.signatures.some((s) => {
+        const k = this.opts.registry.ring.get(s.keyId);
+        return k && k.owner === device && verifyEd25519(k.key, signed, Buffer.from(s.sig, 'base64'));
+      });
+      if (!ok)
+        return this.reject(
+          'CSR_BAD_SIGNATURE',
+          `${device}: the CSR request is not signed by ${device}'s registered key`,
+        );
+      const req = JSON.parse(signed.toString('utf8')) as { type: string; deviceId: string; csr: string };
+      if (req.type !== 'csr' || req.deviceId !== device)
+        return this.reject('CSR_DEVICE_MISMATCH', `${device}: request names ${req.deviceId}`);
+      const cert = signCsr({ certPem: ca.certPem, keyPem: ca.keyPem }, req.csr, {
+        expectCn: device,
+        days: ca.days,
+      });
+      this.client?.publish(`${this.prefix}/${device}/cert/issued`, `${cert}${ca.certPem}`, { qos: 1 });
+      this.issued++;
+    } catch (e) {
+      this.reject('CSR_INVALID', `${device}: ${(e as Error).message}`);
+    }
   }
 
   /** One transaction for everything pending, then one ack per touched chain. */

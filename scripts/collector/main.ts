@@ -16,6 +16,8 @@ Options:
   --prefix P         topic prefix (default edge/v1)
   --client-id ID     MQTT client id (default collector)
   --servername N     TLS server name when --url names an IP address
+  --ca-dir DIR       development CA mode: answer devices' signed CSRs (cert/csr) with
+                     certificates from DIR/ca.crt and DIR/ca.key, on cert/issued
   --json             print the final figures as JSON on exit
   -h, --help         this text
 
@@ -33,6 +35,7 @@ const { values: o } = parseArgs({
     prefix: { type: 'string', default: 'edge/v1' },
     'client-id': { type: 'string', default: 'collector' },
     servername: { type: 'string' },
+    'ca-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -57,6 +60,12 @@ const c = new Collector({
   clientId: o['client-id'],
   db: o.db!,
   registry: loadRegistry(o.registry!),
+  caMode: o['ca-dir']
+    ? {
+        certPem: readFileSync(`${o['ca-dir']}/ca.crt`, 'utf8'),
+        keyPem: readFileSync(`${o['ca-dir']}/ca.key`, 'utf8'),
+      }
+    : undefined,
   log: (l) => process.stderr.write(`${l}\n`),
 });
 await c.start();

@@ -83,7 +83,7 @@ export class World {
     });
   }
 
-  async startCollector(): Promise<Collector> {
+  async startCollector(opts: { caMode?: boolean } = {}): Promise<Collector> {
     const c = this.pki.client('collector');
     this.collector = new Collector({
       url: this.broker.url,
@@ -92,6 +92,7 @@ export class World {
       key: readFileSync(c.key),
       db: join(this.t.dir, 'collector.db'),
       registry: loadRegistry(this.registryFile),
+      caMode: opts.caMode ? { certPem: this.pki.ca.certPem, keyPem: this.pki.ca.keyPem } : undefined,
     });
     await this.collector.start();
     return this.collector;

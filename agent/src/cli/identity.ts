@@ -1,13 +1,18 @@
 import { ExitCode } from '../core/index.js';
+import { request } from '../diag/index.js';
 import { describeIdentity, initIdentity } from '../identity/index.js';
 import { configFrom, parse, UsageError } from './args.js';
 import { type Io, println } from './io.js';
+import { technician } from './technician.js';
 
 export const IDENTITY_HELP = `Usage: edge-agent identity <init|show> [--config FILE] [--json]
 
   init [--force]   create the device's Ed25519 signing key (PKCS#8 PEM), an RSA-2048
                    TLS key (at mqtt.key) and its CSR (CN = device id); private files
                    are written 0600. Refuses to replace an existing identity without --force.
+  rotate           force a certificate renewal now (through admin.sock): a new TLS key and
+                   CSR, sent signed to the platform; the issued certificate is checked and
+                   swapped in, the old pair kept until the new session is up
   show [--json]    deviceId, signingPublicKey (base64 of the raw 32-byte key), keyId,
                    the CSR, and the installed certificate's subject, fingerprint and expiry.`;
 
@@ -18,9 +23,20 @@ export async function identityCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const sub = positionals[0];
-  if (sub !== 'init' && sub !== 'show')
-    throw new UsageError(`identity needs init or show\n\n${IDENTITY_HELP}`);
+  if (sub !== 'init' && sub !== 'show' && sub !== 'rotate') {
+    throw new UsageError(`identity needs init, show or rotate\n\n${IDENTITY_HELP}`);
+  }
   const cfg = configFrom(values.config, io.env);
+  if (sub === 'rotate') {
+    const r = await request(cfg.sockets.admin, 'rotate', { technician: technician(io.env) }, 30_000);
+    println(
+      io.stdout,
+      values.json
+        ? JSON.stringify(r)
+        : 'certificate renewal requested: a new key and CSR were sent to the platform',
+    );
+    return ExitCode.Ok;
+  }
   const paths = { signingKey: cfg.identity.signingKey, tlsKey: cfg.mqtt.key, csr: cfg.identity.csr };
   if (sub === 'init') await initIdentity(paths, cfg.device.id, values.force === true);
   const info = describeIdentity(cfg.device.id, {

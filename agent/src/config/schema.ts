@@ -106,7 +106,11 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     backoffMaxMs: int({ min: 10, max: 3_600_000, default: 60_000, remote: 'live' }),
     rateLimit: int({ min: 0, max: 100_000, default: 0, remote: 'live' }),
   }),
-  identity: obj({ signingKey: str({ default: '' }), csr: str({ default: '' }) }),
+  identity: obj({
+    signingKey: str({ default: '' }),
+    csr: str({ default: '' }),
+    renewAt: num({ min: 0.1, max: 0.99, default: 0.667, remote: 'live' }),
+  }),
   batching: obj({
     telemetry: policy(100, 1000),
     events: policy(50, 200),

@@ -100,6 +100,8 @@ export interface AgentConfig {
     signingKey: string;
     /** Where `identity init` writes the TLS certificate signing request. Default `<storage.dir>/identity/tls.csr`. */
     csr: string;
+    /** Renew the client certificate once this share of its lifetime has passed. Default 0.667. */
+    renewAt: number;
   };
   /** Batching per stream. */
   batching: {

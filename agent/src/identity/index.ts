@@ -5,6 +5,7 @@ export {
   readSecretFile,
   writeFileAtomic,
 } from '../config/index.js';
+export { type CertProblem, checkIssued } from './certcheck.js';
 export { IdentityExistsError, IdentityFileError } from './errors.js';
 export {
   type IdentityPaths,
@@ -14,5 +15,6 @@ export {
   makeTlsKey,
   type SigningIdentity,
 } from './keys.js';
+export { CertRenewal, type RenewalOptions } from './renewal.js';
 export { DeviceIdentity } from './service.js';
 export { describeIdentity, type IdentityInfo } from './show.js';

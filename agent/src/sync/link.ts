@@ -103,6 +103,18 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     return this.state === 'connected';
   }
 
+  /** Ends the current session (if any) and starts a new attempt right away. */
+  reconnect(): void {
+    if (this.state === 'stopped') return;
+    const c = this.client;
+    if (c) {
+      this.dropped(c);
+      if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    }
+    this.attempts = 0;
+    this.attempt();
+  }
+
   /** A QoS 1 publish on the current session; false when there is none. */
   publish(topic: string, payload: string): boolean {
     if (!this.client || this.state !== 'connected') return false;

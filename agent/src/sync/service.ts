@@ -36,6 +36,8 @@ export interface SyncOptions {
   onDocument?: (raw: Buffer) => void;
   /** The link came up (a session with the broker exists). */
   onUp?: () => void;
+  /** A certificate chain arrived on `cert/issued`. */
+  onCertIssued?: (pem: string) => void;
   clock: Clock;
   random: Random;
   log: Logger;
@@ -82,7 +84,7 @@ export class Sync implements Service {
       will: status('offline'),
       birth: status('online'),
       goodbye: status('offline'),
-      subscriptions: [this.topics.ack, this.topics.config],
+      subscriptions: [this.topics.ack, this.topics.config, `${m.topicPrefix}/${opts.deviceId}/cert/issued`],
       connectTimeoutMs: s.connectTimeoutMs,
       backoffMinMs: s.backoffMinMs,
       backoffMaxMs: s.backoffMaxMs,
@@ -112,6 +114,8 @@ export class Sync implements Service {
     this.link.on('message', (topic, payload) => {
       if (topic === this.topics.ack) this.drain.onAck(payload);
       else if (topic === this.topics.config && payload.length > 0) this.opts.onDocument?.(payload);
+      else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < 64 * 1024)
+        this.opts.onCertIssued?.(payload.toString('utf8'));
     });
     await this.drain.start();
     await this.link.start();
@@ -128,6 +132,11 @@ export class Sync implements Service {
 
   get connected(): boolean {
     return this.link.connected;
+  }
+
+  /** Drops the session and connects again at once (new TLS files, say). */
+  reconnect(): void {
+    this.link.reconnect();
   }
 
   /** Publishes a small JSON status (QoS 1, not retained) on `{prefix}/{device}/{sub}`; false when offline. */
