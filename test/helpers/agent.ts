@@ -37,9 +37,10 @@ export function cli(args: string[], opts: { input?: string; config?: string } = 
 }
 
 /** Starts the daemon and resolves once its socket answers. */
-export async function startDaemon(config: string): Promise<ChildProcess> {
+export async function startDaemon(config: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'run', '--config', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let err = '';
   child.stderr?.on('data', (d) => {

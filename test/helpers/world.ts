@@ -103,8 +103,8 @@ export class World {
     this.collector = undefined;
   }
 
-  async startAgent(): Promise<ChildProcess> {
-    this.daemon = await startDaemon(this.config);
+  async startAgent(env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+    this.daemon = await startDaemon(this.config, env);
     return this.daemon;
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort } from '../../scripts/lib/mosquitto.js';
@@ -72,21 +73,51 @@ describe('signed remote configuration through Mosquitto', () => {
     assert.equal(w.status().link?.state, 'connected');
   });
 
+  it('a kill at each step of an apply leaves the old or the new config, never a mix', async () => {
+    const steps = ['before-last-good', 'after-last-good', 'after-current', 'after-rebuild'];
+    let version = 10;
+    for (const step of steps) {
+      version++;
+      await w.stopAgent();
+      const d = await w.startAgent({ EDGE_AGENT_CRASH_AT: step });
+      await waitFor(() => w.status().link?.state === 'connected', 'online');
+      const before = configVersion();
+      await publish(
+        makeDoc('config', version, { batching: { telemetry: { maxItems: version, maxDelayMs: 50 } } }, k1),
+      );
+      const exit = await new Promise<string | null>((r) => d.once('exit', (_c, sig) => r(sig)));
+      assert.equal(exit, 'SIGKILL', `died at ${step}`);
+      w.daemon = undefined;
+      const file = join(w.agentDir, 'data', 'remote-config.json');
+      const cur = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { version: 0 };
+      assert.ok(
+        cur.version === before || cur.version === version,
+        `${step}: version ${cur.version} is the old ${before} or the new ${version}`,
+      );
+      if (cur.version === version)
+        assert.deepEqual(cur.settings, { batching: { telemetry: { maxItems: version, maxDelayMs: 50 } } });
+      await w.startAgent();
+      await waitFor(
+        () => configVersion() === version,
+        `${step}: the new config in force after a restart`,
+        20_000,
+      );
+    }
+  });
+
   it('a new keys document revokes the config key: its documents are refused afterwards', async () => {
     await publish(makeDoc('keys', 2, { roles: { config: { publicKeys: [k2.b64] } } }, root));
-    await publish(makeDoc('config', 4, { log: { level: 'warn' } }, k1));
+    await publish(makeDoc('config', 20, { log: { level: 'warn' } }, k1));
     await waitFor(
       () =>
-        statuses.find(
-          (s) => s.state === 'rejected' && s.reason?.startsWith('BAD_SIGNATURE') && statuses.indexOf(s) > 2,
-        ),
+        statuses.filter((s) => s.state === 'rejected' && s.reason?.startsWith('BAD_SIGNATURE')).length >= 2,
       'v4 by the revoked key refused',
     );
-    await publish(makeDoc('config', 4, { log: { level: 'warn' } }, k2));
+    await publish(makeDoc('config', 20, { log: { level: 'warn' } }, k2));
     await waitFor(
-      () => statuses.find((s) => s.version === 4 && s.state === 'applied'),
+      () => statuses.find((s) => s.version === 20 && s.state === 'applied'),
       'v4 by the new key applied',
     );
-    assert.equal(configVersion(), 4);
+    assert.equal(configVersion(), 20);
   });
 });

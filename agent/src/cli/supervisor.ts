@@ -17,6 +17,13 @@ interface Applied {
   version: number;
   settings: unknown;
   appliedAt: string;
+  /** A connectivity change not yet confirmed by a session: rolled back if none comes in time, even across a restart. */
+  pendingConfirm?: boolean;
+}
+
+/** Test hook: die at a named step of an apply, to prove the files are never left mixed. */
+function crashPoint(step: string): void {
+  if (process.env.EDGE_AGENT_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
 }
 
 type ConfigStatus = { version: number; state: 'applied' | 'rejected' | 'rolled_back'; reason?: string };
@@ -83,6 +90,19 @@ export class Supervisor {
       }
     }
     await this.build(cfg);
+    if (applied?.pendingConfirm && this.version === applied.version)
+      this.armRollback(applied.version, this.previousOf(), cfg);
+  }
+
+  private previousOf(): number {
+    return readJsonState<Applied>(join(this.dir, LAST_GOOD))?.version ?? 0;
+  }
+
+  private armRollback(version: number, previousVersion: number, cfg: AgentConfig): void {
+    const timer = this.deps.clock.setTimeout(() => {
+      this.queue = this.queue.then(() => this.rollback(version, previousVersion));
+    }, cfg.trust.rollbackAfterS * 1000);
+    this.confirm = { version, timer };
   }
 
   async stop(): Promise<void> {
@@ -158,30 +178,35 @@ export class Supervisor {
         e instanceof ConfigError ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : String(e);
       return this.reject(version, `SCHEMA: ${why}`, 'config');
     }
-    this.trust.markSeen('config', version);
+    const connectivity = CONNECTIVITY.some(
+      (k) => JSON.stringify(next.mqtt[k]) !== JSON.stringify(this.agent.config.mqtt[k]),
+    );
+    // Each file is replaced atomically; the new one is written before the version counts
+    // as seen, so a crash anywhere leaves the old config, or the new one (re-applied from
+    // the retained document), never a mix.
+    crashPoint('before-last-good');
     const prev = readJsonState<Applied>(join(this.dir, CURRENT));
-    if (prev) writeJsonState(join(this.dir, LAST_GOOD), prev);
+    if (prev) writeJsonState(join(this.dir, LAST_GOOD), { ...prev, pendingConfirm: false });
     else rmSync(join(this.dir, LAST_GOOD), { force: true });
+    crashPoint('after-last-good');
     writeJsonState(join(this.dir, CURRENT), {
       version,
       settings: accepted.settings,
       appliedAt: new Date(this.deps.clock.now()).toISOString(),
+      pendingConfirm: connectivity,
     } satisfies Applied);
-    const connectivity = CONNECTIVITY.some(
-      (k) => JSON.stringify(next.mqtt[k]) !== JSON.stringify(this.agent.config.mqtt[k]),
-    );
+    crashPoint('after-current');
+    this.trust.markSeen('config', version);
     const previousVersion = this.version;
     this.version = version;
     await this.rebuild(next);
+    crashPoint('after-rebuild');
     if (!connectivity) return this.applied(version);
     this.deps.log.warn(
       { version },
       'connectivity changed: rolling back unless the collector is reached in time',
     );
-    const timer = this.deps.clock.setTimeout(() => {
-      this.queue = this.queue.then(() => this.rollback(version, previousVersion));
-    }, next.trust.rollbackAfterS * 1000);
-    this.confirm = { version, timer };
+    this.armRollback(version, previousVersion, next);
   }
 
   private onUp(): void {
@@ -189,6 +214,8 @@ export class Supervisor {
       this.deps.clock.clearTimeout(this.confirm.timer);
       const v = this.confirm.version;
       this.confirm = null;
+      const cur = readJsonState<Applied>(join(this.dir, CURRENT));
+      if (cur?.version === v) writeJsonState(join(this.dir, CURRENT), { ...cur, pendingConfirm: false });
       this.applied(v);
     }
     const queued = this.pending;
