@@ -206,13 +206,13 @@ export class Collector {
         return k && k.owner === device && verifyEd25519(k.key, signed, Buffer.from(s.sig, 'base64'));
       });
       if (!ok)
-        return this.reject(
+        return void this.reject(
           'CSR_BAD_SIGNATURE',
           `${device}: the CSR request is not signed by ${device}'s registered key`,
         );
       const req = JSON.parse(signed.toString('utf8')) as { type: string; deviceId: string; csr: string };
       if (req.type !== 'csr' || req.deviceId !== device)
-        return this.reject('CSR_DEVICE_MISMATCH', `${device}: request names ${req.deviceId}`);
+        return void this.reject('CSR_DEVICE_MISMATCH', `${device}: request names ${req.deviceId}`);
       const cert = signCsr({ certPem: ca.certPem, keyPem: ca.keyPem }, req.csr, {
         expectCn: device,
         days: ca.days,
