@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
+import { type DecodedBatch, KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { Collector } from '../../scripts/collector/collector.js';
 import { loadRegistry } from '../../scripts/collector/registry.js';
 import { type BrokerOptions, freePort, TestBroker } from '../../scripts/lib/mosquitto.js';
@@ -158,6 +158,28 @@ export class World {
         seqs.set(r.stream, [...(seqs.get(r.stream) ?? []), r.seq]);
       }
       return { values, seqs };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The batches of `streams` in the collector's store, each verified again with the registry's keys. */
+  collectorBatches(streams: number[] = [1, 2, 3]): DecodedBatch[] {
+    const ring = new KeyRing();
+    const reg = JSON.parse(readFileSync(this.registryFile, 'utf8')) as {
+      deviceId: string;
+      signingPublicKey: string;
+    }[];
+    for (const d of reg) ring.add(d.deviceId, Buffer.from(d.signingPublicKey, 'base64'));
+    const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
+    try {
+      return db
+        .prepare<[], { stream: number; envelope: Buffer }>(
+          'SELECT stream, envelope FROM batches ORDER BY arrival',
+        )
+        .all()
+        .filter((r) => streams.includes(r.stream))
+        .map((r) => verifyEnvelope(r.envelope, ring).batch);
     } finally {
       db.close();
     }

@@ -3,10 +3,9 @@ import { createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { checkIssued, makeCsr, makeTlsKey } from '../../agent/src/identity/index.js';
-import { KeyRing, keyIdOf, rawPublicKey, verifyEnvelope } from '../../agent/src/telemetry/index.js';
+import { keyIdOf, rawPublicKey } from '../../agent/src/telemetry/index.js';
 import { createCa, signCsr } from '../../scripts/pki/lib.js';
 import { cli } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
@@ -55,19 +54,9 @@ describe('certificate lifecycle', () => {
     assert.equal(w.ingest(range(500, 1000)).code, 0);
     await waitFor(() => w.bufferedRows() === 0, 'delivery');
     assert.equal(exactlyOnce(w.stored().values, 1000), null);
-    const ring = new KeyRing();
-    const reg = JSON.parse(readFileSync(w.registryFile, 'utf8'))[0];
-    ring.add(reg.deviceId, Buffer.from(reg.signingPublicKey, 'base64'));
-    const db = new Database(join(w.t.dir, 'collector.db'), { readonly: true });
-    const events = db
-      .prepare<[], { envelope: Buffer }>('SELECT envelope FROM batches WHERE stream = 2')
-      .all()
-      .flatMap((r) =>
-        verifyEnvelope(r.envelope, ring).batch.events.map(
-          (e) => `${e.type}${e.details.days ? `:${e.details.days}` : ''}`,
-        ),
-      );
-    db.close();
+    const events = w
+      .collectorBatches([2])
+      .flatMap((b) => b.events.map((e) => `${e.type}${e.details.days ? `:${e.details.days}` : ''}`));
     for (const e of ['cert.expiring:7', 'cert.renewed'])
       assert.ok(events.includes(e), `${e} in ${events.join(', ')}`);
     assert.ok(!events.includes('cert.expiring:30'), 'with 5 days left only the 7-day warning is news');

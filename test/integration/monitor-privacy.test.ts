@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import nacl from 'tweetnacl';
 import { openSealed } from '../../agent/src/privacy/index.js';
-import { KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { cli, exitOf } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { World } from '../helpers/world.js';
@@ -74,15 +72,7 @@ describe('privacy by design, end to end', () => {
     }
     assert.ok(!log.includes(MAC) && !log.includes(PLATE), 'the log holds neither');
 
-    const ring = new KeyRing();
-    const reg = JSON.parse(readFileSync(w.registryFile, 'utf8'))[0];
-    ring.add(reg.deviceId, Buffer.from(reg.signingPublicKey, 'base64'));
-    const db = new Database(join(w.t.dir, 'collector.db'), { readonly: true });
-    const readings = db
-      .prepare<[], { envelope: Buffer }>('SELECT envelope FROM batches WHERE stream = 1')
-      .all()
-      .flatMap((row) => verifyEnvelope(row.envelope, ring).batch.readings);
-    db.close();
+    const readings = w.collectorBatches([1]).flatMap((b) => b.readings);
     const wifi = readings.filter((x) => x.sensorId === 'wifi-counter-3');
     assert.equal(wifi.length, 50);
     assert.equal(
@@ -151,24 +141,13 @@ describe('security events go first', () => {
     await w.broker.start();
     await w.startCollector();
     await waitFor(() => w.bufferedRows() === 0, 'delivery');
-    const ring = new KeyRing();
-    const reg = JSON.parse(readFileSync(w.registryFile, 'utf8'))[0];
-    ring.add(reg.deviceId, Buffer.from(reg.signingPublicKey, 'base64'));
-    const db = new Database(join(w.t.dir, 'collector.db'), { readonly: true });
-    const rows = db
-      .prepare<[], { stream: number; arrival: number; envelope: Buffer }>(
-        'SELECT stream, arrival, envelope FROM batches ORDER BY arrival',
-      )
-      .all();
-    db.close();
-    const events = rows
-      .filter((r) => r.stream === 2)
-      .flatMap((r) =>
-        verifyEnvelope(r.envelope, ring).batch.events.map((e) => ({ ...e, arrival: r.arrival })),
-      );
+    // Batches in the order the collector stored them.
+    const batches = w.collectorBatches();
+    const events = batches.flatMap((b, arrival) => b.events.map((e) => ({ ...e, arrival })));
     const doorEvent = events.find((e) => e.type === 'tamper.door_open');
     assert.ok(doorEvent, 'the alert arrived');
-    const firstTelemetry = Math.min(...rows.filter((r) => r.stream === 1).map((r) => r.arrival));
+    const firstTelemetry = batches.findIndex((b) => b.stream === 1);
+    assert.ok(firstTelemetry >= 0);
     assert.ok(
       doorEvent.arrival < firstTelemetry,
       `alert arrival ${doorEvent.arrival} before the first telemetry ${firstTelemetry}`,

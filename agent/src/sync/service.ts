@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Outbox } from '../buffer/index.js';
-import { readJsonState, writeJsonState } from '../config/index.js';
+import { type AgentConfig, readJsonState, writeJsonState } from '../config/index.js';
 import type { Clock, Logger, Random, Service } from '../core/index.js';
 import { Drain, type DrainStats } from './drain.js';
 import { MqttLink, type TlsMaterial } from './link.js';
@@ -8,24 +8,17 @@ import { Topics } from './topics.js';
 
 export interface SyncOptions {
   deviceId: string;
-  mqtt: {
-    url: string;
-    topicPrefix: string;
-    protocolVersion: 4 | 5;
-    servername?: string;
-    keepaliveS: number;
-    insecurePlaintextForDevelopment: boolean;
-  };
-  sync: {
-    ackMode: 'collector' | 'broker';
-    ackTimeoutMs: number;
-    inflight: number;
-    publishTimeoutMs: number;
-    connectTimeoutMs: number;
-    backoffMinMs: number;
-    backoffMaxMs: number;
-    rateLimit: number;
-  };
+  /** The link's settings, as the config file holds them (the TLS files come through `tls`). */
+  mqtt: Pick<
+    AgentConfig['mqtt'],
+    | 'url'
+    | 'topicPrefix'
+    | 'protocolVersion'
+    | 'servername'
+    | 'keepaliveS'
+    | 'insecurePlaintextForDevelopment'
+  >;
+  sync: AgentConfig['sync'];
   /** Where the link state is kept for `status` while the daemon is stopped. */
   stateDir: string;
   tls: () => TlsMaterial;
