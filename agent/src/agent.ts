@@ -306,6 +306,12 @@ export class Agent {
       maxLineBytes: config.ingest.maxLineBytes,
       commands: {
         wipe: (args) => this.wipe(technicianOf(args)),
+        'sync-now': (args) => {
+          this.events.raise('technician.command', technicianOf(args), { command: 'sync-now' });
+          this.outbox.rewind();
+          this.sync.kick();
+          return { connected: this.sync.connected, link: this.sync.status().state };
+        },
         rotate: async (args) => {
           this.events.raise('technician.command', technicianOf(args), { command: 'identity rotate' });
           return { requested: await this.certs.renewNow() };

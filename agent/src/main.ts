@@ -14,6 +14,7 @@ import {
   processIo,
   runCommand,
   statusCommand,
+  syncNowCommand,
   UsageError,
   wipeCommand,
 } from './cli/index.js';
@@ -40,6 +41,7 @@ Commands:
   logs [-f]                the agent's recent log, readable
   doctor                   check config, keys, certificate, network, TLS, MQTT, clock, disk, buffer
   maintenance --minutes N  announce a maintenance window (no door alert), via admin.sock
+  sync-now                 send everything not yet acked now, via admin.sock
   wipe [--yes]             erase the buffer, the pseudonymisation key and the device keys
 
 Options (every command):
@@ -64,6 +66,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   enroll: enrollCommand,
   maintenance: maintenanceCommand,
   wipe: wipeCommand,
+  'sync-now': syncNowCommand,
 };
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {

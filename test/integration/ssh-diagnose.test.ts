@@ -116,6 +116,12 @@ describe('a technician diagnoses the cabinet over SSH', () => {
     assert.match(human.stdout, /^mqtt +pass +\d+ ms +CONNECT accepted/m);
   });
 
+  it('forces a sync through admin.sock', () => {
+    const r = agent('sync-now', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { connected: true, link: 'connected' });
+  });
+
   it('refuses to wipe without a terminal or --yes, and the failure shows in doctor', () => {
     const r = agent('wipe');
     assert.equal(r.status, 2);

@@ -12,4 +12,5 @@ export { maintenanceCommand } from './maintenance.js';
 export { privacyCommand } from './privacy.js';
 export { runCommand } from './run.js';
 export { statusCommand } from './status.js';
+export { syncNowCommand } from './sync-now.js';
 export { wipeCommand } from './wipe.js';

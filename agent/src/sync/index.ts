@@ -1,4 +1,4 @@
-export type { DrainStats } from './drain.js';
+export { Drain, type DrainOptions, type DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
 export { backoffDelay, type LinkState, MqttLink, type TlsMaterial } from './link.js';
 export { readSyncState, Sync, type SyncOptions, type SyncStatus } from './service.js';
