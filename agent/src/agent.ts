@@ -35,8 +35,10 @@ import {
 } from './monitor/index.js';
 import { Batcher } from './pipeline/index.js';
 import { PrivacyEngine, rulesFor, type WipeReport, wipeFiles } from './privacy/index.js';
+import { SensorService } from './sensors/index.js';
 import { Sync } from './sync/index.js';
 import { seal } from './telemetry/index.js';
+import { TrustStore } from './trust/index.js';
 import { AGENT_VERSION } from './version.js';
 
 /** What the composition root needs from the outside world; tests inject their own. */
@@ -76,6 +78,7 @@ export class Agent {
   readonly door: DoorMonitor | undefined;
   readonly integrity: IntegrityService;
   readonly certs: CertRenewal;
+  readonly sensors: SensorService;
   readonly audit: AuditService;
   /** Items accepted (committed) since start, per stream. */
   readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
@@ -285,6 +288,22 @@ export class Agent {
       clock,
       log: log.child({ module: 'audit' }),
     });
+    this.sensors = new SensorService({
+      root: m.root,
+      schedule: config.sensors.schedule,
+      declared: config.sensors.declared,
+      bundleFile: config.sensors.profilesBundle,
+      stateDir: dir,
+      trust: () => {
+        const t = new TrustStore(dir, config.trust.rootKey);
+        t.load();
+        return t;
+      },
+      raise,
+      submit,
+      clock,
+      log: log.child({ module: 'sensors' }),
+    });
     const agentSocket = new LocalSocket({
       name: 'agent.sock',
       path: config.sockets.agent,
@@ -351,6 +370,7 @@ export class Agent {
       ...(this.door ? [this.door] : []),
       ...(config.health.enabled ? [this.health] : []),
       this.integrity,
+      ...(config.sensors.enabled ? [this.sensors] : []),
       ...(config.audit.enabled ? [this.audit] : []),
       agentSocket,
       adminSocket,

@@ -7,6 +7,7 @@ import {
   identityCommand,
   ingestCommand,
   integrityCommand,
+  inventoryCommand,
   logsCommand,
   maintenanceCommand,
   println,
@@ -36,6 +37,7 @@ Commands:
   config check             validate the config file and print it resolved
   privacy report           which privacy rules apply to which sensors
   audit [--root DIR]       security posture against ETSI EN 303 645 / IEC 62443-4-2
+  inventory [--root DIR]   attached sensors with verdicts from the signed firmware profiles
   integrity baseline       record the signed file baseline
   integrity verify         compare the gateway with its baseline
   logs [-f]                the agent's recent log, readable
@@ -61,6 +63,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   privacy: privacyCommand,
   audit: auditCommand,
   integrity: integrityCommand,
+  inventory: inventoryCommand,
   logs: logsCommand,
   doctor: doctorCommand,
   enroll: enrollCommand,

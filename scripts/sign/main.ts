@@ -2,9 +2,10 @@
 // scripts/sign: the operator's tool for the trust hierarchy (DESIGN.md, Trust).
 // Keys are made and kept offline; a file goes in, a signed file comes out.
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseProfiles } from '../../agent/src/sensors/index.js';
 import { keyIdOf, rawPublicKey } from '../../agent/src/telemetry/index.js';
 import { type DocType, type KeysBody, type SignedDoc, signDocument } from '../../agent/src/trust/index.js';
 
@@ -15,7 +16,7 @@ const HELP = `Usage: sign <command> [options]
   keys --root ROOT.key --version N --out FILE [--config A.pub,B.pub] [--profiles P.pub] [--collector C.pub]
        [--new-root NEW.pub] [--min-version role=N,...]
       a root-signed keys document naming the role keys (replacing, so revoking, the old ones)
-  config|profiles --key ROLE.key --version N --in BODY.json --out FILE
+  config|profiles --key ROLE.key --version N --in BODY.json|DIR --out FILE
        [--devices a,b] [--groups g,h] [--not-after RFC3339] [--issued-at RFC3339]
       a config (settings, same schema as the config file) or profiles document
 
@@ -113,7 +114,20 @@ switch (cmd) {
   }
   case 'config':
   case 'profiles': {
-    const body = JSON.parse(readFileSync(need('in'), 'utf8'));
+    const src = need('in');
+    // A folder of profile files (firmware-profiles/) becomes one bundle body.
+    const body = statSync(src).isDirectory()
+      ? {
+          profiles: readdirSync(src)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+            .map((f) => JSON.parse(readFileSync(join(src, f), 'utf8'))),
+        }
+      : JSON.parse(readFileSync(src, 'utf8'));
+    if (cmd === 'profiles') {
+      const r = parseProfiles(body);
+      if (!r.ok) fail(`invalid profiles:\n${r.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    }
     writeFileSync(need('out'), signDocument(header(cmd, body), [signer(need('key'))]));
     console.log(`${cmd} document v${o.version} written to ${o.out}`);
     break;

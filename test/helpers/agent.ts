@@ -20,6 +20,7 @@ export function writeConfig(dir: string, extra: Record<string, unknown> = {}): s
     health: { enabled: false },
     monitor: { auth: { source: 'off' }, listeners: { enabled: false } },
     audit: { enabled: false },
+    sensors: { enabled: false },
     ...extra,
   };
   writeFileSync(file, JSON.stringify(cfg, null, 2));

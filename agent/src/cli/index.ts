@@ -6,6 +6,7 @@ export { enrollCommand } from './enroll.js';
 export { identityCommand } from './identity.js';
 export { ingestCommand } from './ingest.js';
 export { integrityCommand } from './integrity.js';
+export { inventoryCommand } from './inventory.js';
 export { type Io, println, processIo } from './io.js';
 export { formatLogLine, logsCommand } from './logs.js';
 export { maintenanceCommand } from './maintenance.js';

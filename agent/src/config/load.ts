@@ -39,6 +39,12 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
       csr: cfg.identity.csr ? abs(cfg.identity.csr) : join(dir, 'identity', 'tls.csr'),
     },
     log: { ...cfg.log, file: cfg.log.file ? abs(cfg.log.file) : undefined },
+    sensors: {
+      ...cfg.sensors,
+      profilesBundle: cfg.sensors.profilesBundle
+        ? abs(cfg.sensors.profilesBundle)
+        : join(dir, 'profiles-bundle.json'),
+    },
     integrity: {
       ...cfg.integrity,
       baselineFile: cfg.integrity.baselineFile

@@ -151,6 +151,19 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     aggregateS: int({ min: 0, max: 86_400, default: 60, remote: 'live' }),
     root: str({ default: '/', min: 1 }),
   }),
+  sensors: obj({
+    enabled: bool({ default: true, remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 */5 * * * *', remote: 'live' }),
+    declared: arr(
+      obj({
+        id: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, hint: 'must be a sensor id' }),
+        model: str({ pattern: /^[a-z0-9][a-z0-9-]{1,63}$/, hint: 'must be a profile id' }),
+        location: optional(str({ min: 1, max: 64 })),
+      }),
+      { default: [], max: 256, remote: 'live' },
+    ),
+    profilesBundle: str({ default: '' }),
+  }),
   integrity: obj({
     paths: arr(str({ pattern: /^\/[^\0]*$/, hint: 'must be an absolute path on the gateway', max: 4096 }), {
       default: DEFAULT_INTEGRITY_PATHS,

@@ -169,6 +169,17 @@ export interface AgentConfig {
     /** Filesystem root for /proc, /sys and logs (tests use a fixture tree). Default `/`. */
     root: string;
   };
+  /** The sensor inventory and the signed firmware profiles. */
+  sensors: {
+    /** Take the inventory in the daemon. Default true. */
+    enabled: boolean;
+    /** Cron (six fields) of the inventory; it also runs at start. Default: every five minutes. */
+    schedule: string;
+    /** Sensors the buses cannot describe (Modbus, RS-485): id, expected profile id, and the port they sit on. Default `[]`. */
+    declared: { id: string; model: string; location?: string }[];
+    /** The signed profiles bundle. Default `<storage.dir>/profiles-bundle.json`. */
+    profilesBundle: string;
+  };
   /** File integrity against a baseline signed with the device key. */
   integrity: {
     /** Gateway paths to record (folders are walked; symlinks recorded, never followed). Default: sshd config, passwd, shadow, group, sudoers, the agent's config and unit, /boot's config.txt and cmdline.txt, /boot/firmware. */

@@ -8,5 +8,5 @@ export {
   targets,
   verifyDocument,
 } from './document.js';
-export { type Accepted, checkDocument, type OtaContext } from './ota.js';
+export { type Accepted, checkDocument, checkProfilesDocument, type OtaContext } from './ota.js';
 export { type KeysBody, TrustStore } from './store.js';

@@ -82,3 +82,23 @@ function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepte
     throw new DocumentError('SCHEMA', issues.map((i) => `${i.path}: ${i.message}`).join('; '), doc.version);
   return { type: 'config', doc, settings: doc.body as Partial<AgentConfig> };
 }
+
+/**
+ * A firmware-profiles bundle: signature by a current `profiles` key over the
+ * raw bytes, type `profiles`, version above the highest seen. The body is the
+ * caller's to validate.
+ */
+export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxBytes: number): SignedDoc {
+  if (!store.hasRoot && store.keysOf('profiles').size === 0)
+    throw new DocumentError('NO_ROOT', 'no trusted profiles key');
+  const { doc } = verifyDocument(raw, 'profiles', { maxBytes, keysOf: (r) => store.keysOf(r) });
+  const seen = store.highestSeen('profiles');
+  if (doc.version < seen)
+    throw new DocumentError(
+      'STALE_VERSION',
+      `bundle version ${doc.version} is older than ${seen}, the newest seen`,
+      doc.version,
+      'profiles',
+    );
+  return doc;
+}

@@ -1,0 +1,141 @@
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CronJob } from 'cron';
+import type { Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
+import { Stream } from '../core/index.js';
+import type { TrustStore } from '../trust/index.js';
+import { assess } from './assess.js';
+import { diffInventory, type InventoryChange } from './diff.js';
+import { discover } from './discover.js';
+import { loadProfilesBundle, type Profile } from './profiles.js';
+import { InventoryStore } from './store.js';
+import type { Assessed } from './types.js';
+
+export interface SensorServiceOptions {
+  root: string;
+  schedule: string;
+  declared: { id: string; model: string; location?: string }[];
+  bundleFile: string;
+  stateDir: string;
+  trust: () => TrustStore;
+  raise: (type: EventType, subject: string, details: Record<string, string>) => void;
+  submit: (items: StreamItem[]) => Promise<void>;
+  clock: Clock;
+  log: Logger;
+}
+
+const EVENT: Record<InventoryChange['kind'], EventType> = {
+  added: 'sensor.added',
+  removed: 'sensor.removed',
+  replaced: 'sensor.replaced',
+  moved: 'sensor.moved',
+  firmware_changed: 'sensor.firmware_changed',
+};
+
+/** Loads a profiles bundle, keeping the last good one when the new one is refused. */
+export function profilesFrom(
+  bundleFile: string,
+  stateDir: string,
+  trust: TrustStore,
+  onRejected?: (reason: string) => void,
+): { version: number; profiles: Profile[] } | null {
+  const lastGood = join(stateDir, 'profiles.last-good.json');
+  if (existsSync(bundleFile)) {
+    try {
+      const b = loadProfilesBundle(readFileSync(bundleFile), trust);
+      copyFileSync(bundleFile, lastGood);
+      trust.markSeen('profiles', b.version);
+      return b;
+    } catch (e) {
+      onRejected?.(`${(e as { code?: string }).code ?? 'INVALID'}: ${(e as Error).message}`);
+    }
+  }
+  if (!existsSync(lastGood)) return null;
+  try {
+    return loadProfilesBundle(readFileSync(lastGood), trust);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The sensor inventory: discovers what is attached, judges it against the signed
+ * firmware profiles, raises an event for each change and verdict worth one, and
+ * sends the inventory as a report on a schedule and whenever it changes.
+ */
+export class SensorService implements Service {
+  readonly name = 'sensors';
+  private job: CronJob | undefined;
+  private store: InventoryStore;
+  private profiles: Profile[] = [];
+  last: Assessed[] = [];
+
+  constructor(private readonly o: SensorServiceOptions) {
+    this.store = new InventoryStore(join(o.stateDir, 'inventory.db'));
+  }
+
+  async start(): Promise<void> {
+    this.store.open();
+    const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), (reason) =>
+      this.o.raise('profiles.rejected', 'profiles', { reason }),
+    );
+    this.profiles = b?.profiles ?? [];
+    this.job = CronJob.from({ cronTime: this.o.schedule, onTick: () => void this.runNow(true), start: true });
+    await this.runNow(true);
+  }
+
+  async stop(): Promise<void> {
+    await this.job?.stop();
+    this.store.close();
+  }
+
+  async runNow(report: boolean): Promise<InventoryChange[]> {
+    const { devices, warnings } = discover(this.o.root, this.o.declared);
+    for (const w of warnings) this.o.log.warn(w);
+    const present = new Set(devices.filter((d) => d.bus !== 'declared').map((d) => d.location));
+    const now = assess(devices, this.profiles, this.o.clock.now(), present);
+    const before = this.store.load();
+    const changes = before ? diffInventory(before, now) : [];
+    for (const c of changes) {
+      this.o.raise(EVENT[c.kind], c.device.location, {
+        bus: c.device.bus,
+        model: c.device.model ?? `${c.device.vendorId ?? '?'}:${c.device.productId ?? '?'}`,
+        ...(c.before
+          ? { before: c.kind === 'moved' ? c.before.location : (c.before.firmware ?? c.before.serial ?? '') }
+          : {}),
+      });
+    }
+    const judged = new Map((before ?? []).map((d) => [d.fingerprint, d.verdict]));
+    for (const d of now) {
+      if (judged.get(d.fingerprint) === d.verdict) continue;
+      if (d.verdict === 'vulnerable')
+        this.o.raise('sensor.vulnerable', d.location, {
+          model: d.model ?? '',
+          cves: d.cves.map((c) => c.id).join(','),
+          firmware: d.firmware ?? 'unknown',
+        });
+      if (d.verdict === 'unknown-model')
+        this.o.raise('sensor.unknown', d.location, {
+          bus: d.bus,
+          ids: `${d.vendorId ?? '-'}:${d.productId ?? '-'}`,
+        });
+      if (d.verdict === 'declared-missing')
+        this.o.raise('sensor.removed', d.location, { declared: d.sensorId ?? '', model: d.model ?? '' });
+    }
+    this.store.save(now);
+    this.last = now;
+    if (report || changes.length > 0) {
+      const body = Buffer.from(
+        JSON.stringify({
+          takenAt: new Date(this.o.clock.now()).toISOString(),
+          devices: now,
+          changes: changes.map((c) => ({ kind: c.kind, location: c.device.location })),
+        }),
+      );
+      await this.o.submit([
+        { stream: Stream.REPORTS, report: { kind: 'inventory', contentType: 'application/json', body } },
+      ]);
+    }
+    return changes;
+  }
+}
