@@ -15,7 +15,9 @@ import {
 } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
 import { BUILD_FLOOR_MS } from '../monitor/index.js';
+import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { classify } from '../sync/index.js';
+import { TrustStore } from '../trust/index.js';
 import { parse } from './args.js';
 import { type Io, println, table } from './io.js';
 
@@ -422,12 +424,48 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
       });
     }
   }
-  rows.push({
-    check: 'sensors',
-    result: 'skip',
-    detail: 'sensor inventory and firmware profiles are not in this version',
-  });
+  rows.push(sensorsRow(cfg));
   return report(rows, io, values.json === true);
+}
+
+/** Sensors against the signed firmware profiles (the same judgement as `inventory`). */
+export function sensorsRow(cfg: AgentConfig): Row {
+  const trust = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);
+  trust.load();
+  let refused = '';
+  const bundle = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, (r) => {
+    refused = r;
+  });
+  if (!bundle)
+    return {
+      check: 'sensors',
+      result: 'warn',
+      detail: refused ? `profiles bundle refused: ${refused}` : 'no signed profiles bundle',
+      fix: `install a signed bundle at ${cfg.sensors.profilesBundle}`,
+    };
+  const d = discover(cfg.monitor.root, cfg.sensors.declared);
+  const present = new Set([
+    ...d.ports,
+    ...d.devices.filter((x) => x.bus !== 'declared').map((x) => x.location),
+  ]);
+  const list = assess(d.devices, bundle.profiles, Date.now(), present);
+  const count = (v: string) => list.filter((x) => x.verdict === v).length;
+  const detail = `${list.length} device(s): ${count('approved')} approved, ${count('vulnerable')} vulnerable, ${count('unknown-model') + count('unknown-firmware')} unknown, ${count('declared-missing')} missing (profiles v${bundle.version})`;
+  if (count('vulnerable') > 0)
+    return {
+      check: 'sensors',
+      result: 'fail',
+      detail,
+      fix: 'update or replace the vulnerable sensors (edge-agent inventory lists them with their CVEs)',
+    };
+  if (list.some((x) => x.verdict !== 'approved'))
+    return {
+      check: 'sensors',
+      result: 'warn',
+      detail,
+      fix: 'edge-agent inventory shows which sensors are not approved',
+    };
+  return { check: 'sensors', result: 'pass', detail };
 }
 
 function report(rows: Row[], io: Io, json: boolean): number {

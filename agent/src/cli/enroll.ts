@@ -9,7 +9,7 @@ import { makeBaseline } from '../integrity/index.js';
 import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { seal } from '../telemetry/index.js';
 import { configFrom, parse } from './args.js';
-import { certificates, network, type Row } from './doctor.js';
+import { certificates, network, type Row, sensorsRow } from './doctor.js';
 import { type Io, println, table } from './io.js';
 
 export const ENROLL_HELP = `Usage: edge-agent enroll [--config FILE] [--json]
@@ -74,7 +74,7 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
     identity: { keyId: id.keyId, certificate: id.certificate },
     checks: rows,
     connection: connected ? 'ok' : 'failed',
-    inventory: null as null,
+    inventory: sensorsRow(cfg),
     integrity: baseline,
     audit: { score: audit.score, highFailures: audit.highFailures, counts: audit.counts },
   };
@@ -94,7 +94,7 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
     say(
       `audit: score ${audit.score}/100${audit.highFailures.length ? `, failing: ${audit.highFailures.join(', ')}` : ''}`,
     );
-    say('sensor inventory: not available in this version');
+    say(`sensors: ${report.inventory.result}, ${report.inventory.detail}`);
     say(`report sent upstream ${sent}`);
   }
   const bad = rows.some((r) => r.result === 'fail') || audit.highFailures.length > 0;

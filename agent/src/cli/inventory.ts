@@ -35,7 +35,10 @@ export async function inventoryCommand(args: string[], io: Io): Promise<number> 
   if (!profiles) warnings.push('no signed profiles bundle: every model is unknown');
   const d = discover(root, cfg?.sensors.declared ?? []);
   warnings.push(...d.warnings);
-  const present = new Set(d.devices.filter((x) => x.bus !== 'declared').map((x) => x.location));
+  const present = new Set([
+    ...d.ports,
+    ...d.devices.filter((x) => x.bus !== 'declared').map((x) => x.location),
+  ]);
   const list = assess(d.devices, profiles?.profiles ?? [], Date.now(), present);
   if (values.json)
     println(

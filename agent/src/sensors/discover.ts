@@ -7,6 +7,8 @@ import type { Device } from './types.js';
 /** What discovery could not read: skipped with a warning, never fatal. */
 export interface DiscoveryResult {
   devices: Device[];
+  /** Serial ports with a device behind them, USB ones included (where declared sensors sit). */
+  ports: string[];
   warnings: string[];
 }
 
@@ -87,10 +89,24 @@ function usb(root: string, warnings: string[]): Device[] {
 }
 
 /** Serial ports with a device behind them (ttyUSB*, ttyACM*, ttyAMA*, ttyS*). */
+function ports(root: string): string[] {
+  const base = join(root, 'sys/class/tty');
+  return list(base).filter((t) => {
+    if (!/^tty(USB|ACM|AMA|S)\d+$/.test(t)) return false;
+    try {
+      readlinkSync(join(base, t, 'device'));
+      return true;
+    } catch {
+      return false; // no device behind it (most ttyS*)
+    }
+  });
+}
+
+/** On-board UARTs with a device behind them; USB ones are listed as their USB device. */
 function serial(root: string): Device[] {
   const base = join(root, 'sys/class/tty');
-  return list(base)
-    .filter((t) => /^tty(USB|ACM|AMA|S)\d+$/.test(t))
+  return ports(root)
+    .filter((t) => /^tty(AMA|S)\d+$/.test(t))
     .flatMap((t) => {
       let target: string;
       try {
@@ -178,5 +194,5 @@ export function discover(
       declaredModel: d.model,
     })),
   ];
-  return { devices, warnings };
+  return { devices, ports: ports(root), warnings };
 }

@@ -90,9 +90,12 @@ export class SensorService implements Service {
   }
 
   async runNow(report: boolean): Promise<InventoryChange[]> {
-    const { devices, warnings } = discover(this.o.root, this.o.declared);
+    const { devices, ports, warnings } = discover(this.o.root, this.o.declared);
     for (const w of warnings) this.o.log.warn(w);
-    const present = new Set(devices.filter((d) => d.bus !== 'declared').map((d) => d.location));
+    const present = new Set([
+      ...ports,
+      ...devices.filter((d) => d.bus !== 'declared').map((d) => d.location),
+    ]);
     const now = assess(devices, this.profiles, this.o.clock.now(), present);
     const before = this.store.load();
     const changes = before ? diffInventory(before, now) : [];

@@ -13,7 +13,7 @@ export function safeText(raw: Buffer | string, max = 64): string {
         : ch === '\ufffd'
           ? '\\ufffd'
           : ch;
-    if (out.length >= max) return `${out.slice(0, max)}…`;
+    if (out.length > max) return `${out.slice(0, max)}…`;
   }
   return out;
 }

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TrustStore } from '../../agent/src/trust/index.js';
+import { addUsb, makeCabinet, removeUsb } from '../helpers/cabinet.js';
+import { repoRoot } from '../helpers/paths.js';
+import { docKey, makeDoc } from '../helpers/trust.js';
+import { waitFor } from '../helpers/wait.js';
+import { World } from '../helpers/world.js';
+
+describe('sensor inventory, end to end', () => {
+  const w = new World();
+  const root = join(w.t.dir, 'cabinet');
+  const rootKey = docKey();
+  const profilesKey = docKey();
+  before(async () => {
+    makeCabinet(root);
+    await w.setup();
+    w.writeAgentConfig({
+      trust: { rootKey: rootKey.b64 },
+      monitor: { root, auth: { source: 'off' }, listeners: { enabled: false } },
+      sensors: { enabled: true, schedule: '*/1 * * * * *' },
+    });
+    const data = join(w.agentDir, 'data');
+    mkdirSync(data, { recursive: true });
+    const store = new TrustStore(data, rootKey.b64);
+    store.load();
+    store.applyKeys({
+      type: 'keys',
+      version: 1,
+      issuedAt: '2026-11-26T00:00:00Z',
+      body: { roles: { profiles: { publicKeys: [profilesKey.b64] } } },
+    });
+    const profiles = readdirSync(join(repoRoot, 'firmware-profiles'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(repoRoot, 'firmware-profiles', f), 'utf8')));
+    writeFileSync(join(data, 'profiles-bundle.json'), makeDoc('profiles', 1, { profiles }, profilesKey));
+    await w.broker.start();
+    await w.startCollector();
+  });
+  after(async () => {
+    await w.close();
+  });
+
+  it('a swapped and a vanished sensor reach the collector as verified events, with the inventory report', async () => {
+    await w.startAgent();
+    await waitFor(
+      () => w.collectorBatches([3]).some((b) => b.report?.kind === 'inventory'),
+      'the first inventory report',
+    );
+    removeUsb(root, '1-1.6');
+    addUsb(root, {
+      port: '1-1.6',
+      vid: '0403',
+      pid: '6001',
+      bcd: '0600',
+      manufacturer: 'FTDI',
+      product: 'FT232R USB UART',
+      serial: 'SWAPPED1',
+    });
+    removeUsb(root, '1-1.4');
+    const events = await waitFor(
+      () => {
+        const ev = w.collectorBatches([2]).flatMap((b) => b.events);
+        return (
+          ev.some((e) => e.type === 'sensor.replaced') && ev.some((e) => e.type === 'sensor.removed') && ev
+        );
+      },
+      'the change events at the collector',
+      30_000,
+    );
+    const replaced = events.find((e) => e.type === 'sensor.replaced');
+    assert.equal(replaced?.subject, '1-1.6');
+    assert.equal(replaced?.severity, 4);
+    assert.equal(events.find((e) => e.type === 'sensor.removed')?.subject, '1-1.4');
+    assert.ok(events.some((e) => e.type === 'sensor.vulnerable' && e.details.cves === 'CVE-2022-26147'));
+    const last = w
+      .collectorBatches([3])
+      .filter((b) => b.report?.kind === 'inventory')
+      .at(-1);
+    const body = JSON.parse(Buffer.from(last?.report?.body ?? []).toString());
+    assert.ok(!body.devices.some((d: { location: string }) => d.location === '1-1.4'));
+  });
+});
