@@ -137,12 +137,7 @@ export class World {
    * again, and returns the reading values and the seqs per stream.
    */
   stored(): { values: number[]; seqs: Map<number, number[]> } {
-    const ring = new KeyRing();
-    const reg = JSON.parse(readFileSync(this.registryFile, 'utf8')) as {
-      deviceId: string;
-      signingPublicKey: string;
-    }[];
-    for (const d of reg) ring.add(d.deviceId, Buffer.from(d.signingPublicKey, 'base64'));
+    const ring = this.registryRing();
     const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
     try {
       const rows = db
@@ -163,14 +158,20 @@ export class World {
     }
   }
 
-  /** The batches of `streams` in the collector's store, each verified again with the registry's keys. */
-  collectorBatches(streams: number[] = [1, 2, 3]): DecodedBatch[] {
+  /** The registry's keys, as the collector trusts them. */
+  registryRing(): KeyRing {
     const ring = new KeyRing();
     const reg = JSON.parse(readFileSync(this.registryFile, 'utf8')) as {
       deviceId: string;
       signingPublicKey: string;
     }[];
     for (const d of reg) ring.add(d.deviceId, Buffer.from(d.signingPublicKey, 'base64'));
+    return ring;
+  }
+
+  /** The batches of `streams` in the collector's store, each verified again with the registry's keys. */
+  collectorBatches(streams: number[] = [1, 2, 3]): DecodedBatch[] {
+    const ring = this.registryRing();
     const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
     try {
       return db

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TrustStore } from '../../agent/src/trust/index.js';
 import { addUsb, makeCabinet, removeUsb } from '../helpers/cabinet.js';
-import { repoRoot } from '../helpers/paths.js';
-import { docKey, makeDoc } from '../helpers/trust.js';
+import { docKey, installProfiles } from '../helpers/trust.js';
 import { waitFor } from '../helpers/wait.js';
 import { World } from '../helpers/world.js';
 
@@ -22,20 +19,7 @@ describe('sensor inventory, end to end', () => {
       monitor: { root, auth: { source: 'off' }, listeners: { enabled: false } },
       sensors: { enabled: true, schedule: '*/1 * * * * *' },
     });
-    const data = join(w.agentDir, 'data');
-    mkdirSync(data, { recursive: true });
-    const store = new TrustStore(data, rootKey.b64);
-    store.load();
-    store.applyKeys({
-      type: 'keys',
-      version: 1,
-      issuedAt: '2026-11-26T00:00:00Z',
-      body: { roles: { profiles: { publicKeys: [profilesKey.b64] } } },
-    });
-    const profiles = readdirSync(join(repoRoot, 'firmware-profiles'))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => JSON.parse(readFileSync(join(repoRoot, 'firmware-profiles', f), 'utf8')));
-    writeFileSync(join(data, 'profiles-bundle.json'), makeDoc('profiles', 1, { profiles }, profilesKey));
+    installProfiles(join(w.agentDir, 'data'), rootKey, profilesKey);
     await w.broker.start();
     await w.startCollector();
   });

@@ -40,15 +40,8 @@ export const CHECKS: Check[] = [
   agentTransport,
 ];
 
-export interface CheckOutcome extends CheckResult {
-  id: string;
-  title: string;
-  severity: Severity;
-  rationale: string;
-  remedy: string;
-  etsi: string[];
-  iec: string[];
-}
+/** A check's description with what it found. */
+export type CheckOutcome = Omit<Check, 'run'> & CheckResult;
 
 export interface AuditReport {
   root: string;

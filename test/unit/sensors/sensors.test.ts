@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, type SecurityEvent, silentLogger } from '../../../agent/src/core/index.js';
@@ -7,13 +7,10 @@ import { discover, SensorService } from '../../../agent/src/sensors/index.js';
 import { signDocument, TrustStore } from '../../../agent/src/trust/index.js';
 import { cli, writeConfig } from '../../helpers/agent.js';
 import { addUsb, makeCabinet, removeUsb } from '../../helpers/cabinet.js';
-import { repoRoot, tempDir } from '../../helpers/paths.js';
-import { docKey, makeDoc } from '../../helpers/trust.js';
+import { tempDir } from '../../helpers/paths.js';
+import { docKey, installProfiles, makeDoc, shippedProfiles } from '../../helpers/trust.js';
 
-const profileFiles = () =>
-  readdirSync(join(repoRoot, 'firmware-profiles'))
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(repoRoot, 'firmware-profiles', f), 'utf8')));
+const profileFiles = shippedProfiles;
 
 describe('sensor inventory on a fixture cabinet', () => {
   const t = tempDir();
@@ -37,16 +34,7 @@ describe('sensor inventory on a fixture cabinet', () => {
         ],
       },
     });
-    mkdirSync(data, { recursive: true });
-    const store = new TrustStore(data, rootKey.b64);
-    store.load();
-    store.applyKeys({
-      type: 'keys',
-      version: 1,
-      issuedAt: '2026-11-26T00:00:00Z',
-      body: { roles: { profiles: { publicKeys: [profilesKey.b64] } } },
-    });
-    writeFileSync(join(data, 'profiles-bundle.json'), bundle(2));
+    installProfiles(data, rootKey, profilesKey, 2);
   });
   after(() => t.cleanup());
 
