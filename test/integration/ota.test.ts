@@ -120,4 +120,13 @@ describe('signed remote configuration through Mosquitto', () => {
     );
     assert.equal(configVersion(), 20);
   });
+
+  it('a config with a schedule that is no cron expression is rejected, and the agent stays on its last good state', async () => {
+    await publish(makeDoc('config', 21, { health: { enabled: true, schedule: 'x x x x x x' } }, k2));
+    const s = await waitFor(() => statuses.find((x) => x.version === 21), 'the verdict on v21');
+    assert.equal(s.state, 'rejected');
+    assert.match(s.reason ?? '', /^SCHEMA: .*health\.schedule: is not a cron expression/);
+    assert.equal(configVersion(), 20);
+    assert.equal(w.status().link?.state, 'connected');
+  });
 });

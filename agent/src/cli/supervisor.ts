@@ -198,8 +198,20 @@ export class Supervisor {
     crashPoint('after-current');
     this.trust.markSeen('config', version);
     const previousVersion = this.version;
+    const previousConfig = this.agent.config;
     this.version = version;
-    await this.rebuild(next);
+    try {
+      await this.rebuild(next);
+    } catch (e) {
+      // The agent must keep running on its last good state: back to the previous config at once.
+      this.deps.log.error({ err: e, version }, 'the new config does not start: restoring the previous one');
+      const last = readJsonState<Applied>(join(this.dir, LAST_GOOD));
+      if (last) writeJsonState(join(this.dir, CURRENT), last);
+      else rmSync(join(this.dir, CURRENT), { force: true });
+      this.version = previousVersion;
+      await this.build(previousConfig);
+      return this.reject(version, `APPLY_FAILED: ${(e as Error).message}`, 'config');
+    }
     crashPoint('after-rebuild');
     if (!connectivity) return this.applied(version);
     this.deps.log.warn(

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { validateCronExpression } from 'cron';
 import { type FieldIssue, ValidationError } from '../core/index.js';
 import { configSchema } from './schema.js';
 import type { AgentConfig } from './types.js';
@@ -59,7 +60,7 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
 }
 
 /** Rules that span fields, which the schema cannot say on its own. */
-function crossCheck(cfg: AgentConfig): FieldIssue[] {
+export function crossCheck(cfg: AgentConfig): FieldIssue[] {
   const issues: FieldIssue[] = [];
   cfg.privacy.rules.forEach((r, i) => {
     const p = `privacy.rules[${i}]`;
@@ -75,6 +76,16 @@ function crossCheck(cfg: AgentConfig): FieldIssue[] {
     if (r.sensors.length === 0)
       issues.push({ path: `${p}.sensors`, message: 'must name at least one sensor (or "*")' });
   });
+  for (const [path, expr] of [
+    ['health.schedule', cfg.health.schedule],
+    ['integrity.schedule', cfg.integrity.schedule],
+    ['audit.schedule', cfg.audit.schedule],
+    ['sensors.schedule', cfg.sensors.schedule],
+  ] as const) {
+    const v = validateCronExpression(expr);
+    if (!v.valid)
+      issues.push({ path, message: `is not a cron expression: ${v.error?.message ?? 'invalid'}` });
+  }
   if (cfg.sync.backoffMinMs > cfg.sync.backoffMaxMs)
     issues.push({ path: 'sync.backoffMinMs', message: 'must not exceed sync.backoffMaxMs' });
   return issues;

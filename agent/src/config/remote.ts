@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FieldIssue } from '../core/index.js';
-import { ConfigError, resolvePaths } from './load.js';
+import { ConfigError, crossCheck, resolvePaths } from './load.js';
 import { configSchema } from './schema.js';
 import type { AgentConfig } from './types.js';
 import { type Schema, validate } from './validate.js';
@@ -52,5 +52,8 @@ export function effectiveConfig(file: string, raw: unknown, settings: unknown): 
   const merged = deepMerge(raw, settings ?? {});
   const r = validate(configSchema, merged);
   if (!r.ok) throw new ConfigError(file, r.issues);
+  // The same cross-field rules as the local file (privacy rules, cron expressions, backoff).
+  const more = crossCheck(r.value);
+  if (more.length > 0) throw new ConfigError(file, more);
   return resolvePaths(r.value, dirname(resolve(file)));
 }
