@@ -33,6 +33,24 @@ export function addUsb(root: string, d: UsbSpec): void {
   }
 }
 
+/** The cabinet's FTDI Modbus adapter on port 1-1.6; another serial is another unit of the same model. */
+export const ftdiAdapter = (serial: string): UsbSpec => ({
+  port: '1-1.6',
+  vid: '0403',
+  pid: '6001',
+  bcd: '0600',
+  manufacturer: 'FTDI',
+  product: 'FT232R USB UART',
+  serial,
+  driver: 'ftdi_sio',
+});
+
+/** Unplugs whatever is on the spec's port and plugs the spec in (a swap). */
+export function swapUsb(root: string, spec: UsbSpec): void {
+  removeUsb(root, spec.port);
+  addUsb(root, { ...spec, driver: undefined });
+}
+
 export const removeUsb = (root: string, port: string) =>
   rmSync(join(root, 'sys/bus/usb/devices', port), { recursive: true, force: true });
 
@@ -91,16 +109,7 @@ export function makeCabinet(root: string): void {
     product: 'USB Serial',
     driver: 'ch341',
   });
-  addUsb(root, {
-    port: '1-1.6',
-    vid: '0403',
-    pid: '6001',
-    bcd: '0600',
-    manufacturer: 'FTDI',
-    product: 'FT232R USB UART',
-    serial: 'A10KXYZ1',
-    driver: 'ftdi_sio',
-  });
+  addUsb(root, ftdiAdapter('A10KXYZ1'));
   const tty = (name: string, target: string) => {
     const dir = join(root, 'sys/class/tty', name);
     mkdirSync(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { addUsb, makeCabinet, removeUsb } from '../helpers/cabinet.js';
+import { ftdiAdapter, makeCabinet, removeUsb, swapUsb } from '../helpers/cabinet.js';
 import { docKey, installProfiles } from '../helpers/trust.js';
 import { waitFor } from '../helpers/wait.js';
 import { World } from '../helpers/world.js';
@@ -33,16 +33,7 @@ describe('sensor inventory, end to end', () => {
       () => w.collectorBatches([3]).some((b) => b.report?.kind === 'inventory'),
       'the first inventory report',
     );
-    removeUsb(root, '1-1.6');
-    addUsb(root, {
-      port: '1-1.6',
-      vid: '0403',
-      pid: '6001',
-      bcd: '0600',
-      manufacturer: 'FTDI',
-      product: 'FT232R USB UART',
-      serial: 'SWAPPED1',
-    });
+    swapUsb(root, ftdiAdapter('SWAPPED1'));
     removeUsb(root, '1-1.4');
     const events = await waitFor(
       () => {

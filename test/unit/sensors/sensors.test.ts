@@ -6,7 +6,7 @@ import { ManualClock, type SecurityEvent, silentLogger } from '../../../agent/sr
 import { discover, SensorService } from '../../../agent/src/sensors/index.js';
 import { signDocument, TrustStore } from '../../../agent/src/trust/index.js';
 import { cli, writeConfig } from '../../helpers/agent.js';
-import { addUsb, makeCabinet, removeUsb } from '../../helpers/cabinet.js';
+import { addUsb, ftdiAdapter, makeCabinet, removeUsb, swapUsb } from '../../helpers/cabinet.js';
 import { tempDir } from '../../helpers/paths.js';
 import { docKey, installProfiles, makeDoc, shippedProfiles } from '../../helpers/trust.js';
 
@@ -143,16 +143,7 @@ describe('sensor inventory on a fixture cabinet', () => {
         product: 'CP2102N USB to UART Bridge Controller',
         serial: 'f0e1',
       }); // something new
-      removeUsb(root, '1-1.6');
-      addUsb(root, {
-        port: '1-1.6',
-        vid: '0403',
-        pid: '6001',
-        bcd: '0600',
-        manufacturer: 'FTDI',
-        product: 'FT232R USB UART',
-        serial: 'B99OTHER',
-      }); // same model, other unit
+      swapUsb(root, ftdiAdapter('B99OTHER')); // same model, other unit
       removeUsb(root, '1-1.5');
       addUsb(root, { port: '1-2', vid: '1a86', pid: '7523', bcd: '0264', product: 'USB Serial' }); // the CH340 moved to another port
       writeFileSync(join(root, 'sys/bus/usb/devices/1-1.1/bcdDevice'), '0319\n'); // modem firmware changed
