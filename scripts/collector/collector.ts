@@ -324,7 +324,7 @@ export class Collector {
       if (upToSeq === 0) continue;
       this.client?.publish(
         `${this.prefix}/${t.device}/ack`,
-        Buffer.from(encodeAck({ stream: t.stream, epoch: t.epoch, upToSeq })),
+        Buffer.from(encodeAck({ deviceId: t.device, stream: t.stream, epoch: t.epoch, upToSeq })),
         { qos: 1 },
       );
       this.stats.acksSent++;

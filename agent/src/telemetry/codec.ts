@@ -36,6 +36,7 @@ export type BatchFields = DecodedBatch;
 
 /** Stream-acknowledgement from the collector. */
 export interface AckMessage {
+  deviceId: string;
   stream: Stream;
   epoch: number;
   upToSeq: number;
@@ -158,6 +159,7 @@ export function decodeAck(bytes: Uint8Array): AckMessage {
     const m = pb.Ack.decode(bytes);
     if (m.$unknowns) throw new Error('unknown fields');
     return {
+      deviceId: m.deviceId,
       stream: m.stream as Stream,
       epoch: num(m.epoch as Num, 'epoch'),
       upToSeq: num(m.upToSeq as Num, 'up_to_seq'),

@@ -1,3 +1,4 @@
+export { MAX_ACK_ENVELOPE_BYTES, openAck, sealAck, type VerifiedAck } from './ack.js';
 export { type ChainFinding, ChainTracker, type ChainTrackerOptions } from './chain.js';
 export {
   type AckMessage,
