@@ -29,7 +29,10 @@ export function openAck(bytes: Uint8Array, collectorKeys: KeyRing): VerifiedAck 
   const env = decodeEnvelope(bytes, MAX_ACK_ENVELOPE_BYTES);
   const entry = collectorKeys.get(env.keyId);
   if (!entry) {
-    throw new VerifyError('UNKNOWN_KEY', `ack signed by "${env.keyId.slice(0, 64)}", not a current collector key`);
+    throw new VerifyError(
+      'UNKNOWN_KEY',
+      `ack signed by "${env.keyId.slice(0, 64)}", not a current collector key`,
+    );
   }
   if (!verifyEd25519(entry.key, env.payload, env.signature)) {
     throw new VerifyError('BAD_SIGNATURE', `ack signature does not verify with collector key ${env.keyId}`);
