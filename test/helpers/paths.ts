@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** Compiled test fixtures and child scripts. */
 export const distTest = fileURLToPath(new URL('../', import.meta.url));
-/** The shared folder beside the repo (vectors, tools). */
-export const sharedDir = join(repoRoot, '..', 'shared');
+/** Test vectors from outside the project, kept in the repository with their licences. */
+export const vectorsDir = join(repoRoot, 'test', 'fixtures', 'vectors');
 
 /** A temp dir removed when the returned cleanup runs. */
 export function tempDir(prefix = 'edge-agent-test-'): { dir: string; cleanup: () => void } {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { verifyEd25519 } from '../../../agent/src/telemetry/index.js';
-import { sharedDir } from '../../helpers/paths.js';
+import { vectorsDir } from '../../helpers/paths.js';
 
 interface Vectors {
   testGroups: {
@@ -13,9 +13,7 @@ interface Vectors {
 }
 
 it('verifyEd25519 agrees with all 151 Wycheproof Ed25519 vectors', () => {
-  const v = JSON.parse(
-    readFileSync(join(sharedDir, 'vectors', 'wycheproof-ed25519_test.json'), 'utf8'),
-  ) as Vectors;
+  const v = JSON.parse(readFileSync(join(vectorsDir, 'wycheproof-ed25519_test.json'), 'utf8')) as Vectors;
   let count = 0;
   const disagreements: number[] = [];
   for (const g of v.testGroups) {
