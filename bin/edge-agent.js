@@ -3,4 +3,15 @@
 // wrappers often, so their external memory goes back before it piles up: peak RSS
 // while draining a million buffered readings drops from ~175 MB to ~120 MB
 // (`npm run bench`). A systemd unit that calls node directly should pass the flag too.
-import '../dist/agent/src/main.js';
+import { existsSync } from 'node:fs';
+
+const main = new URL('../dist/agent/src/main.js', import.meta.url);
+// A clone without a build (or `npm ci --omit=dev`, which cannot build) gets one line, not a stack.
+if (!existsSync(main)) {
+  process.stderr.write(
+    'edge-agent: not built (dist/ is missing): run npm ci with the dev dependencies, ' +
+      'or install a built tree with scripts/install.sh (README, "Production install")\n',
+  );
+  process.exit(2);
+}
+await import(main.href);
