@@ -10,7 +10,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$2"; shift 2 ;;
     --root=*) ROOT="${1#--root=}"; shift ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,9 +33,24 @@ if [ -z "$ROOT" ]; then
 else
   mkdir -p "$ROOT/etc"
   touch "$ROOT/etc/passwd" "$ROOT/etc/group"
-  grep -q "^$USER_NAME:" "$ROOT/etc/group" || echo "$USER_NAME:x:998:" >> "$ROOT/etc/group"
-  grep -q "^$USER_NAME:" "$ROOT/etc/passwd" || echo "$USER_NAME:x:998:998:edge-agent:/var/lib/edge-agent:/usr/sbin/nologin" >> "$ROOT/etc/passwd"
-  UID_N="$(grep "^$USER_NAME:" "$ROOT/etc/passwd" | cut -d: -f3)"; GID_N="$(grep "^$USER_NAME:" "$ROOT/etc/group" | cut -d: -f3)"
+  # Like useradd --system: the highest id below 1000 that the tree's passwd and group leave free.
+  free_id() {
+    awk -F: '{ used[$3] = 1 } END { for (i = 999; i >= 100; i--) if (!(i in used)) { print i; exit } exit 1 }' \
+      "$ROOT/etc/passwd" "$ROOT/etc/group" \
+      || { echo "install.sh: no free system id below 1000 in $ROOT/etc/passwd and group" >&2; return 1; }
+  }
+  if ! grep -q "^$USER_NAME:" "$ROOT/etc/group"; then
+    G="$(free_id)" || exit 2
+    echo "$USER_NAME:x:$G:" >> "$ROOT/etc/group"
+  fi
+  GID_N="$(grep "^$USER_NAME:" "$ROOT/etc/group" | cut -d: -f3)"
+  if ! grep -q "^$USER_NAME:" "$ROOT/etc/passwd"; then
+    # The user takes its group's number unless another account already has it as a user id.
+    U="$GID_N"
+    if awk -F: -v id="$U" '$3 == id { found = 1 } END { exit !found }' "$ROOT/etc/passwd"; then U="$(free_id)" || exit 2; fi
+    echo "$USER_NAME:x:$U:$GID_N:edge-agent:/var/lib/edge-agent:/usr/sbin/nologin" >> "$ROOT/etc/passwd"
+  fi
+  UID_N="$(grep "^$USER_NAME:" "$ROOT/etc/passwd" | cut -d: -f3)"
 fi
 
 # The program: production files only, replaced as a whole so an update leaves no stale file.
@@ -58,7 +73,7 @@ if [ ! -f "$ETC/config.json" ]; then
   "device": { "id": "CHANGE-ME" },
   "storage": { "dir": "/var/lib/edge-agent" },
   "mqtt": {
-    "url": "mqtts://collector.example.city:8883",
+    "url": "mqtts://CHANGE-ME.collector.host:8883",
     "ca": "/etc/edge-agent/ca.crt",
     "cert": "/etc/edge-agent/device.crt",
     "key": "/var/lib/edge-agent/identity/tls.key"

@@ -34,6 +34,7 @@ Commands:
   status                   buffer and chain state (from the daemon, or the data dir if stopped)
   identity init [--force]  create the signing key, TLS key and CSR
   identity show            print the public identity for the platform's registry
+  identity rotate          renew the TLS certificate now, via admin.sock
   config check             validate the config file and print it resolved
   privacy report           which privacy rules apply to which sensors
   audit [--root DIR]       security posture against ETSI EN 303 645 / IEC 62443-4-2
@@ -52,7 +53,8 @@ Options (every command):
   -h, --help      help for a command
   --version       print the version
 
-Exit codes: 0 done and all good; 1 done, with findings; 2 could not do the job.`;
+Exit codes: 0 done and all good; 1 done, with findings; 2 could not do the job.
+With --json a failure is {"error": {"code", "message"}} on stdout, with the same exit code.`;
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   run: runCommand,
@@ -84,19 +86,35 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!run) {
+    if (rest.includes('--json'))
+      return reportFailure(cmd, new UsageError(`unknown command "${cmd}"`), true, io);
     println(io.stderr, `edge-agent: unknown command "${cmd}"\n\n${HELP}`);
     return ExitCode.Failed;
   }
   try {
     return await run(rest, io);
   } catch (e) {
-    if (e instanceof ConfigError) println(io.stderr, `edge-agent: ${e.message}`);
-    else if (e instanceof UsageError) println(io.stderr, `edge-agent ${cmd}: ${e.message}`);
-    else if (e instanceof AgentError) println(io.stderr, `edge-agent ${cmd}: ${e.message} [${e.code}]`);
-    else println(io.stderr, `edge-agent ${cmd}: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    return ExitCode.Failed;
+    return reportFailure(cmd, e, rest.includes('--json'), io);
   }
 }
+
+/** The one place a failed command is told to the user: one line (or one JSON object), never a stack. */
+function reportFailure(cmd: string, e: unknown, json: boolean, io: Io): number {
+  const code = e instanceof AgentError ? e.code : systemCode(e);
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) {
+    const extra = e instanceof ConfigError ? { file: e.file, issues: e.issues } : {};
+    println(io.stdout, JSON.stringify({ error: { code, message, ...extra } }, null, 2));
+  } else if (e instanceof ConfigError) println(io.stderr, `edge-agent: ${message}`);
+  else if (e instanceof UsageError) println(io.stderr, `edge-agent ${cmd}: ${message}`);
+  else if (e instanceof AgentError) println(io.stderr, `edge-agent ${cmd}: ${message} [${code}]`);
+  else println(io.stderr, `edge-agent ${cmd}: unexpected error: ${message} [${code}]`);
+  return ExitCode.Failed;
+}
+
+/** Node's own errors (EACCES, ENOSPC...) carry their code; anything else is INTERNAL. */
+const systemCode = (e: unknown): string =>
+  typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : 'INTERNAL';
 
 // Run when executed (bin/edge-agent.js imports this module).
 main(process.argv.slice(2)).then(
@@ -104,7 +122,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`edge-agent: ${String(e)}\n`);
+    process.stderr.write(`edge-agent: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = ExitCode.Failed;
   },
 );

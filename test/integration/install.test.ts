@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot, tempDir } from '../helpers/paths.js';
@@ -32,6 +32,13 @@ describe('installation', () => {
     const t = tempDir();
     try {
       const root = join(t.dir, 'root');
+      // An image whose system accounts already hold 998 and 999: the agent's must not reuse them.
+      mkdirSync(join(root, 'etc'), { recursive: true });
+      writeFileSync(
+        join(root, 'etc/passwd'),
+        'root:x:0:0::/root:/bin/sh\nsystemd-timesync:x:998:998::/:/usr/sbin/nologin\n',
+      );
+      writeFileSync(join(root, 'etc/group'), 'root:x:0:\nsystemd-timesync:x:998:\ninput:x:999:\n');
       const run = () =>
         spawnSync('bash', [join(repoRoot, 'scripts/install.sh'), '--root', root], { encoding: 'utf8' });
       const first = run();
@@ -42,9 +49,12 @@ describe('installation', () => {
       assert.equal(second.status, 0, second.stderr);
       assert.deepEqual(snapshot(root), a);
       const line = (p: string) => a.find((l) => l.startsWith(`${p} `)) ?? '';
-      assert.match(line('etc/edge-agent'), / 750 0:998 dir$/);
-      assert.match(line('etc/edge-agent/config.json'), / 640 0:998 /);
-      assert.match(line('var/lib/edge-agent'), / 700 998:998 dir$/);
+      const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+      assert.match(passwd, /^edge-agent:x:997:997:/m, 'the highest id that no account or group holds');
+      assert.equal(passwd.match(/:998:/g)?.length, 1, 'no second account with 998');
+      assert.match(line('etc/edge-agent'), / 750 0:997 dir$/);
+      assert.match(line('etc/edge-agent/config.json'), / 640 0:997 /);
+      assert.match(line('var/lib/edge-agent'), / 700 997:997 dir$/);
       assert.match(line('usr/local/bin/edge-agent'), /-> \/usr\/lib\/edge-agent\/bin\/edge-agent\.js$/);
       assert.ok(
         !a.some((l) => l.startsWith('usr/lib/edge-agent/node_modules/typescript ')),
@@ -56,6 +66,25 @@ describe('installation', () => {
         { encoding: 'utf8' },
       );
       assert.equal(help.status, 0, help.stderr);
+      // The template is refused by name until the technician fills it in.
+      const check = spawnSync(
+        process.execPath,
+        [
+          join(root, 'usr/lib/edge-agent/bin/edge-agent.js'),
+          'config',
+          'check',
+          '--config',
+          join(root, 'etc/edge-agent/config.json'),
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(check.status, 2, check.stdout);
+      assert.match(check.stderr, /device\.id: CHANGE-ME is the installer's placeholder/);
+      assert.match(check.stderr, /mqtt\.url: CHANGE-ME is the installer's placeholder/);
+      const usage = spawnSync('bash', [join(repoRoot, 'scripts/install.sh'), '--help'], { encoding: 'utf8' });
+      assert.equal(usage.status, 0);
+      assert.match(usage.stdout, /scripts\/install\.sh --root DIR/);
+      assert.doesNotMatch(usage.stdout, /set -e|#/);
     } finally {
       t.cleanup();
     }

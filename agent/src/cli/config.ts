@@ -30,8 +30,20 @@ export async function configCommand(args: string[], io: Io): Promise<number> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (values.json)
-      println(io.stdout, JSON.stringify({ valid: false, file: e.file, errors: e.issues }, null, 2));
-    else println(io.stderr, e.message);
+      println(
+        io.stdout,
+        JSON.stringify(
+          {
+            valid: false,
+            file: e.file,
+            errors: e.issues,
+            error: { code: e.code, message: e.message, file: e.file, issues: e.issues },
+          },
+          null,
+          2,
+        ),
+      );
+    else println(io.stderr, `edge-agent: ${e.message}`);
     return ExitCode.Failed;
   }
 }

@@ -5,7 +5,7 @@ import { configFrom, parse, UsageError } from './args.js';
 import { type Io, println } from './io.js';
 import { technician } from './technician.js';
 
-export const IDENTITY_HELP = `Usage: edge-agent identity <init|show> [--config FILE] [--json]
+export const IDENTITY_HELP = `Usage: edge-agent identity <init|show|rotate> [--config FILE] [--json]
 
   init [--force]   create the device's Ed25519 signing key (PKCS#8 PEM), an RSA-2048
                    TLS key (at mqtt.key) and its CSR (CN = device id); private files

@@ -10,13 +10,36 @@ export interface Io {
   isTty: boolean;
 }
 
-export const processIo = (): Io => ({
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  isTty: Boolean(process.stdout.isTTY),
-});
+export function processIo(): Io {
+  quietOnClose(process.stdout);
+  quietOnClose(process.stderr);
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    isTty: Boolean(process.stdout.isTTY),
+  };
+}
+
+/**
+ * A reader that goes away (`edge-agent audit | head`) makes the next write fail with EPIPE,
+ * which Node throws as an unhandled 'error' event with a stack trace. With a listener the
+ * stream is destroyed quietly, later writes go nowhere, and the command finishes with its
+ * own exit code. Commands that would otherwise run on (`logs -f`) watch for the 'close'.
+ */
+function quietOnClose(w: Writable): void {
+  if (w.listenerCount('error') === 0) w.on('error', () => undefined);
+}
+
+/** Resolves when nobody reads `w` any more (the pipe's reader exited). */
+export function outputClosed(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (w.destroyed) return resolve();
+    w.once('close', () => resolve());
+    w.once('error', () => resolve());
+  });
+}
 
 export const println = (w: Writable, s = ''): void => {
   w.write(`${s}\n`);

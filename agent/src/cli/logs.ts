@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { ExitCode, LineSplitter } from '../core/index.js';
+import { AgentError, ExitCode, LineSplitter } from '../core/index.js';
 import { configFrom, parse, UsageError } from './args.js';
-import { type Io, println } from './io.js';
+import { type Io, outputClosed, println } from './io.js';
 
 export const LOGS_HELP = `Usage: edge-agent logs [-f] [-n N] [--file FILE] [--config FILE] [--json]
 
 The agent's recent log, one readable line per entry (time, level, module,
 message, fields). From log.file when the config sets one (or --file), otherwise
-from the systemd journal (unit edge-agent). -f follows; -n sets how many lines
+from the systemd journal (unit edge-agent). -f follows new lines until Ctrl-C
+(a rotated log file is picked up from its start); -n sets how many lines
 (default 100); --json prints the raw JSON lines.`;
 
 const LEVELS: Record<number, string> = {
@@ -74,11 +75,15 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
     const { silentLogger } = await import('../core/index.js');
     const tail = new FileTail(file, out, silentLogger(), { intervalMs: 500 });
     await tail.start();
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    // The tail's timer is unref'd so that it never holds the daemon open; here following is
+    // the whole job, so the loop is held open until Ctrl-C, SIGTERM or the reader going away.
+    const hold = setInterval(() => undefined, 60_000);
+    await untilStopped(io);
+    clearInterval(hold);
     await tail.stop();
     return ExitCode.Ok;
   }
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const j = spawn(
       'journalctl',
       [
@@ -95,16 +100,34 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
     );
     const split = new LineSplitter(1 << 20, out, () => undefined);
     j.stdout.on('data', (d: Buffer) => split.push(d));
-    j.on('error', () => {
-      println(
-        io.stderr,
-        'edge-agent logs: journalctl is not available; set log.file in the config or pass --file',
-      );
-      resolve(ExitCode.Failed);
-    });
+    void untilStopped(io).then(() => j.kill());
+    j.on('error', () =>
+      reject(new LogsError('journalctl is not available; set log.file in the config or pass --file')),
+    );
     j.on('close', (code) => {
       split.end();
-      resolve(code === 0 ? ExitCode.Ok : ExitCode.Failed);
+      resolve(code === 0 || code === null ? ExitCode.Ok : ExitCode.Failed);
     });
+  });
+}
+
+/** `logs` could not read any log. */
+export class LogsError extends AgentError {
+  constructor(message: string) {
+    super('LOGS_UNAVAILABLE', message);
+  }
+}
+
+/** Following ends on Ctrl-C, SIGTERM, or when nobody reads stdout any more (`logs -f | head`). */
+function untilStopped(io: Io): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    void outputClosed(io.stdout).then(done);
   });
 }

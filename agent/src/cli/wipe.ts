@@ -3,7 +3,7 @@ import { wipeTargets } from '../agent.js';
 import { ExitCode } from '../core/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
 import { type WipeReport, wipeFiles } from '../privacy/index.js';
-import { configFrom, parse } from './args.js';
+import { configFrom, parse, UsageError } from './args.js';
 import { bytes, type Io, println } from './io.js';
 import { technician } from './technician.js';
 
@@ -25,8 +25,7 @@ export async function wipeCommand(args: string[], io: Io): Promise<number> {
   const cfg = configFrom(values.config, io.env);
   if (!values.yes) {
     if (!io.isTty) {
-      println(io.stderr, 'edge-agent wipe: refusing without --yes when there is no terminal to confirm on');
-      return ExitCode.Failed;
+      throw new UsageError('refusing without --yes when there is no terminal to confirm on');
     }
     const rl = createInterface({ input: io.stdin, output: io.stdout });
     const answer = await rl.question(

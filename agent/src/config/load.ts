@@ -88,8 +88,28 @@ export function crossCheck(cfg: AgentConfig): FieldIssue[] {
   }
   if (cfg.sync.backoffMinMs > cfg.sync.backoffMaxMs)
     issues.push({ path: 'sync.backoffMinMs', message: 'must not exceed sync.backoffMaxMs' });
+  // What `run` would refuse, `config check` refuses too.
+  if (cfg.mqtt.url.startsWith('mqtt://') && !cfg.mqtt.insecurePlaintextForDevelopment)
+    issues.push({
+      path: 'mqtt.url',
+      message:
+        'plaintext MQTT is refused: use mqtts:// (or set mqtt.insecurePlaintextForDevelopment on a bench)',
+    });
+  for (const [path, value] of [
+    ['device.id', cfg.device.id],
+    ['mqtt.url', cfg.mqtt.url],
+  ] as const) {
+    if (value.includes(PLACEHOLDER))
+      issues.push({
+        path,
+        message: `${PLACEHOLDER} is the installer's placeholder: set this gateway's own value`,
+      });
+  }
   return issues;
 }
+
+/** What scripts/install.sh writes into its config template where only the technician knows the value. */
+export const PLACEHOLDER = 'CHANGE-ME';
 
 /** Validates an already-parsed config object; throws ConfigError listing every issue. */
 export function parseConfig(value: unknown, file: string): AgentConfig {

@@ -42,6 +42,7 @@ export class JournalSource implements Service {
 export class FileTail implements Service {
   readonly name = 'file-tail';
   private pos = -1;
+  private ino = -1;
   private timer: NodeJS.Timeout | undefined;
   private readonly splitter: LineSplitter;
 
@@ -55,7 +56,9 @@ export class FileTail implements Service {
   }
 
   async start(): Promise<void> {
-    this.pos = this.opts.fromStart ? 0 : this.size();
+    const st = this.stat();
+    this.pos = this.opts.fromStart ? 0 : (st?.size ?? -1);
+    this.ino = st?.ino ?? -1;
     this.timer = setInterval(() => this.poll(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
   }
@@ -66,9 +69,12 @@ export class FileTail implements Service {
 
   /** Reads whatever was appended since the last poll. */
   poll(): void {
-    const size = this.size();
-    if (size < 0) return;
-    if (size < this.pos) this.pos = 0;
+    const st = this.stat();
+    if (!st) return;
+    const size = st.size;
+    // Rotated (a new file under the name) or truncated: the new content starts at 0.
+    if (st.ino !== this.ino || size < this.pos) this.pos = 0;
+    this.ino = st.ino;
     if (size === this.pos) return;
     let fd: number;
     try {
@@ -91,11 +97,11 @@ export class FileTail implements Service {
     }
   }
 
-  private size(): number {
+  private stat(): { size: number; ino: number } | null {
     try {
-      return statSync(this.file).size;
+      return statSync(this.file);
     } catch {
-      return -1;
+      return null;
     }
   }
 }
