@@ -1,28 +1,36 @@
 #!/usr/bin/env node
 // scripts/pki: the operator's certificate tool (also used by tests and the demo).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../../agent/src/config/index.js';
 import { createCa, type Issued, issueClient, issueServer, signCsr } from './lib.js';
 
 const HELP = `Usage: pki <command> [options]
 
 Commands:
-  ca       --out DIR [--cn NAME] [--days N]             create a CA: DIR/ca.crt, DIR/ca.key (0600)
+  ca       --out DIR [--cn NAME] [--days N] [--force]   create a CA: DIR/ca.crt, DIR/ca.key (0600)
   server   --ca DIR --out DIR [--cn NAME] [--dns a,b] [--ip a,b] [--days N]
                                                         issue a broker certificate: DIR/server.crt, server.key
   sign-csr --ca DIR --csr FILE --out FILE [--cn ID] [--days N]
                                                         sign a device CSR into a client certificate (CN = device id)
   client   --ca DIR --cn ID --out DIR [--days N]        key + client certificate in one step: DIR/ID.crt, DIR/ID.key
 
+A missing --out folder is created (0700); keys are written 0600, replacing a file in place.
+
 Options:
   --not-before ISO   start of validity (default: one hour ago)
   -h, --help         this text
 `;
 
+/**
+ * A missing --out folder is created 0700. Each file is written to a fresh temp file with its
+ * final mode and renamed into place, so a key is 0600 from its first byte even when it
+ * replaces an older key file that was readable by others.
+ */
 function writeIssued(dir: string, name: string, x: Issued): void {
-  writeFileSync(join(dir, `${name}.crt`), x.certPem, { mode: 0o644 });
-  writeFileSync(join(dir, `${name}.key`), x.keyPem, { mode: 0o600 });
+  writeFileAtomic(join(dir, `${name}.crt`), x.certPem, 0o644);
+  writeFileAtomic(join(dir, `${name}.key`), x.keyPem, 0o600);
 }
 
 function loadCa(dir: string): Issued {
@@ -85,9 +93,10 @@ function main(argv: string[]): number {
     }
     case 'sign-csr': {
       const out = need('out');
-      writeFileSync(
+      writeFileAtomic(
         out,
         signCsr(loadCa(need('ca')), readFileSync(need('csr'), 'utf8'), { expectCn: o.cn, ...validity }),
+        0o644,
       );
       console.log(`client certificate written to ${out}`);
       return 0;

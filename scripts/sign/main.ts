@@ -2,17 +2,19 @@
 // scripts/sign: the operator's tool for the trust hierarchy (DESIGN.md, Trust).
 // Keys are made and kept offline; a file goes in, a signed file comes out.
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../../agent/src/config/index.js';
 import { parseProfiles } from '../../agent/src/sensors/index.js';
 import { keyIdOf, rawPublicKey } from '../../agent/src/telemetry/index.js';
 import { type DocType, type KeysBody, type SignedDoc, signDocument } from '../../agent/src/trust/index.js';
 
 const HELP = `Usage: sign <command> [options]
 
-  keygen --name NAME --out DIR
-      an Ed25519 key pair: DIR/NAME.key (PKCS#8 PEM, 0600) and DIR/NAME.pub (base64 raw key)
+  keygen --name NAME --out DIR [--force]
+      an Ed25519 key pair: DIR/NAME.key (PKCS#8 PEM, 0600) and DIR/NAME.pub (base64 raw key);
+      an existing NAME.key is replaced only with --force
   keys --root ROOT.key --version N --out FILE [--config A.pub,B.pub] [--profiles P.pub] [--collector C.pub]
        [--new-root NEW.pub] [--min-version role=N,...]
       a root-signed keys document naming the role keys (replacing, so revoking, the old ones)
@@ -20,7 +22,12 @@ const HELP = `Usage: sign <command> [options]
        [--devices a,b] [--groups g,h] [--not-after RFC3339] [--issued-at RFC3339]
       a config (settings, same schema as the config file) or profiles document
 
+A missing output folder is created (0700); a .key file is written 0600, also when it replaces one.
 The agent pins the root public key at enrollment (trust.rootKey = the content of root.pub).`;
+
+// Whatever goes wrong (an unknown option, a missing or unreadable file) is one line and exit 2,
+// never a stack trace: the tool is a script from top to bottom, so its boundary is the process.
+process.on('uncaughtException', (e) => fail(e.message));
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,6 +47,7 @@ const { values: o, positionals } = parseArgs({
     groups: { type: 'string' },
     'not-after': { type: 'string' },
     'issued-at': { type: 'string' },
+    force: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -82,11 +90,16 @@ switch (cmd) {
     const { privateKey } = generateKeyPairSync('ed25519');
     const dir = need('out');
     const name = need('name');
-    writeFileSync(join(dir, `${name}.key`), privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-      mode: 0o600,
-    });
+    // A root key exists once, offline: replacing it by accident would orphan every pinned agent.
+    if (existsSync(join(dir, `${name}.key`)) && !o.force)
+      fail(`${join(dir, `${name}.key`)} exists; pass --force to replace it`);
+    writeFileAtomic(
+      join(dir, `${name}.key`),
+      privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      0o600,
+    );
     const raw = rawPublicKey(privateKey);
-    writeFileSync(join(dir, `${name}.pub`), `${Buffer.from(raw).toString('base64')}\n`);
+    writeFileAtomic(join(dir, `${name}.pub`), `${Buffer.from(raw).toString('base64')}\n`, 0o644);
     console.log(
       `${name}: key id ${keyIdOf(raw)}, ${join(dir, `${name}.key`)} (keep offline) and ${join(dir, `${name}.pub`)}`,
     );
@@ -108,7 +121,7 @@ switch (cmd) {
     const body: KeysBody = { roles };
     const nr = pubs(o['new-root']);
     if (nr) body.root = nr[0];
-    writeFileSync(need('out'), signDocument(header('keys', body), [signer(need('root'))]));
+    writeFileAtomic(need('out'), signDocument(header('keys', body), [signer(need('root'))]), 0o644);
     console.log(`keys document v${o.version} written to ${o.out}`);
     break;
   }
@@ -128,7 +141,7 @@ switch (cmd) {
       const r = parseProfiles(body);
       if (!r.ok) fail(`invalid profiles:\n${r.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
     }
-    writeFileSync(need('out'), signDocument(header(cmd, body), [signer(need('key'))]));
+    writeFileAtomic(need('out'), signDocument(header(cmd, body), [signer(need('key'))]), 0o644);
     console.log(`${cmd} document v${o.version} written to ${o.out}`);
     break;
   }
