@@ -19,10 +19,13 @@ Runs the edge agent end to end on this machine: a development PKI, the device's
 identity and the collector's under .dev/, an embedded MQTT broker (aedes, TLS with
 client certificates and the ACL), the reference collector, and the agent with
 simulated sensors plus real health metrics. Then it takes the broker away for a
-while, so the backlog grows, and brings it back, so it drains. Ctrl-C stops.
+while, so the backlog grows, and brings it back, so it drains. Ctrl-C stops it
+and prints the summary. When stdout is not a terminal (CI, a pipe, a log file) it
+ends by itself after one outage and drain, with the summary.
 
 Options:
-  --duration S     stop by itself after S seconds (default: run until Ctrl-C)
+  --duration S     stop by itself after S seconds (default: on a terminal, run until
+                   Ctrl-C; otherwise, once the backlog after the outage has drained)
   --outage-at S    when the simulated outage starts (default 20)
   --outage-for S   how long it lasts (default 15)
   --rate N         simulated readings per second (default 60)
@@ -30,17 +33,30 @@ Options:
   --dir DIR        the dev folder (default .dev/ in the repository)
   -h, --help       this text`;
 
-const { values: o } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    'outage-at': { type: 'string', default: '20' },
-    'outage-for': { type: 'string', default: '15' },
-    rate: { type: 'string', default: '60' },
-    fresh: { type: 'boolean' },
-    dir: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const options = {
+  duration: { type: 'string' },
+  'outage-at': { type: 'string', default: '20' },
+  'outage-for': { type: 'string', default: '15' },
+  rate: { type: 'string', default: '60' },
+  fresh: { type: 'boolean' },
+  dir: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+function usage(message: string): never {
+  process.stderr.write(`npm start: ${message} (npm start -- --help lists the options)\n`);
+  process.exit(2);
+}
+let parsed: ReturnType<typeof parseArgs<{ options: typeof options }>>;
+try {
+  parsed = parseArgs({ options });
+} catch (e) {
+  usage((e as Error).message);
+}
+const o = parsed.values;
+for (const k of ['duration', 'outage-at', 'outage-for', 'rate'] as const) {
+  const v = o[k];
+  if (v !== undefined && !(Number(v) > 0)) usage(`--${k} must be a positive number, got "${v}"`);
+}
 if (o.help) {
   console.log(HELP);
   process.exit(0);
@@ -53,6 +69,13 @@ const tty = Boolean(process.stdout.isTTY);
 const say = (s: string) => process.stdout.write(tty ? `\r\x1b[K${s}\n` : `${s}\n`);
 
 say(`edge-agent demo: everything lives in ${dev}`);
+// Without a terminal nobody may be there to press Ctrl-C (CI, a pipe): one cycle, then the summary.
+const untilDrained = !tty && !o.duration;
+say(
+  untilDrained
+    ? 'stop: Ctrl-C, or it ends by itself once the outage is over and the backlog has drained'
+    : 'stop: Ctrl-C (everything is stopped cleanly and the summary printed)',
+);
 const pki = devPki(dev);
 const broker = new DemoBroker({
   ca: readFileSync(pki.ca, 'utf8'),
@@ -133,6 +156,7 @@ const ticker = setInterval(
     } else if (phase === 'draining' && buffered() <= 2) {
       phase = 'live';
       say('--- backlog drained: every batch verified and acked by the collector ---');
+      if (untilDrained) void shutdown();
     }
     if (tty) process.stdout.write(`\r\x1b[K${line()}`);
   },
