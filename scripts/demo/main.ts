@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Agent } from '../../agent/src/agent.js';
-import { REDACT_PATHS, Severity, Stream, systemClock, systemRandom } from '../../agent/src/core/index.js';
+import {
+  quietStdio,
+  REDACT_PATHS,
+  Severity,
+  Stream,
+  systemClock,
+  systemRandom,
+} from '../../agent/src/core/index.js';
 import { Collector } from '../collector/collector.js';
 import { loadRegistry } from '../collector/registry.js';
 import { DemoBroker } from './broker.js';
@@ -33,6 +40,7 @@ Options:
   --dir DIR        the dev folder (default .dev/ in the repository)
   -h, --help       this text`;
 
+quietStdio();
 const options = {
   duration: { type: 'string' },
   'outage-at': { type: 'string', default: '20' },

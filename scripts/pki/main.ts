@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../agent/src/config/index.js';
+import { quietStdio } from '../../agent/src/core/index.js';
 import { createCa, type Issued, issueClient, issueServer, signCsr } from './lib.js';
 
 const HELP = `Usage: pki <command> [options]
@@ -114,6 +115,7 @@ function main(argv: string[]): number {
   }
 }
 
+quietStdio();
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (e) {

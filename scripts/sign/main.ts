@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../agent/src/config/index.js';
+import { quietStdio } from '../../agent/src/core/index.js';
 import { parseProfiles } from '../../agent/src/sensors/index.js';
 import { keyIdOf, rawPublicKey } from '../../agent/src/telemetry/index.js';
 import { type DocType, type KeysBody, type SignedDoc, signDocument } from '../../agent/src/trust/index.js';
@@ -28,6 +29,7 @@ The agent pins the root public key at enrollment (trust.rootKey = the content of
 // Whatever goes wrong (an unknown option, a missing or unreadable file) is one line and exit 2,
 // never a stack trace: the tool is a script from top to bottom, so its boundary is the process.
 process.on('uncaughtException', (e) => fail(e.message));
+quietStdio();
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,

@@ -309,7 +309,7 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     rows.push({
       check: 'config',
       result: 'fail',
-      detail: e.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+      detail: `${e.file}: ${e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
       fix: 'edit the config file (edge-agent config check lists every error)',
     });
     return report(rows, io, values.json === true);

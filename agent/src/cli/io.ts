@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { quietStdio } from '../core/index.js';
 
 /** The streams and environment a command talks to; tests pass their own. */
 export interface Io {
@@ -11,8 +12,7 @@ export interface Io {
 }
 
 export function processIo(): Io {
-  quietOnClose(process.stdout);
-  quietOnClose(process.stderr);
+  quietStdio();
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -20,16 +20,6 @@ export function processIo(): Io {
     env: process.env,
     isTty: Boolean(process.stdout.isTTY),
   };
-}
-
-/**
- * A reader that goes away (`edge-agent audit | head`) makes the next write fail with EPIPE,
- * which Node throws as an unhandled 'error' event with a stack trace. With a listener the
- * stream is destroyed quietly, later writes go nowhere, and the command finishes with its
- * own exit code. Commands that would otherwise run on (`logs -f`) watch for the 'close'.
- */
-function quietOnClose(w: Writable): void {
-  if (w.listenerCount('error') === 0) w.on('error', () => undefined);
 }
 
 /** Resolves when nobody reads `w` any more (the pipe's reader exited). */

@@ -5,4 +5,5 @@ export * from './lines.js';
 export * from './log.js';
 export * from './random.js';
 export type * from './service.js';
+export * from './stdio.js';
 export * from './types.js';
