@@ -116,8 +116,19 @@ function reportFailure(cmd: string, e: unknown, json: boolean, io: Io): number {
 const systemCode = (e: unknown): string =>
   typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : 'INTERNAL';
 
-// Run when executed (bin/edge-agent.js imports this module).
-main(process.argv.slice(2)).then(
+// Run when executed (bin/edge-agent.js imports this module). An error thrown from a callback of
+// a short-lived command (a socket, a child process) still reaches the user as one line; the
+// daemon's are its supervisor's to log, with their stack, in the JSON log.
+const argv = process.argv.slice(2);
+if (argv[0] !== 'run') {
+  const last = (e: unknown) => {
+    process.exitCode = reportFailure(argv[0] ?? 'edge-agent', e, argv.includes('--json'), processIo());
+    process.exit();
+  };
+  process.on('uncaughtException', last);
+  process.on('unhandledRejection', last);
+}
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },

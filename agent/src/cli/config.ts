@@ -1,6 +1,6 @@
 import { ConfigError, configPath } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
-import { configFrom, parse } from './args.js';
+import { configFrom, parse, UsageError } from './args.js';
 import { type Io, println } from './io.js';
 
 export const CONFIG_HELP = `Usage: edge-agent config check [--config FILE] [--json]
@@ -11,10 +11,11 @@ or every error as "path: message". Exit code 0 when valid, 2 when not.`;
 
 export async function configCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, {});
-  if (values.help || positionals[0] !== 'check') {
-    println(values.help ? io.stdout : io.stderr, CONFIG_HELP);
-    return values.help ? ExitCode.Ok : ExitCode.Failed;
+  if (values.help) {
+    println(io.stdout, CONFIG_HELP);
+    return ExitCode.Ok;
   }
+  if (positionals[0] !== 'check') throw new UsageError(`config needs check\n\n${CONFIG_HELP}`);
   try {
     const cfg = configFrom(values.config, io.env);
     if (values.json)

@@ -104,9 +104,14 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
     j.on('error', () =>
       reject(new LogsError('journalctl is not available; set log.file in the config or pass --file')),
     );
+    let err = '';
+    j.stderr.on('data', (d: Buffer) => {
+      if (err.length < 4096) err += d;
+    });
     j.on('close', (code) => {
       split.end();
-      resolve(code === 0 || code === null ? ExitCode.Ok : ExitCode.Failed);
+      if (code === 0 || code === null) resolve(ExitCode.Ok);
+      else reject(new LogsError(`journalctl failed: ${err.trim().split('\n')[0] || `exit ${code}`}`));
     });
   });
 }
