@@ -181,6 +181,7 @@ export class Agent {
       deviceId: config.device.id,
       mqtt: config.mqtt,
       sync: config.sync,
+      maxDocumentBytes: config.trust.maxDocumentBytes,
       stateDir: dir,
       tls: () => ({
         ca: readPublicFile(config.mqtt.ca),

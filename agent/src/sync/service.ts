@@ -20,6 +20,8 @@ export interface SyncOptions {
     | 'insecurePlaintextForDevelopment'
   >;
   sync: AgentConfig['sync'];
+  /** The largest signed document accepted (trust.maxDocumentBytes): sizes the largest packet taken. */
+  maxDocumentBytes: number;
   /** Where the link state is kept for `status` while the daemon is stopped. */
   stateDir: string;
   tls: () => TlsMaterial;
@@ -55,6 +57,10 @@ export interface SyncStatus {
 }
 
 export const SYNC_STATE_FILE = 'sync-state.json';
+/** The longest certificate chain taken on `cert/issued`. */
+export const MAX_CERT_CHAIN_BYTES = 64 * 1024;
+/** Room in a packet for its fixed header, topic and MQTT 5 properties around a payload. */
+export const PACKET_OVERHEAD_BYTES = 4096;
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 /** Sync: the only part that talks MQTT upstream. It owns no data: the outbox is the outbox. */
@@ -85,6 +91,7 @@ export class Sync implements Service {
       will: status('offline'),
       birth: status('online'),
       goodbye: status('offline'),
+      maxPacketBytes: Math.max(opts.maxDocumentBytes, MAX_CERT_CHAIN_BYTES) + PACKET_OVERHEAD_BYTES,
       subscriptions: [
         this.topics.ack,
         this.topics.keys,
@@ -129,7 +136,7 @@ export class Sync implements Service {
       if (topic === this.topics.ack) this.drain.onAck(payload);
       else if (topic === this.topics.keys && payload.length > 0) this.opts.onDocument?.(payload, 'keys');
       else if (topic === this.topics.config && payload.length > 0) this.opts.onDocument?.(payload);
-      else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < 64 * 1024)
+      else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < MAX_CERT_CHAIN_BYTES)
         this.opts.onCertIssued?.(payload.toString('utf8'));
     });
     await this.drain.start();
