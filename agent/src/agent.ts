@@ -16,7 +16,13 @@ import {
   streamName,
 } from './core/index.js';
 import { LocalSocket } from './diag/index.js';
-import { CertRenewal, DeviceIdentity, readPublicFile, readSecretFile } from './identity/index.js';
+import {
+  CertRenewal,
+  DeviceIdentity,
+  readPublicFile,
+  readSecretFile,
+  signedNotBefore,
+} from './identity/index.js';
 import { IntegrityService } from './integrity/index.js';
 import {
   AuthMonitor,
@@ -46,8 +52,10 @@ export interface AgentDeps {
   clock: Clock;
   random: Random;
   log: Logger;
-  /** A signed document arrived on the `config` topic (the supervisor decides). */
-  onDocument?: (raw: Buffer) => void;
+  /** A signed document arrived on the `config` (or the retained `keys`) topic; the supervisor decides. */
+  onDocument?: (raw: Buffer, topic?: 'keys') => void;
+  /** The supervisor's trust store (role keys, floors); without one the agent reads the data dir's. */
+  trust?: TrustStore;
   /** The link to the broker came up. */
   onUp?: () => void;
   /** Version of the remote config in force, for the status messages. */
@@ -92,6 +100,7 @@ export class Agent {
   private readonly bootTime: number;
   private readonly sensorsSeen = new Set<string>();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private ownTrust: TrustStore | undefined;
 
   constructor(
     readonly config: AgentConfig,
@@ -154,6 +163,9 @@ export class Agent {
       root: m.root,
       maxForwardJumpMs: m.clock.maxForwardJumpS * 1000,
       intervalMs: m.clock.intervalS * 1000,
+      evidence: () => [
+        evidenceOf(() => signedNotBefore(readPublicFile(config.mqtt.cert), readPublicFile(config.mqtt.ca))),
+      ],
     });
     const p = config.privacy;
     this.privacy = new PrivacyEngine({
@@ -169,6 +181,7 @@ export class Agent {
       deviceId: config.device.id,
       mqtt: config.mqtt,
       sync: config.sync,
+      maxDocumentBytes: config.trust.maxDocumentBytes,
       stateDir: dir,
       tls: () => ({
         ca: readPublicFile(config.mqtt.ca),
@@ -188,6 +201,8 @@ export class Agent {
         deps.onUp?.();
       },
       onCertIssued: (pem) => this.certs.onIssued(pem),
+      collectorKeys: () => this.trust().keysOf('collector'),
+      raise: (type, subject, details) => this.events.raise(type, subject, details),
       clock,
       random,
       log: log.child({ module: 'sync' }),
@@ -424,6 +439,16 @@ export class Agent {
     return this.batcher.submit([{ stream: Stream.TELEMETRY, reading: r }]);
   }
 
+  /** The trust store in force: the supervisor's, or (a bare agent) the data dir's, read once. */
+  private trust(): TrustStore {
+    if (this.deps.trust) return this.deps.trust;
+    if (!this.ownTrust) {
+      this.ownTrust = new TrustStore(this.config.storage.dir, this.config.trust.rootKey);
+      this.ownTrust.load();
+    }
+    return this.ownTrust;
+  }
+
   /** The agent's own health figures, sampled with the gateway's. */
   agentFigures(): Record<string, number> {
     const lag = this.loopDelay.percentile(99) / 1e6;
@@ -509,6 +534,15 @@ export class Agent {
       },
       link: this.sync.status(),
     };
+  }
+}
+
+/** A piece of time evidence, or nothing when its files cannot be read (the floor keeps what it has). */
+function evidenceOf(read: () => number | undefined): number | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 

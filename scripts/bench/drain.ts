@@ -86,6 +86,7 @@ export async function benchDrain(
       backoffMaxMs: 1000,
       rateLimit: 0,
     },
+    maxDocumentBytes: 65_536,
     stateDir: dir,
     tls: () => ({ ca: readFileSync(broker.ca), cert: readFileSync(id.cert), key: readFileSync(id.key) }),
     statusInfo: () => ({
@@ -95,6 +96,9 @@ export async function benchDrain(
       epoch: ob.epoch,
     }),
     outbox: ob,
+    // Timed to PUBACK: no collector acks in this figure.
+    collectorKeys: () => new Map(),
+    raise: () => {},
     clock: systemClock,
     random: systemRandom,
     log: silentLogger(),

@@ -5,6 +5,7 @@ import { request } from '../../agent/src/diag/index.js';
 import { loadSigningKey } from '../../agent/src/identity/index.js';
 import { Collector } from '../collector/collector.js';
 import { loadRegistry } from '../collector/registry.js';
+import { devTrust } from '../lib/dev-trust.js';
 import { type BrokerAccess, prefill } from './drain.js';
 import { benchSealer } from './ingest.js';
 
@@ -28,6 +29,8 @@ export async function benchMillion(
 ) {
   const agentDir = join(dir, 'agent');
   const config = join(dir, 'million.json');
+  // The daemon deletes rows only for acks signed by a collector key the root's keys document names.
+  const trust = devTrust(join(dir, 'trust'));
   writeFileSync(
     config,
     JSON.stringify({
@@ -40,6 +43,7 @@ export async function benchMillion(
         key: join(agentDir, 'tls.key'),
       },
       health: { enabled: false },
+      trust: { rootKey: trust.rootKey },
       log: { level: 'warn' },
     }),
   );
@@ -73,6 +77,8 @@ export async function benchMillion(
     db: join(dir, 'million-collector.db'),
     registry: loadRegistry(registry),
     clientId: 'collector-million',
+    ackKey: trust.collectorKey,
+    keysDocument: trust.keysDocument,
   });
   await collector.start();
   // The technician's commands with a million readings buffered: daemon stopped, then running.

@@ -1,9 +1,12 @@
+import type { KeyObject } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { STREAMS, type Stream, type StreamName, streamByName } from '../../agent/src/core/index.js';
 import {
   ChainTracker,
-  encodeAck,
   type KeyRing,
+  keyIdOf,
+  rawPublicKey,
+  sealAck,
   type VerifiedBatch,
   VerifyError,
   verifyEd25519,
@@ -25,6 +28,10 @@ export interface CollectorOptions {
   /** SQLite file of the store. */
   db: string;
   registry: { ring: KeyRing; devices: Set<string> };
+  /** The collector role key (Ed25519) that signs every ack; a root-signed keys document names it. */
+  ackKey: KeyObject;
+  /** The root-signed keys document, published retained on each registered device's `keys` topic. */
+  keysDocument?: string | Buffer;
   /** Development CA mode: answer devices' signed CSRs with certificates from this CA. */
   caMode?: { certPem: string; keyPem: string; days?: number };
   /** Longest a verified batch waits for its commit (ms); commits are batched for throughput. */
@@ -87,8 +94,11 @@ export class Collector {
   /** Order of arrival of stored batches (the store's `arrival` column). */
   private arrivals = 0;
 
+  private readonly ackKeyId: string;
+
   constructor(private readonly opts: CollectorOptions) {
     this.prefix = opts.prefix ?? 'edge/v1';
+    this.ackKeyId = keyIdOf(rawPublicKey(opts.ackKey));
   }
 
   async start(): Promise<void> {
@@ -124,6 +134,14 @@ export class Collector {
       client.once('error', reject);
     });
     const p = this.prefix;
+    // Retained, so an agent offline during a key rotation finds the newest document when it returns.
+    if (this.opts.keysDocument !== undefined) {
+      for (const device of this.opts.registry.devices)
+        await client.publishAsync(`${p}/${device}/keys`, Buffer.from(this.opts.keysDocument), {
+          qos: 1,
+          retain: true,
+        });
+    }
     const topics = [`${p}/+/telemetry`, `${p}/+/events`, `${p}/+/reports`, `${p}/+/status`];
     if (this.opts.caMode) topics.push(`${p}/+/cert/csr`);
     await client.subscribeAsync(topics, { qos: 1 });
@@ -322,9 +340,10 @@ export class Collector {
     for (const t of touched.values()) {
       const upToSeq = this.tracker.contiguous(t.device, t.stream, t.epoch);
       if (upToSeq === 0) continue;
+      const ack = { deviceId: t.device, stream: t.stream, epoch: t.epoch, upToSeq };
       this.client?.publish(
         `${this.prefix}/${t.device}/ack`,
-        Buffer.from(encodeAck({ deviceId: t.device, stream: t.stream, epoch: t.epoch, upToSeq })),
+        Buffer.from(sealAck(ack, this.opts.ackKey, this.ackKeyId)),
         { qos: 1 },
       );
       this.stats.acksSent++;

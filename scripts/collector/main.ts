@@ -3,13 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Collector } from './collector.js';
-import { loadRegistry } from './registry.js';
+import { loadAckKey, loadKeysDocument, loadRegistry } from './registry.js';
 
-const HELP = `Usage: collector --url mqtts://HOST:PORT --ca FILE --cert FILE --key FILE --registry FILE [options]
+const HELP = `Usage: collector --url mqtts://HOST:PORT --ca FILE --cert FILE --key FILE --registry FILE
+                 --collector-key FILE [options]
 
 Connects over mutual TLS (MQTT 5, persistent session), verifies every envelope of
 every device in the registry, stores each batch once in SQLite and acks the highest
-contiguous seq of each chain after its commit.
+contiguous seq of each chain after its commit, each ack signed with the collector key.
+
+  --collector-key FILE  the collector role key that signs acks (Ed25519, PKCS#8 PEM, 0600;
+                        npm run sign -- keygen --name collector); agents delete rows only
+                        for acks signed by a collector key that a root-signed keys document names
+  --keys FILE        that root-signed keys document: published retained on each registered
+                     device's {prefix}/{device}/keys topic at start
 
 Options:
   --db FILE          SQLite store (default collector.db)
@@ -31,6 +38,8 @@ const { values: o } = parseArgs({
     cert: { type: 'string' },
     key: { type: 'string' },
     registry: { type: 'string' },
+    'collector-key': { type: 'string' },
+    keys: { type: 'string' },
     db: { type: 'string', default: 'collector.db' },
     prefix: { type: 'string', default: 'edge/v1' },
     'client-id': { type: 'string', default: 'collector' },
@@ -44,11 +53,20 @@ if (o.help) {
   console.log(HELP);
   process.exit(0);
 }
-for (const k of ['url', 'ca', 'cert', 'key', 'registry'] as const) {
+for (const k of ['url', 'ca', 'cert', 'key', 'registry', 'collector-key'] as const) {
   if (!o[k]) {
     console.error(`collector: --${k} is required\n\n${HELP}`);
     process.exit(2);
   }
+}
+let ackKey: ReturnType<typeof loadAckKey>;
+let keysDocument: Buffer | undefined;
+try {
+  ackKey = loadAckKey(o['collector-key']!);
+  keysDocument = o.keys ? loadKeysDocument(o.keys, ackKey) : undefined;
+} catch (e) {
+  console.error(`collector: ${(e as Error).message}`);
+  process.exit(2);
 }
 const c = new Collector({
   url: o.url!,
@@ -60,6 +78,8 @@ const c = new Collector({
   clientId: o['client-id'],
   db: o.db!,
   registry: loadRegistry(o.registry!),
+  ackKey,
+  keysDocument,
   caMode: o['ca-dir']
     ? {
         certPem: readFileSync(`${o['ca-dir']}/ca.crt`, 'utf8'),

@@ -64,7 +64,7 @@ export class DemoBroker {
     };
     const mayWrite = (cn: string, topic: string) =>
       topic.startsWith(`edge/v1/${cn}/`) ||
-      (cn === 'collector' && /^edge\/v1\/[^/]+\/(ack|config|cert\/issued)$/.test(topic));
+      (cn === 'collector' && /^edge\/v1\/[^/]+\/(ack|keys|config|cert\/issued)$/.test(topic));
     const mayRead = (cn: string, topic: string) =>
       topic.startsWith(`edge/v1/${cn}/`) || (cn === 'collector' && topic.startsWith('edge/v1/'));
     aedes.authenticate = (client, _u, _p, cb) => cb(null, cnOf(client) !== undefined);

@@ -16,6 +16,7 @@ import {
 } from '../../agent/src/core/index.js';
 import { Collector } from '../collector/collector.js';
 import { loadRegistry } from '../collector/registry.js';
+import { devTrust } from '../lib/dev-trust.js';
 import { DemoBroker } from './broker.js';
 import { SimulatedSensors } from './sensors.js';
 import { devAgent, devPki } from './setup.js';
@@ -94,7 +95,8 @@ await broker.start();
 say(
   `broker:    aedes (MQTT 3.1.1) on mqtts://localhost:${broker.port}, client certificates required, ACL applied`,
 );
-const { config, configFile, registry } = await devAgent(dev, broker.port, pki);
+const trust = devTrust(join(dev, 'trust'));
+const { config, configFile, registry } = await devAgent(dev, broker.port, pki, trust);
 say(`agent:     device ${config.device.id}, config ${configFile}, log ${join(dev, 'agent.log')}`);
 
 const collector = new Collector({
@@ -105,6 +107,8 @@ const collector = new Collector({
   protocolVersion: 4,
   db: join(dev, 'collector.db'),
   registry: loadRegistry(registry),
+  ackKey: trust.collectorKey,
+  keysDocument: trust.keysDocument,
 });
 await collector.start();
 say(`collector: verifying with the registry ${registry}, storing in ${join(dev, 'collector.db')}`);

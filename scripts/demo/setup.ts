@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentConfig, parseConfig } from '../../agent/src/config/index.js';
 import { describeIdentity, initIdentity } from '../../agent/src/identity/index.js';
+import { applyKeysDocument, TrustStore } from '../../agent/src/trust/index.js';
+import type { DevTrust } from '../lib/dev-trust.js';
 import { createCa, issueClient, issueServer, signCsr } from '../pki/lib.js';
 
 /** Everything the demo makes lives under one local folder; nothing under /etc or /var. */
@@ -56,6 +58,7 @@ export async function devAgent(
   dir: string,
   port: number,
   pki: Pick<DevWorld, 'ca'>,
+  trust: DevTrust,
 ): Promise<{ config: AgentConfig; configFile: string; registry: string }> {
   const agentDir = join(dir, 'agent');
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
@@ -73,10 +76,23 @@ export async function devAgent(
     sync: { ackTimeoutMs: 5000, backoffMinMs: 200, backoffMaxMs: 2000, connectTimeoutMs: 3000 },
     batching: { telemetry: { maxItems: 50, maxDelayMs: 500 } },
     health: { schedule: '*/5 * * * * *' },
+    trust: { rootKey: trust.rootKey },
     log: { level: 'info' },
   };
   writeFileSync(configFile, `${JSON.stringify(raw, null, 2)}\n`);
   const config = parseConfig(raw, configFile);
+  // As `enroll --keys` does: the agent knows the collector key before its first ack arrives.
+  mkdirSync(config.storage.dir, { recursive: true, mode: 0o700 });
+  const store = new TrustStore(config.storage.dir, trust.rootKey);
+  store.load();
+  applyKeysDocument(trust.keysDocument, {
+    store,
+    deviceId: DEMO_DEVICE,
+    groups: [],
+    nowMs: Date.now(),
+    clockTrusted: true,
+    maxBytes: config.trust.maxDocumentBytes,
+  });
   if (!existsSync(config.identity.signingKey)) {
     await initIdentity(
       { signingKey: config.identity.signingKey, tlsKey: config.mqtt.key, csr: config.identity.csr },

@@ -31,8 +31,17 @@ export const shippedProfiles = (): unknown[] =>
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(repoRoot, 'firmware-profiles', f), 'utf8')));
 
-/** A data dir that trusts `profilesKey` (through a root-signed keys state) and holds a bundle of the shipped profiles. */
-export function installProfiles(dataDir: string, rootKey: DocKey, profilesKey: DocKey, version = 1): void {
+/**
+ * A data dir that trusts `profilesKey` (and `collectorKey`, when given: the key acks
+ * are signed with) through a root-signed keys state, and holds a bundle of the shipped profiles.
+ */
+export function installProfiles(
+  dataDir: string,
+  rootKey: DocKey,
+  profilesKey: DocKey,
+  version = 1,
+  collectorKey?: DocKey,
+): void {
   mkdirSync(dataDir, { recursive: true });
   const store = new TrustStore(dataDir, rootKey.b64);
   store.load();
@@ -40,7 +49,12 @@ export function installProfiles(dataDir: string, rootKey: DocKey, profilesKey: D
     type: 'keys',
     version: 1,
     issuedAt: '2026-11-26T00:00:00Z',
-    body: { roles: { profiles: { publicKeys: [profilesKey.b64] } } },
+    body: {
+      roles: {
+        profiles: { publicKeys: [profilesKey.b64] },
+        ...(collectorKey ? { collector: { publicKeys: [collectorKey.b64] } } : {}),
+      },
+    },
   });
   writeFileSync(
     join(dataDir, 'profiles-bundle.json'),

@@ -9,6 +9,7 @@ import { type BrokerOptions, freePort, TestBroker } from '../../scripts/lib/mosq
 import { TestPki } from '../../scripts/lib/test-pki.js';
 import { cli, exitOf, startDaemon, writeConfig } from './agent.js';
 import { tempDir } from './paths.js';
+import { type DocKey, docKey, makeDoc } from './trust.js';
 
 /** Agent status as `status --json` prints it (the parts tests read). */
 export interface StatusJson {
@@ -44,10 +45,33 @@ export class World {
   collector: Collector | undefined;
   daemon: ChildProcess | undefined;
   registryFile = join(this.t.dir, 'registry.json');
+  /** The platform's root key, pinned in the agent's config (trust.rootKey). */
+  readonly root: DocKey;
+  /** The collector role key that signs acks, named by `keysDocument`. */
+  collectorKey: DocKey = docKey();
+  /** The root-signed keys document the collector publishes retained on the device's `keys` topic. */
+  keysDocument: Buffer;
 
-  constructor(opts: { deviceId?: string; broker?: BrokerOptions } = {}) {
+  constructor(opts: { deviceId?: string; broker?: BrokerOptions; root?: DocKey } = {}) {
     this.deviceId = opts.deviceId ?? 'gw-test';
     this.broker = new TestBroker(this.t.dir, this.pki, opts.broker);
+    this.root = opts.root ?? docKey();
+    this.keysDocument = this.rotateCollectorKey(1, this.collectorKey);
+  }
+
+  /** A new keys document (version `version`) naming `key` as the collector key; the next collector uses both. */
+  rotateCollectorKey(version: number, key: DocKey = docKey()): Buffer {
+    this.collectorKey = key;
+    this.keysDocument = makeDoc(
+      'keys',
+      version,
+      { roles: { collector: { publicKeys: [key.b64] } } },
+      this.root,
+      {
+        issuedAt: '2026-11-27T00:00:00Z',
+      },
+    );
+    return this.keysDocument;
   }
 
   /** Allocates the port, writes the agent's config, makes its identity and has its CSR signed. */
@@ -71,6 +95,7 @@ export class World {
     this.config = writeConfig(this.agentDir, {
       device: { id: this.deviceId },
       mqtt: { url: this.broker.url, ca: this.pki.caFile, cert: 'gw.crt', key: 'gw.key', ...mqtt },
+      trust: { rootKey: this.root.b64 },
       batching: { telemetry: { maxItems: 100, maxDelayMs: 50 }, events: { maxItems: 50, maxDelayMs: 20 } },
       sync: {
         backoffMinMs: 100,
@@ -80,6 +105,7 @@ export class World {
         publishTimeoutMs: 5000,
       },
       ...extra,
+      ...(extra.trust ? { trust: { rootKey: this.root.b64, ...(extra.trust as object) } } : {}),
     });
   }
 
@@ -92,6 +118,8 @@ export class World {
       key: readFileSync(c.key),
       db: join(this.t.dir, 'collector.db'),
       registry: loadRegistry(this.registryFile),
+      ackKey: this.collectorKey.privateKey,
+      keysDocument: this.keysDocument,
       caMode: opts.caMode ? { certPem: this.pki.ca.certPem, keyPem: this.pki.ca.keyPem } : undefined,
     });
     await this.collector.start();

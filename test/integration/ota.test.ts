@@ -129,4 +129,15 @@ describe('signed remote configuration through Mosquitto', () => {
     assert.equal(configVersion(), 20);
     assert.equal(w.status().link?.state, 'connected');
   });
+
+  it("a replayed v1000 for another device spends none of this device's versions: v22 is applied after it", async () => {
+    await publish(
+      makeDoc('config', 1000, { log: { level: 'warn' } }, k2, { target: { devices: ['gw-other'] } }),
+    );
+    const s = await waitFor(() => statuses.find((x) => x.version === 1000), 'the verdict on the replay');
+    assert.match(s.reason ?? '', /^NOT_TARGETED/);
+    await publish(makeDoc('config', 22, { log: { level: 'warn' } }, k2));
+    await waitFor(() => statuses.find((x) => x.version === 22 && x.state === 'applied'), 'v22 applied');
+    assert.equal(configVersion(), 22);
+  });
 });

@@ -9,7 +9,7 @@ import { World } from '../helpers/world.js';
 describe('sensor inventory, end to end', () => {
   const w = new World();
   const root = join(w.t.dir, 'cabinet');
-  const rootKey = docKey();
+  const rootKey = w.root;
   const profilesKey = docKey();
   before(async () => {
     makeCabinet(root);
@@ -19,7 +19,7 @@ describe('sensor inventory, end to end', () => {
       monitor: { root, auth: { source: 'off' }, listeners: { enabled: false } },
       sensors: { enabled: true, schedule: '*/1 * * * * *' },
     });
-    installProfiles(join(w.agentDir, 'data'), rootKey, profilesKey);
+    installProfiles(join(w.agentDir, 'data'), rootKey, profilesKey, 1, w.collectorKey);
     await w.broker.start();
     await w.startCollector();
   });

@@ -18,6 +18,7 @@ import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { classify } from '../sync/index.js';
 import { TrustStore } from '../trust/index.js';
+import { acksRow } from './acks.js';
 import { parse } from './args.js';
 import { type Io, println, table } from './io.js';
 
@@ -425,6 +426,7 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     }
   }
   rows.push(sensorsRow(cfg));
+  rows.push(acksRow(cfg));
   return report(rows, io, values.json === true);
 }
 

@@ -8,11 +8,13 @@ import { describeIdentity, initIdentity, loadSigningKey } from '../identity/inde
 import { makeBaseline } from '../integrity/index.js';
 import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { seal } from '../telemetry/index.js';
+import { DocumentError } from '../trust/index.js';
+import { installKeysFile } from './acks.js';
 import { configFrom, parse } from './args.js';
 import { certificates, network, type Row, sensorsRow } from './doctor.js';
 import { type Io, println, table } from './io.js';
 
-export const ENROLL_HELP = `Usage: edge-agent enroll [--config FILE] [--json]
+export const ENROLL_HELP = `Usage: edge-agent enroll [--config FILE] [--keys FILE] [--json]
 
 Commissions the gateway. The first run creates the identity if missing and prints
 the CSR and the signing key (with the one-line form for the platform's registry).
@@ -21,15 +23,34 @@ verifies it (chain to the pinned CA, key match, device name, validity), tests th
 connection, creates the integrity baseline if there is none, runs the audit, and
 ends with a commissioning report: printed here and sent upstream as a signed
 \`commissioning\` report (through the daemon if it runs, else from the outbox when it
-starts). Exit code 0 when commissioned cleanly, 1 with findings, 2 when it could not.`;
+starts). Exit code 0 when commissioned cleanly, 1 with findings, 2 when it could not.
+
+  --keys FILE   the platform's root-signed keys document (npm run sign -- keys ...),
+                checked against trust.rootKey and installed first, so the agent can
+                verify the collector's signed acks from its first session (a running
+                daemon also takes it from the retained {prefix}/{device}/keys topic)`;
 
 export async function enrollCommand(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, {});
+  const { values } = parse(args, { keys: { type: 'string' } });
   if (values.help) {
     println(io.stdout, ENROLL_HELP);
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
+  if (typeof values.keys === 'string') {
+    try {
+      const k = installKeysFile(cfg, values.keys);
+      if (!values.json)
+        println(
+          io.stdout,
+          `keys document v${k.version}: collector key ${k.collector.join(', ') || '(none)'}`,
+        );
+    } catch (e) {
+      if (!(e instanceof DocumentError)) throw e;
+      println(io.stderr, `--keys ${values.keys}: ${e.code}: ${e.message}`);
+      return ExitCode.Failed;
+    }
+  }
   const paths = { signingKey: cfg.identity.signingKey, tlsKey: cfg.mqtt.key, csr: cfg.identity.csr };
   const created = !existsSync(paths.signingKey);
   if (created) await initIdentity(paths, cfg.device.id);

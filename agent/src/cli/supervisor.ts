@@ -115,9 +115,10 @@ export class Supervisor {
     const agent = new Agent(cfg, {
       ...this.deps,
       configVersion: this.version,
-      onDocument: (raw) => {
+      trust: this.trust,
+      onDocument: (raw, topic) => {
         this.queue = this.queue
-          .then(() => this.onDocument(raw))
+          .then(() => this.onDocument(raw, topic))
           .catch((err) => this.deps.log.error({ err }, 'remote document handling failed'));
       },
       onUp: () => this.onUp(),
@@ -132,7 +133,7 @@ export class Supervisor {
     await this.build(cfg);
   }
 
-  private async onDocument(raw: Buffer): Promise<void> {
+  private async onDocument(raw: Buffer, topic?: 'keys'): Promise<void> {
     const cfg = this.agent.config;
     let accepted: ReturnType<typeof checkDocument>;
     try {
@@ -143,23 +144,24 @@ export class Supervisor {
         nowMs: this.deps.clock.now(),
         clockTrusted: this.agent.clockMonitor.trusted(),
         maxBytes: cfg.trust.maxDocumentBytes,
+        only: topic,
       });
     } catch (e) {
       if (!(e instanceof DocumentError)) throw e;
-      // The retained copy of the newest document seen comes back on every connect: that is no news.
-      if (e.code === 'STALE_VERSION' && e.version === this.trust.highestSeen(e.docType ?? 'config')) return;
       if (e.code === 'DEFERRED') {
         this.deps.log.warn({ reason: e.message }, 'remote document deferred');
         return;
       }
-      if (e.version !== undefined && e.code !== 'STALE_VERSION')
-        this.trust.markSeen(e.docType ?? 'config', e.version);
+      // The retained copy of a document already judged comes back on every connect: no news.
+      if (!this.trust.noteRefused(e)) return;
       return this.reject(
         e.version ?? 0,
         `${e.code}: ${e.message}`,
         e.docType === 'keys' ? 'trust' : 'config',
       );
     }
+    // A signed issuedAt is time evidence a LAN attacker cannot forge (DESIGN.md Time).
+    this.agent.clockMonitor.raiseFloor(Date.parse(accepted.doc.issuedAt));
     if (accepted.type === 'keys') {
       const { rotated } = this.trust.applyKeys(accepted.doc);
       this.agent.events.raise('trust.keys_rotated', 'keys', {

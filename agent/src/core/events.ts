@@ -60,6 +60,7 @@ export const EVENT_CATALOGUE = {
   'agent.started': { severity: Severity.INFO, category: 'agent', etsi: '5.9-1', iec: 'CR 3.3' },
   'agent.crash_loop': { severity: Severity.HIGH, category: 'agent', etsi: '5.9-1', iec: 'CR 7.1' },
   'technician.command': { severity: Severity.INFO, category: 'access', etsi: '5.1-1', iec: 'CR 2.8' },
+  'sync.ack_rejected': { severity: Severity.HIGH, category: 'network', etsi: '5.5-1', iec: 'CR 3.1' },
   'tamper.door_open': { severity: Severity.HIGH, category: 'physical', etsi: '5.6-9', iec: 'CR 3.1' },
 } as const satisfies Record<string, EventSpec>;
 

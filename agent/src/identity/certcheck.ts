@@ -35,3 +35,20 @@ export function checkIssued(
   }
   return { ok: true, leaf };
 }
+
+/**
+ * The client certificate's notBefore as evidence of the time (DESIGN.md Time):
+ * only when the pinned CA signed it, since the CA's clock, not the LAN, set it.
+ * Undefined when either file is missing or does not verify.
+ */
+export function signedNotBefore(certPem: string, caPem: string): number | undefined {
+  try {
+    const leaf = new X509Certificate(certPem);
+    const ca = new X509Certificate(caPem);
+    if (leaf.issuer !== ca.subject || !leaf.verify(ca.publicKey)) return undefined;
+    const t = Date.parse(leaf.validFrom);
+    return Number.isFinite(t) ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@ export {
   readSecretFile,
   writeFileAtomic,
 } from '../config/index.js';
-export { type CertProblem, checkIssued } from './certcheck.js';
+export { type CertProblem, checkIssued, signedNotBefore } from './certcheck.js';
 export { IdentityExistsError, IdentityFileError } from './errors.js';
 export {
   type IdentityPaths,

@@ -16,9 +16,21 @@ export interface ClockMonitorOptions {
   intervalMs: number;
   /** Without a sync marker, the clock is trusted again after this long without a jump. */
   settleMs?: number;
+  /**
+   * Times a LAN attacker cannot forge, read at start (the client certificate's
+   * notBefore, signed by the pinned CA); each may raise the floor fully.
+   */
+  evidence?: () => (number | undefined)[];
 }
 
 const FLOOR_FILE = 'time-floor.json';
+
+/**
+ * NTP is unauthenticated: a spoofed "synced" clock may push the floor no further
+ * than this beyond the last authenticated floor plus the monotonic time since,
+ * so one boot 10 years ahead cannot leave the gateway IMPLAUSIBLE for 10 years.
+ */
+export const MAX_UNAUTHENTICATED_FLOOR_STEP_MS = 3_600_000;
 
 /**
  * Watches the wall clock against the monotonic one (DESIGN.md Time): raises
@@ -34,12 +46,17 @@ export class ClockMonitor implements Service {
   private implausibleRaised = false;
   private lastPersist = Number.NEGATIVE_INFINITY;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
+  /** The floor as authenticated evidence last set it, and when (monotonic). */
+  private anchor = { floorMs: BUILD_FLOOR_MS, mono: 0 };
 
   constructor(private readonly opts: ClockMonitorOptions) {}
 
   async start(): Promise<void> {
     const saved = readJsonState<{ floorMs?: number }>(join(this.opts.stateDir, FLOOR_FILE));
-    if (saved && typeof saved.floorMs === 'number') this.floorMs = Math.max(this.floorMs, saved.floorMs);
+    if (saved && typeof saved.floorMs === 'number' && Number.isFinite(saved.floorMs))
+      this.floorMs = Math.max(this.floorMs, saved.floorMs);
+    this.anchor = { floorMs: this.floorMs, mono: this.opts.clock.monotonic() };
+    for (const ms of this.opts.evidence?.() ?? []) if (ms !== undefined) this.raiseFloor(ms);
     this.check();
     this.schedule();
   }
@@ -52,12 +69,15 @@ export class ClockMonitor implements Service {
     return this.floorMs;
   }
 
-  /** Raises the floor (a signed document's issuedAt, say); it never goes down. */
+  /**
+   * Raises the floor from authenticated evidence (a signed document's issuedAt,
+   * a certificate's notBefore); it never goes down.
+   */
   raiseFloor(ms: number): void {
-    if (ms > this.floorMs) {
-      this.floorMs = ms;
-      this.persist(true);
-    }
+    if (!Number.isFinite(ms) || ms <= this.floorMs) return;
+    this.floorMs = ms;
+    this.anchor = { floorMs: ms, mono: this.opts.clock.monotonic() };
+    this.persist(true);
   }
 
   quality(): ClockQuality {
@@ -104,8 +124,12 @@ export class ClockMonitor implements Service {
     } else {
       this.implausibleRaised = false;
       if (this.quality() === ClockQuality.SYNCED && this.jumpedAtMono === null) {
-        this.floorMs = Math.max(this.floorMs, wall);
-        this.persist(false);
+        const cap = this.anchor.floorMs + (mono - this.anchor.mono) + MAX_UNAUTHENTICATED_FLOOR_STEP_MS;
+        const next = Math.min(wall, cap);
+        if (next > this.floorMs) {
+          this.floorMs = next;
+          this.persist(false);
+        }
       }
     }
   }

@@ -1,5 +1,5 @@
 export { AuthMonitor, type AuthOutcome, parseAuthMessage, parseJournalLine } from './auth.js';
-export { ClockMonitor } from './clock.js';
+export { ClockMonitor, MAX_UNAUTHENTICATED_FLOOR_STEP_MS } from './clock.js';
 export { DoorMonitor } from './door.js';
 export { HEALTH_SENSOR, type HealthOptions, HealthSampler } from './health.js';
 export { BufferPressure, CRASH_LOOP_STARTS, recordCleanStop, recordStart } from './lifecycle.js';

@@ -8,6 +8,8 @@ import {
   streamName,
   type TimerHandle,
 } from '../core/index.js';
+import { ItemTooLargeError } from './errors.js';
+import { itemSize, MAX_BATCH_ITEM_BYTES } from './size.js';
 
 /** How one stream is cut into batches. */
 export interface Policy {
@@ -21,6 +23,8 @@ export type Commit = (requests: { stream: Stream; items: StreamItem[] }[]) => vo
 /** A run of items from one submit call, sharing one completion (no promise per item). */
 interface Pending {
   items: StreamItem[];
+  /** Encoded size bound of each item. */
+  sizes: number[];
   done: (err?: Error) => void;
 }
 
@@ -32,8 +36,9 @@ export interface BatcherOptions {
 }
 
 /**
- * Collects items per stream and commits them as batches of at most N items,
- * at most T ms (monotonic) after the first one arrived. `submit` resolves only
+ * Collects items per stream and commits them as batches of at most N items and
+ * MAX_BATCH_ITEM_BYTES (so every envelope stays below the collector's cap), at
+ * most T ms (monotonic) after the first one arrived. `submit` resolves only
  * once the transaction holding the item has committed: that is "accepted".
  */
 export class Batcher implements Service {
@@ -43,6 +48,8 @@ export class Batcher implements Service {
   private readonly due = new Set<Stream>();
   /** Items queued per stream. */
   private readonly counts = new Map<Stream, number>();
+  /** Encoded bytes queued per stream. */
+  private readonly bytes = new Map<Stream, number>();
   private flushScheduled = false;
   private stopped = true;
 
@@ -59,14 +66,23 @@ export class Batcher implements Service {
     this.stopped = true;
   }
 
-  /** Queues items; resolves after their commit, rejects if the commit failed (they were not accepted). */
+  /**
+   * Queues items; resolves after their commit, rejects if the commit failed (they
+   * were not accepted), or at once with ItemTooLargeError, naming the field, when
+   * one item alone cannot fit in a batch (then none of them is queued).
+   */
   submit(items: StreamItem[]): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
-    const byStream = new Map<Stream, StreamItem[]>();
+    const byStream = new Map<Stream, { items: StreamItem[]; sizes: number[] }>();
     for (const item of items) {
+      const size = itemSize(item);
+      if (size.bytes > MAX_BATCH_ITEM_BYTES)
+        return Promise.reject(new ItemTooLargeError(size.field, size.bytes, MAX_BATCH_ITEM_BYTES));
       const list = byStream.get(item.stream);
-      if (list) list.push(item);
-      else byStream.set(item.stream, [item]);
+      if (list) {
+        list.items.push(item);
+        list.sizes.push(size.bytes);
+      } else byStream.set(item.stream, { items: [item], sizes: [size.bytes] });
     }
     return new Promise<void>((resolve, reject) => {
       let waiting = byStream.size;
@@ -76,10 +92,11 @@ export class Batcher implements Service {
         failed ??= err;
         if (--waiting === 0) failed ? reject(failed) : resolve();
       };
-      for (const [stream, list] of byStream) {
+      for (const [stream, { items: list, sizes }] of byStream) {
         const q = this.queues.get(stream)!;
-        q.push({ items: list, done });
+        q.push({ items: list, sizes, done });
         this.counts.set(stream, (this.counts.get(stream) ?? 0) + list.length);
+        this.bytes.set(stream, (this.bytes.get(stream) ?? 0) + sizes.reduce((a, b) => a + b, 0));
         this.arm(stream, this.counts.get(stream)!, list.length);
       }
     });
@@ -92,7 +109,7 @@ export class Batcher implements Service {
 
   private arm(stream: Stream, length: number, added: number): void {
     const p = this.opts.policies[stream];
-    if (length >= p.maxItems || p.maxDelayMs === 0) {
+    if (length >= p.maxItems || (this.bytes.get(stream) ?? 0) >= MAX_BATCH_ITEM_BYTES || p.maxDelayMs === 0) {
       this.markDue(stream);
     } else if (length === added) {
       this.timers.set(
@@ -126,10 +143,9 @@ export class Batcher implements Service {
       if (q.length === 0) continue;
       this.queues.set(stream, []);
       this.counts.set(stream, 0);
+      this.bytes.set(stream, 0);
       taken.push(...q);
-      const all = q.length === 1 ? q[0].items : q.flatMap((p) => p.items);
-      const max = this.opts.policies[stream].maxItems;
-      for (let i = 0; i < all.length; i += max) requests.push({ stream, items: all.slice(i, i + max) });
+      requests.push(...cut(stream, q, this.opts.policies[stream].maxItems));
     }
     if (taken.length === 0) return;
     try {
@@ -142,4 +158,25 @@ export class Batcher implements Service {
     }
     for (const p of taken) p.done();
   }
+}
+
+/** Cuts queued items into batches of at most `max` items and MAX_BATCH_ITEM_BYTES, in order. */
+function cut(stream: Stream, q: Pending[], max: number): { stream: Stream; items: StreamItem[] }[] {
+  const out: { stream: Stream; items: StreamItem[] }[] = [];
+  let items: StreamItem[] = [];
+  let bytes = 0;
+  for (const p of q) {
+    for (let i = 0; i < p.items.length; i++) {
+      const size = p.sizes[i];
+      if (items.length > 0 && (items.length >= max || bytes + size > MAX_BATCH_ITEM_BYTES)) {
+        out.push({ stream, items });
+        items = [];
+        bytes = 0;
+      }
+      items.push(p.items[i]);
+      bytes += size;
+    }
+  }
+  if (items.length > 0) out.push({ stream, items });
+  return out;
 }

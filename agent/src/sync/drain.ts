@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Outbox, OutboxRow } from '../buffer/index.js';
-import { type Clock, type Logger, type Service, STREAMS, type TimerHandle } from '../core/index.js';
-import { decodeAck } from '../telemetry/index.js';
+import type { Clock, Logger, Service, TimerHandle } from '../core/index.js';
+import type { AckMessage } from '../telemetry/index.js';
 import type { Topics } from './topics.js';
 
 export interface DrainOptions {
@@ -12,6 +12,8 @@ export interface DrainOptions {
   inflight: number;
   publishTimeoutMs: number;
   rateLimit: number;
+  /** Opens and checks an ack (AckVerifier.accept): null deletes nothing. */
+  verifyAck: (payload: Uint8Array) => AckMessage | null;
   clock: Clock;
   log: Logger;
 }
@@ -95,19 +97,10 @@ export class Drain implements Service {
     return { ...this.s, inflight: this.inflight.size, window: this.window };
   }
 
-  /** An `ack` from the collector. Malformed ones are logged and ignored. */
+  /** An `ack` from the collector: only a verified one deletes rows. */
   onAck(payload: Buffer): void {
-    let ack: ReturnType<typeof decodeAck>;
-    try {
-      ack = decodeAck(payload);
-    } catch (e) {
-      this.opts.log.warn({ err: e }, 'ignoring a malformed ack');
-      return;
-    }
-    if (!STREAMS.includes(ack.stream)) {
-      this.opts.log.warn({ stream: ack.stream }, 'ignoring an ack for an unknown stream');
-      return;
-    }
+    const ack = this.opts.verifyAck(payload);
+    if (!ack) return;
     const n = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
     this.s.ackedRows += n;
     this.s.lastAckAt = this.opts.clock.now();

@@ -15,6 +15,7 @@ export type LinkFailure =
   | 'CONNACK_REFUSED'
   | 'PLAINTEXT_REFUSED'
   | 'TLS_FILES'
+  | 'PACKET_TOO_LARGE'
   | 'LINK_ERROR';
 
 export class LinkError extends AgentError {

@@ -1,3 +1,4 @@
+export { type AckRejection, type AckVerdict, AckVerifier, type AckVerifierOptions } from './ack-verifier.js';
 export { Drain, type DrainOptions, type DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
 export { backoffDelay, type LinkState, MqttLink, type TlsMaterial } from './link.js';

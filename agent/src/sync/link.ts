@@ -4,6 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock, Logger, Random, Service, TimerHandle } from '../core/index.js';
 import { classify, LinkError } from './errors.js';
+import { FrameGuard } from './frame-guard.js';
 
 /** Client key, certificate and pinned CA, read afresh for every attempt (certificates rotate). */
 export interface TlsMaterial {
@@ -27,6 +28,8 @@ export interface LinkOptions {
   /** Published retained on a clean stop, since the will only fires on an unclean one. */
   goodbye: () => { topic: string; payload: string };
   subscriptions: string[];
+  /** Largest packet taken from the broker: announced (MQTT 5 maximumPacketSize) and enforced as bytes arrive. */
+  maxPacketBytes: number;
   connectTimeoutMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
@@ -153,9 +156,12 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
       minVersion: 'TLSv1.2',
       // mqtt.js fills the server name in for host names only; an IP is checked against the IP SANs.
       servername: this.opts.servername ?? (isIP(host) ? undefined : host),
+      properties:
+        this.opts.protocolVersion === 5 ? { maximumPacketSize: this.opts.maxPacketBytes } : undefined,
     };
     const client = mqtt.connect(this.opts.url, options);
     this.client = client;
+    this.guard(client);
     this.timer = this.opts.clock.setTimeout(() => {
       if (this.client !== client || client.connected) return;
       this.note(
@@ -190,11 +196,37 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     client.on('close', () => this.dropped(client));
   }
 
+  /** Drops the session at the header of a packet over the cap, before it is buffered. */
+  private guard(client: MqttClient): void {
+    const stream = client.stream;
+    if (!stream) return;
+    const g = new FrameGuard(this.opts.maxPacketBytes);
+    let refused = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      const size = g.feed(chunk);
+      if (size === 0 || this.client !== client) return;
+      refused = true;
+      // Stop the flow at once; the session is torn down outside mqtt.js's own data handling.
+      stream.pause();
+      stream.unpipe();
+      this.note(
+        new LinkError(
+          'PACKET_TOO_LARGE',
+          `${this.where} sent a packet of ${size} bytes, above the ${this.opts.maxPacketBytes} this agent takes: connection dropped before buffering it`,
+        ),
+      );
+      setImmediate(() => {
+        stream.destroy();
+        this.dropped(client);
+      });
+    });
+  }
+
   private dropped(client: MqttClient): void {
     if (this.client !== client) return;
     this.client = undefined;
     client.removeAllListeners('message');
-    client.end(true);
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     const wasUp = this.state === 'connected';
     this.connectedAt = null;
@@ -202,6 +234,9 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
       this.opts.log.warn({ url: this.opts.url }, 'connection lost');
       this.emit('down');
     }
+    // Only now: ending fails the publishes still in flight at once, and the drain
+    // must have let go of this client, or it would hand them straight back to it.
+    client.end(true);
     if (this.state !== 'stopped') this.retry();
   }
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Outbox } from '../buffer/index.js';
 import { type AgentConfig, readJsonState, writeJsonState } from '../config/index.js';
-import type { Clock, Logger, Random, Service } from '../core/index.js';
+import type { Clock, EventType, Logger, Random, Service } from '../core/index.js';
+import { type AckRejection, AckVerifier } from './ack-verifier.js';
 import { Drain, type DrainStats } from './drain.js';
 import { MqttLink, type TlsMaterial } from './link.js';
 import { Topics } from './topics.js';
@@ -19,14 +20,20 @@ export interface SyncOptions {
     | 'insecurePlaintextForDevelopment'
   >;
   sync: AgentConfig['sync'];
+  /** The largest signed document accepted (trust.maxDocumentBytes): sizes the largest packet taken. */
+  maxDocumentBytes: number;
   /** Where the link state is kept for `status` while the daemon is stopped. */
   stateDir: string;
   tls: () => TlsMaterial;
   /** Fields of the retained status message besides `state`. */
   statusInfo: () => { agentVersion: string; bootTime: string; configVersion: number; epoch: number };
   outbox: Outbox;
-  /** A signed document arrived on the `config` topic. */
-  onDocument?: (raw: Buffer) => void;
+  /** A signed document arrived on the `config` topic, or (`keys`) on the retained `keys` topic. */
+  onDocument?: (raw: Buffer, topic?: 'keys') => void;
+  /** The current collector role keys (key id → raw key) that acks must be signed by. */
+  collectorKeys: () => Map<string, Uint8Array>;
+  /** Raises a security event (`sync.ack_rejected`). */
+  raise: (type: EventType, subject: string, details: Record<string, string>) => void;
   /** The link came up (a session with the broker exists). */
   onUp?: () => void;
   /** A certificate chain arrived on `cert/issued`. */
@@ -45,9 +52,15 @@ export interface SyncStatus {
   lastPubackAt: string | null;
   lastAckAt: string | null;
   delivery: DrainStats;
+  /** Acks that deleted nothing, by reason; whether any collector key is known to check them. */
+  acks: { rejected: Partial<Record<AckRejection, number>>; collectorKey: boolean };
 }
 
 export const SYNC_STATE_FILE = 'sync-state.json';
+/** The longest certificate chain taken on `cert/issued`. */
+export const MAX_CERT_CHAIN_BYTES = 64 * 1024;
+/** Room in a packet for its fixed header, topic and MQTT 5 properties around a payload. */
+export const PACKET_OVERHEAD_BYTES = 4096;
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
 /** Sync: the only part that talks MQTT upstream. It owns no data: the outbox is the outbox. */
@@ -56,6 +69,7 @@ export class Sync implements Service {
   readonly topics: Topics;
   private readonly link: MqttLink;
   private readonly drain: Drain;
+  private readonly acks: AckVerifier;
   private persistTimer: NodeJS.Timeout | undefined;
   private lastPersisted = '';
 
@@ -77,7 +91,13 @@ export class Sync implements Service {
       will: status('offline'),
       birth: status('online'),
       goodbye: status('offline'),
-      subscriptions: [this.topics.ack, this.topics.config, `${m.topicPrefix}/${opts.deviceId}/cert/issued`],
+      maxPacketBytes: Math.max(opts.maxDocumentBytes, MAX_CERT_CHAIN_BYTES) + PACKET_OVERHEAD_BYTES,
+      subscriptions: [
+        this.topics.ack,
+        this.topics.keys,
+        this.topics.config,
+        `${m.topicPrefix}/${opts.deviceId}/cert/issued`,
+      ],
       connectTimeoutMs: s.connectTimeoutMs,
       backoffMinMs: s.backoffMinMs,
       backoffMaxMs: s.backoffMaxMs,
@@ -85,10 +105,18 @@ export class Sync implements Service {
       random,
       log: log.child({ part: 'link' }),
     });
+    this.acks = new AckVerifier({
+      deviceId: opts.deviceId,
+      collectorKeys: opts.collectorKeys,
+      head: (stream) => opts.outbox.head(stream),
+      raise: opts.raise,
+      log: log.child({ part: 'acks' }),
+    });
     this.drain = new Drain({
       outbox: opts.outbox,
       topics: this.topics,
       ...s,
+      verifyAck: (payload) => this.acks.accept(payload),
       clock,
       log: log.child({ part: 'drain' }),
     });
@@ -106,8 +134,9 @@ export class Sync implements Service {
     });
     this.link.on('message', (topic, payload) => {
       if (topic === this.topics.ack) this.drain.onAck(payload);
+      else if (topic === this.topics.keys && payload.length > 0) this.opts.onDocument?.(payload, 'keys');
       else if (topic === this.topics.config && payload.length > 0) this.opts.onDocument?.(payload);
-      else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < 64 * 1024)
+      else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < MAX_CERT_CHAIN_BYTES)
         this.opts.onCertIssued?.(payload.toString('utf8'));
     });
     await this.drain.start();
@@ -156,6 +185,7 @@ export class Sync implements Service {
       lastPubackAt: iso(d.lastPubackAt),
       lastAckAt: iso(d.lastAckAt),
       delivery: d,
+      acks: { rejected: { ...this.acks.rejected }, collectorKey: this.acks.hasCollectorKey },
     };
   }
 

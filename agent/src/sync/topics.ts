@@ -23,6 +23,11 @@ export class Topics {
     return this.t('ack');
   }
 
+  /** Retained, down: the newest root-signed `keys` document (DESIGN.md Topics). */
+  get keys(): string {
+    return this.t('keys');
+  }
+
   get config(): string {
     return this.t('config');
   }

@@ -8,5 +8,11 @@ export {
   targets,
   verifyDocument,
 } from './document.js';
-export { type Accepted, checkDocument, checkProfilesDocument, type OtaContext } from './ota.js';
+export {
+  type Accepted,
+  applyKeysDocument,
+  checkDocument,
+  checkProfilesDocument,
+  type OtaContext,
+} from './ota.js';
 export { type KeysBody, TrustStore } from './store.js';

@@ -10,6 +10,8 @@ export interface OtaContext {
   /** The date can be trusted (DESIGN.md Time); expiry decisions wait otherwise. */
   clockTrusted: boolean;
   maxBytes: number;
+  /** The document came on the `keys` topic: only a root-signed `keys` document is taken there. */
+  only?: 'keys';
 }
 
 /** A document that passed every check, ready to apply. */
@@ -37,15 +39,25 @@ export function checkDocument(raw: Uint8Array, ctx: OtaContext): Accepted {
   };
   let verified: ReturnType<typeof verifyDocument>;
   let type: DocType = 'config';
-  try {
-    verified = verifyDocument(raw, 'config', opts);
-  } catch (e) {
-    if (!(e instanceof DocumentError) || e.code !== 'BAD_SIGNATURE') throw e;
+  if (ctx.only === 'keys') {
+    type = 'keys';
     try {
       verified = verifyDocument(raw, 'keys', opts);
-      type = 'keys';
-    } catch (e2) {
-      throw e2 instanceof DocumentError && e2.code !== 'BAD_SIGNATURE' ? e2 : e;
+    } catch (e) {
+      if (e instanceof DocumentError) e.docType = 'keys';
+      throw e;
+    }
+  } else {
+    try {
+      verified = verifyDocument(raw, 'config', opts);
+    } catch (e) {
+      if (!(e instanceof DocumentError) || e.code !== 'BAD_SIGNATURE') throw e;
+      try {
+        verified = verifyDocument(raw, 'keys', opts);
+        type = 'keys';
+      } catch (e2) {
+        throw e2 instanceof DocumentError && e2.code !== 'BAD_SIGNATURE' ? e2 : e;
+      }
     }
   }
   try {
@@ -101,4 +113,27 @@ export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxByt
       'profiles',
     );
   return doc;
+}
+
+/**
+ * A `keys` document handed over outside MQTT (`enroll --keys FILE`, a demo's setup):
+ * checked exactly as one from the `keys` topic, then applied. The same version
+ * again is no change (the retained copy of what is already in force).
+ */
+export function applyKeysDocument(
+  raw: Uint8Array,
+  ctx: Omit<OtaContext, 'only'>,
+): { version: number; rotated: string[] } {
+  try {
+    const a = checkDocument(raw, { ...ctx, only: 'keys' });
+    return { version: a.doc.version, ...ctx.store.applyKeys(a.doc) };
+  } catch (e) {
+    if (
+      e instanceof DocumentError &&
+      e.code === 'STALE_VERSION' &&
+      e.version === ctx.store.highestSeen('keys')
+    )
+      return { version: e.version, rotated: [] };
+    throw e;
+  }
 }

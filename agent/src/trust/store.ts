@@ -31,6 +31,8 @@ const raw32 = (b64: string, path: string): Uint8Array => {
  */
 export class TrustStore {
   private state: State = { root: [], roles: {}, seen: {} };
+  /** Documents for other devices already reported this run (type:version), so a retained replay is said once. */
+  private readonly foreign = new Set<string>();
 
   constructor(
     private readonly dir: string,
@@ -64,6 +66,25 @@ export class TrustStore {
       this.state.seen[type] = version;
       this.save();
     }
+  }
+
+  /**
+   * Books a refused document: a verified version counts as seen (so a rejected
+   * or rolled-back one never comes back), except one targeted at another device,
+   * which must never spend this device's versions. Returns false when the
+   * refusal is old news (the retained copy of a document already judged).
+   */
+  noteRefused(e: DocumentError): boolean {
+    const type = e.docType ?? 'config';
+    if (e.code === 'STALE_VERSION') return e.version !== this.highestSeen(type);
+    if (e.code === 'NOT_TARGETED') {
+      const k = `${type}:${e.version}`;
+      if (this.foreign.has(k)) return false;
+      if (this.foreign.size < 1000) this.foreign.add(k);
+      return true;
+    }
+    if (e.version !== undefined) this.markSeen(type, e.version);
+    return true;
   }
 
   /** Applies a verified `keys` document: replaces role keys (revoking the old), may lower a role's floor, may rotate the root. */

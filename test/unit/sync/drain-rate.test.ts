@@ -30,6 +30,7 @@ it('the drain keeps to its rate limit and its in-flight window (timers injected)
       inflight: 8,
       publishTimeoutMs: 30_000,
       rateLimit: 20,
+      verifyAck: () => null,
       clock,
       log: silentLogger(),
     });

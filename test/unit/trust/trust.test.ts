@@ -120,6 +120,30 @@ describe('trust: signed documents', () => {
     assert.equal(reloaded.highestSeen('keys'), 3, 'the state is persisted');
   });
 
+  it("a document for another device never spends this device's versions (v20 accepted after a v1000 replay)", () => {
+    const body = { batching: { telemetry: { maxItems: 10 } } };
+    const replay = makeDoc('config', 1000, body, cfgKey, { target: { devices: ['gw-2'] } });
+    const refuse = (raw: Uint8Array): DocumentError => {
+      try {
+        checkDocument(raw, ctx);
+      } catch (e) {
+        if (e instanceof DocumentError) return e;
+      }
+      throw new Error('expected a refusal');
+    };
+    const e = refuse(replay);
+    assert.equal(e.code, 'NOT_TARGETED');
+    assert.equal(store.noteRefused(e), true, 'reported once');
+    assert.equal(store.noteRefused(refuse(replay)), false, 'the retained replay is not news again');
+    assert.equal(store.highestSeen('config'), 0, 'no version spent');
+    const a = checkDocument(makeDoc('config', 20, body, cfgKey), ctx);
+    assert.equal(a.doc.version, 20, 'the legitimate v20 is accepted');
+    // A document for this device that fails after its signature does count as seen.
+    const bad = refuse(makeDoc('config', 21, { nonsense: 1 }, cfgKey));
+    assert.equal(store.noteRefused(bad), true);
+    assert.equal(store.highestSeen('config'), 21);
+  });
+
   it('fuzz: 10,000 mutated documents, no crash, none accepted', () => {
     const good = makeDoc(
       'config',
