@@ -67,13 +67,14 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
   const out = (line: string) => println(io.stdout, values.json ? line : formatLogLine(line));
   if (file) {
     if (!existsSync(file)) throw new UsageError(`${file}: no such log file`);
-    const text = readFileSync(file, 'utf8');
-    const lines = text.split('\n').filter(Boolean);
+    const raw = readFileSync(file);
+    const lines = raw.toString('utf8').split('\n').filter(Boolean);
     for (const l of lines.slice(-n)) out(l);
     if (!values.follow) return ExitCode.Ok;
     const { FileTail } = await import('../monitor/index.js');
     const { silentLogger } = await import('../core/index.js');
-    const tail = new FileTail(file, out, silentLogger(), { intervalMs: 500 });
+    // Follow from the last byte shown, so a line written while the tail starts is not skipped.
+    const tail = new FileTail(file, out, silentLogger(), { intervalMs: 500, fromByte: raw.length });
     await tail.start();
     // The tail's timer is unref'd so that it never holds the daemon open; here following is
     // the whole job, so the loop is held open until Ctrl-C, SIGTERM or the reader going away.

@@ -50,14 +50,14 @@ export class FileTail implements Service {
     private readonly file: string,
     onLine: (line: string) => void,
     private readonly log: Logger,
-    private readonly opts: { fromStart?: boolean; intervalMs?: number } = {},
+    private readonly opts: { fromStart?: boolean; fromByte?: number; intervalMs?: number } = {},
   ) {
     this.splitter = new LineSplitter(MAX_LINE, onLine, () => log.debug('over-long log line skipped'));
   }
 
   async start(): Promise<void> {
     const st = this.stat();
-    this.pos = this.opts.fromStart ? 0 : (st?.size ?? -1);
+    this.pos = this.opts.fromStart ? 0 : (this.opts.fromByte ?? st?.size ?? -1);
     this.ino = st?.ino ?? -1;
     this.timer = setInterval(() => this.poll(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
