@@ -51,8 +51,11 @@ export class AckVerifier {
   accept(payload: Uint8Array): AckMessage | null {
     const v = this.check(payload);
     if (v.ok) return v.ack;
-    this.rejected[v.reason] = (this.rejected[v.reason] ?? 0) + 1;
-    this.opts.log.warn({ reason: v.reason }, `ack rejected, nothing deleted: ${v.message}`);
+    const n = (this.rejected[v.reason] ?? 0) + 1;
+    this.rejected[v.reason] = n;
+    // A flood of forged acks must not flood the journal: the 1st, 2nd, 4th, 8th... of each reason.
+    if ((n & (n - 1)) === 0)
+      this.opts.log.warn({ reason: v.reason, count: n }, `ack rejected, nothing deleted: ${v.message}`);
     this.opts.raise('sync.ack_rejected', v.reason, { reason: v.reason, message: v.message.slice(0, 200) });
     return null;
   }
