@@ -319,14 +319,15 @@ export class Agent {
       clock,
       log: log.child({ module: 'sensors' }),
     });
-    const agentSocket = new LocalSocket({
+    const agentSocket: LocalSocket = new LocalSocket({
       name: 'agent.sock',
       path: config.sockets.agent,
       mode: 0o660,
       maxLineBytes: config.ingest.maxLineBytes,
       ingest: (item) => this.ingest(item),
+      readOnly: true,
       commands: {
-        status: () => this.status(),
+        status: () => ({ ...this.status(), socket: agentSocket.stats() }),
         ping: () => ({ pong: true }),
         'privacy-report': () => this.privacyReport(),
       },

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Severity } from '../core/index.js';
 import { readListeners } from '../monitor/index.js';
@@ -7,6 +7,7 @@ import {
   hostPath,
   meaningfulLines,
   na,
+  noAgent,
   oct,
   pass,
   readGateway,
@@ -25,7 +26,10 @@ export const listeners: Check = {
   etsi: ['5.6-1', '5.6-2'],
   iec: ['CR 7.7'],
   run({ root, allowListeners }) {
-    const { listeners: all, unreadable: bad } = readListeners(root);
+    // Read through hostPath: /proc/net is a symlink (self/net), and an image's must stay in the image.
+    const { listeners: all, unreadable: bad } = readListeners(root, (p) =>
+      readFileSync(hostPath(root, p), 'utf8'),
+    );
     if (bad.length && all.length === 0) return unreadable(`/proc/net/${bad[0]}`);
     if (all.length === 0) return na('no /proc/net listeners to read');
     const extra = all.filter(
@@ -52,8 +56,9 @@ export const agentKeyPerms: Check = {
   remedy: 'chmod 600 the key files and chmod 700 (or 750) the data folder.',
   etsi: ['5.4-1'],
   iec: ['CR 1.9', 'CR 4.1'],
-  run({ root, agent }) {
-    if (!agent) return na('no agent configuration to check');
+  run(ctx) {
+    const { root, agent } = ctx;
+    if (!agent) return noAgent(ctx);
     const ev: Evidence[] = [];
     let seen = 0;
     for (const f of [agent.signingKey, agent.tlsKey]) {
@@ -114,7 +119,7 @@ export const worldWritableEtc: Check = {
         const p = posix.join(gw, n);
         let st: ReturnType<typeof lstatSync>;
         try {
-          st = lstatSync(hostPath(root, p));
+          st = lstatSync(hostPath(root, p, false));
         } catch {
           continue;
         }
@@ -150,7 +155,7 @@ export const timeSync: Check = {
     ];
     const on = candidates.find((c) => {
       try {
-        lstatSync(hostPath(root, c));
+        lstatSync(hostPath(root, c, false));
         return true;
       } catch {
         return false;

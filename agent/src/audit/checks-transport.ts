@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Severity } from '../core/index.js';
-import { fail, hostPath, na, pass } from './files.js';
+import { fail, hostPath, noAgent, pass } from './files.js';
 import { probePlaintext, probeWithoutClientCert } from './probe.js';
 import type { Check, Evidence } from './types.js';
 
@@ -17,7 +17,7 @@ export const agentTransport: Check = {
   iec: ['CR 3.1', 'CR 4.1', 'CR 1.2'],
   async run(ctx) {
     const { agent, probe } = ctx;
-    if (!agent) return na('no agent configuration to check');
+    if (!agent) return noAgent(ctx);
     const bad: Evidence[] = [];
     const good: Evidence[] = [];
     const cfg = '/etc/edge-agent/config.json';

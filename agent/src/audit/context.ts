@@ -1,5 +1,30 @@
-import type { AgentConfig } from '../config/index.js';
+import { type AgentConfig, ConfigError, parseConfig } from '../config/index.js';
+import { AGENT_CONFIG, readGateway } from './files.js';
 import type { AuditContext } from './types.js';
+
+/**
+ * The audit's view of an image (a mounted SD card, a fixture tree): the image's
+ * own agent config, its paths read inside the image, and no network probe (the
+ * network reachable from here is not the image's).
+ */
+export function imageAuditContext(root: string): AuditContext {
+  const bare = { root, allowListeners: ['tcp/22'] };
+  const r = readGateway(root, AGENT_CONFIG);
+  if (r.kind === 'missing')
+    return { ...bare, agentAbsent: `the image has no edge-agent (no ${AGENT_CONFIG})` };
+  if (r.kind === 'not-readable') return { ...bare, agentConfigProblem: `${AGENT_CONFIG} cannot be read` };
+  let cfg: AgentConfig;
+  try {
+    cfg = parseConfig(JSON.parse(r.text), AGENT_CONFIG);
+  } catch (e) {
+    const why =
+      e instanceof ConfigError
+        ? e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')
+        : `not valid JSON: ${(e as Error).message}`;
+    return { ...bare, agentConfigProblem: `the image's agent config is invalid: ${why}` };
+  }
+  return auditContext(root, cfg, { probe: false });
+}
 
 /** The audit's view of a gateway: its root, and what the agent's config says (when known). */
 export function auditContext(

@@ -1,4 +1,4 @@
-export { auditContext } from './context.js';
+export { auditContext, imageAuditContext } from './context.js';
 export { cryptMatches, VENDOR_DEFAULTS } from './passwords.js';
 export { probePlaintext, probeWithoutClientCert } from './probe.js';
 export { type AuditReport, CHECKS, type CheckOutcome, runAudit } from './report.js';

@@ -31,7 +31,11 @@ export interface AuditContext {
     ca: string;
     insecurePlaintext: boolean;
   };
-  /** Broker probing, when enabled and a config is known. */
+  /** Why there is no `agent` (an image without the agent): the checks of the agent are not applicable. */
+  agentAbsent?: string;
+  /** The image's agent config exists but cannot be read or is invalid: the checks of the agent fail. */
+  agentConfigProblem?: string;
+  /** Broker probing, when enabled and a config is known (never for an image). */
   probe?: {
     host: string;
     tlsPort: number;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { type AuditReport, auditContext } from '../audit/index.js';
+import { type AuditContext, type AuditReport, auditContext, imageAuditContext } from '../audit/index.js';
 import { type AgentConfig, configPath, loadConfig } from '../config/index.js';
-import { ExitCode, Severity } from '../core/index.js';
+import { ExitCode, Severity, shown } from '../core/index.js';
 import { parse } from './args.js';
 import { type Io, println, table } from './io.js';
 
@@ -12,7 +12,10 @@ default or empty passwords (every hash scheme, yescrypt included), extra UID-0
 accounts, sshd settings, listening sockets, key and /etc permissions, time sync,
 firewall, automatic updates, serial console and debug interfaces, and the agent's
 own transport (with an active probe of the broker unless --no-probe).
---root audits a mounted SD-card image or a fixture tree; it runs without the daemon.
+--root audits a mounted SD-card image or a fixture tree without the daemon: every
+path (symlinks included) is resolved inside the image, the agent checks judge the
+image's own /etc/edge-agent/config.json (--config is not used; an image without
+the agent makes them not-applicable), and nothing is probed over the network.
 A check whose input is missing is not-applicable; one it cannot read is not-readable.
 Exit code 0 when no check of high severity fails, 1 otherwise, 2 when it could not run.`;
 
@@ -24,12 +27,17 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
     println(io.stdout, AUDIT_HELP);
     return ExitCode.Ok;
   }
-  const file = configPath(values.config, io.env);
-  // An image or fixture tree may be audited without any config on this machine.
-  const cfg: AgentConfig | null = values.config || existsSync(file) ? loadConfig(file) : null;
-  const root = values.root ?? cfg?.monitor.root ?? '/';
   const { runAudit } = await import('../audit/index.js');
-  const report = await runAudit(auditContext(root, cfg, { probe: !values['no-probe'] }), Date.now());
+  let ctx: AuditContext;
+  if (values.root !== undefined) {
+    // An image is judged by its own agent config, inside the image; this machine's config plays no part.
+    ctx = imageAuditContext(values.root);
+  } else {
+    const file = configPath(values.config, io.env);
+    const cfg: AgentConfig | null = values.config || existsSync(file) ? loadConfig(file) : null;
+    ctx = auditContext(cfg?.monitor.root ?? '/', cfg, { probe: !values['no-probe'] });
+  }
+  const report = await runAudit(ctx, Date.now());
   if (values.json) println(io.stdout, JSON.stringify(report, null, 2));
   else printReport(report, io);
   return report.highFailures.length > 0 ? ExitCode.Findings : ExitCode.Ok;
@@ -38,7 +46,7 @@ export async function auditCommand(args: string[], io: Io): Promise<number> {
 function printReport(r: AuditReport, io: Io): void {
   println(
     io.stdout,
-    `audit of ${r.root} at ${r.checkedAt}: score ${r.score}/100  (${r.counts.pass} pass, ${r.counts.fail} fail, ${r.counts['not-readable']} not readable, ${r.counts['not-applicable']} not applicable)\n`,
+    `audit of ${shown(r.root)} at ${r.checkedAt}: score ${r.score}/100  (${r.counts.pass} pass, ${r.counts.fail} fail, ${r.counts['not-readable']} not readable, ${r.counts['not-applicable']} not applicable)\n`,
   );
   println(
     io.stdout,
@@ -50,7 +58,7 @@ function printReport(r: AuditReport, io: Io): void {
   for (const c of r.checks.filter((x) => x.status === 'fail' || x.status === 'not-readable')) {
     println(io.stdout, `\n${c.status === 'fail' ? 'FAIL' : 'NOT READABLE'} ${c.id}: ${c.title}`);
     for (const e of c.evidence.slice(0, 10))
-      println(io.stdout, `  ${e.file}${e.line ? `:${e.line}` : ''}  ${e.text}`);
+      println(io.stdout, `  ${shown(e.file)}${e.line ? `:${e.line}` : ''}  ${shown(e.text)}`);
     println(io.stdout, `  fix: ${c.remedy}`);
   }
   println(io.stdout, '\nETSI EN 303 645:');

@@ -9,7 +9,10 @@ export const IDENTITY_HELP = `Usage: edge-agent identity <init|show|rotate> [--c
 
   init [--force]   create the device's Ed25519 signing key (PKCS#8 PEM), an RSA-2048
                    TLS key (at mqtt.key) and its CSR (CN = device id); private files
-                   are written 0600. Refuses to replace an existing identity without --force.
+                   are written 0600. A TLS key already paired with its certificate at
+                   mqtt.key/mqtt.cert (provisioned by the city PKI) is checked (chain to
+                   mqtt.ca, key match, CN = device id, validity) and kept: only the
+                   signing key is made. Refuses to replace an existing identity without --force.
   rotate           force a certificate renewal now (through admin.sock): a new TLS key and
                    CSR, sent signed to the platform; the issued certificate is checked and
                    swapped in, the old pair kept until the new session is up
@@ -37,18 +40,35 @@ export async function identityCommand(args: string[], io: Io): Promise<number> {
     );
     return ExitCode.Ok;
   }
-  const paths = { signingKey: cfg.identity.signingKey, tlsKey: cfg.mqtt.key, csr: cfg.identity.csr };
-  if (sub === 'init') await initIdentity(paths, cfg.device.id, values.force === true);
+  const paths = {
+    signingKey: cfg.identity.signingKey,
+    tlsKey: cfg.mqtt.key,
+    csr: cfg.identity.csr,
+    cert: cfg.mqtt.cert,
+    ca: cfg.mqtt.ca,
+  };
+  const made = sub === 'init' ? await initIdentity(paths, cfg.device.id, values.force === true) : undefined;
   const info = describeIdentity(cfg.device.id, {
     signingKey: cfg.identity.signingKey,
     csr: cfg.identity.csr,
     cert: cfg.mqtt.cert,
   });
   if (values.json) {
-    println(io.stdout, JSON.stringify(info, null, 2));
+    println(
+      io.stdout,
+      JSON.stringify(made ? { ...info, created: made.created, kept: made.kept } : info, null, 2),
+    );
     return ExitCode.Ok;
   }
-  if (sub === 'init') println(io.stdout, `identity created for ${info.deviceId}\n`);
+  if (made) {
+    println(io.stdout, `identity created for ${info.deviceId}: ${made.created.join(', ')}`);
+    if (made.kept.length)
+      println(
+        io.stdout,
+        `kept the provisioned TLS key and certificate (chain to the pinned CA, key match and CN checked): ${made.kept.join(', ')}`,
+      );
+    println(io.stdout, '');
+  }
   println(io.stdout, `device id:          ${info.deviceId}`);
   println(io.stdout, `signing public key: ${info.signingPublicKey}`);
   println(io.stdout, `key id:             ${info.keyId}`);

@@ -1,4 +1,4 @@
-import { ExitCode } from '../core/index.js';
+import { ExitCode, shown } from '../core/index.js';
 import { loadSigningKey } from '../identity/index.js';
 import { makeBaseline, type ScanProgress, verifyAgainstBaseline } from '../integrity/index.js';
 import { configFrom, parse, UsageError } from './args.js';
@@ -30,7 +30,7 @@ export async function integrityCommand(args: string[], io: Io): Promise<number> 
   const id = loadSigningKey(cfg.identity.signingKey);
   const onProgress = io.isTty
     ? (p: ScanProgress) =>
-        io.stderr.write(`\r\x1b[K${p.files} files, ${bytes(p.bytes)}: ${p.path.slice(-60)}`)
+        io.stderr.write(`\r\x1b[K${p.files} files, ${bytes(p.bytes)}: ${shown(p.path.slice(-60))}`)
     : undefined;
   const endProgress = () => io.isTty && io.stderr.write('\r\x1b[K');
   if (sub === 'baseline') {
@@ -51,7 +51,8 @@ export async function integrityCommand(args: string[], io: Io): Promise<number> 
         io.stdout,
         `baseline of ${r.files} files written to ${cfg.integrity.baselineFile}, digest ${r.digest}`,
       );
-      if (r.missing.length) println(io.stdout, `not present (recorded as absent): ${r.missing.join(', ')}`);
+      if (r.missing.length)
+        println(io.stdout, `not present (recorded as absent): ${r.missing.map(shown).join(', ')}`);
     }
     return ExitCode.Ok;
   }

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { quietStdio } from '../core/index.js';
+import { quietStdio, shown } from '../core/index.js';
 
 /** The streams and environment a command talks to; tests pass their own. */
 export interface Io {
@@ -50,6 +50,8 @@ export function bytes(n: number): string {
 
 /** Renders rows as aligned columns. */
 export function table(head: string[], rows: string[][]): string {
+  // Cells often hold names from disk or from devices: never raw control characters on a terminal.
+  rows = rows.map((r) => r.map((c) => shown(c)));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
-  statSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -30,11 +33,15 @@ export class FileReadError extends AgentError {
   }
 }
 
-/** Reads a private key file, refusing one that group or others can read. */
+/**
+ * Reads a private key file, refusing one that group or others can read. The
+ * file is opened once and the mode is read from that handle, so a swap between
+ * the check and the read cannot slip another file in.
+ */
 export function readSecretFile(file: string): string {
-  let mode: number;
+  let fd: number;
   try {
-    mode = statSync(file).mode;
+    fd = openSync(file, constants.O_RDONLY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FileReadError(
@@ -43,8 +50,14 @@ export function readSecretFile(file: string): string {
       { cause: e },
     );
   }
-  if ((mode & 0o077) !== 0) throw new KeyPermissionError(file, mode);
-  return readFileSync(file, 'utf8');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new FileReadError(file, 'is not a regular file');
+    if ((st.mode & 0o077) !== 0) throw new KeyPermissionError(file, st.mode);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a public file (certificate, CSR), with a named error when missing. */
@@ -60,22 +73,34 @@ export function readPublicFile(file: string): string {
   }
 }
 
+/** Temp files of writeFileAtomic end so; `wipe` removes stale ones left by a crash. */
+export const TEMP_SUFFIX = '.tmp';
+
 /**
- * Writes a file atomically: temp file with the final mode from the start,
+ * Writes a file atomically: a fresh temp file created exclusively (O_EXCL, so
+ * nothing planted at its name is followed) with the final mode from the start,
  * fsync, rename, fsync the folder. A crash leaves the old or the new file.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): void {
   const dir = dirname(file);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
+  const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+/** Makes a rename in `dir` durable. */
+export function fsyncDir(dir: string): void {
   const dfd = openSync(dir, 'r');
   try {
     fsyncSync(dfd);

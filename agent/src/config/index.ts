@@ -4,6 +4,7 @@ export {
   readJsonState,
   readPublicFile,
   readSecretFile,
+  TEMP_SUFFIX,
   writeFileAtomic,
   writeJsonState,
 } from './files.js';

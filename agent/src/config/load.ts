@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { type FieldIssue, ValidationError } from '../core/index.js';
@@ -73,6 +73,9 @@ export function crossCheck(cfg: AgentConfig): FieldIssue[] {
     }
     if (r.action === 'generalise' && r.target !== 'ts' && r.step === undefined)
       issues.push({ path: `${p}.step`, message: 'generalise needs a step' });
+    // A step of 0 would round nothing: the raw value would be sealed as if generalised.
+    if (r.step !== undefined && !(r.step > 0))
+      issues.push({ path: `${p}.step`, message: `must be greater than 0, got ${r.step}` });
     if (r.sensors.length === 0)
       issues.push({ path: `${p}.sensors`, message: 'must name at least one sensor (or "*")' });
   });
@@ -120,11 +123,17 @@ export function parseConfig(value: unknown, file: string): AgentConfig {
   return resolvePaths(r.value, dirname(resolve(file)));
 }
 
-/** Reads, parses and validates the config file. */
-export function loadConfig(file: string): AgentConfig {
-  let text: string;
+const mode4 = (m: number): string => (m & 0o7777).toString(8).padStart(4, '0');
+
+/**
+ * Reads the config file, refusing one that anyone could have written: a
+ * world-writable file, or a file in a world-writable folder (where anyone can
+ * replace it). The file is opened once and judged by that handle.
+ */
+export function readConfigText(file: string): string {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
@@ -135,13 +144,42 @@ export function loadConfig(file: string): AgentConfig {
           : String(e);
     throw new ConfigError(file, [{ path: '(file)', message: why }]);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    const st = fstatSync(fd);
+    if ((st.mode & 0o002) !== 0)
+      throw new ConfigError(file, [
+        {
+          path: '(file)',
+          message: `is writable by anyone (mode ${mode4(st.mode)}); fix: chmod o-w ${file}`,
+        },
+      ]);
+    const folder = dirname(resolve(file));
+    const dirMode = statSync(folder).mode;
+    if ((dirMode & 0o002) !== 0)
+      throw new ConfigError(file, [
+        {
+          path: '(folder)',
+          message: `${folder} is writable by anyone (mode ${mode4(dirMode)}), so anyone can replace the config; fix: chmod o-w ${folder} or move the config`,
+        },
+      ]);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The config file's text as JSON, or a ConfigError naming the parse problem. */
+export function parseConfigText(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw new ConfigError(file, [{ path: '(file)', message: `not valid JSON: ${(e as Error).message}` }]);
   }
-  return parseConfig(value, file);
+}
+
+/** Reads, parses and validates the config file. */
+export function loadConfig(file: string): AgentConfig {
+  return parseConfig(parseConfigText(file, readConfigText(file)), file);
 }
 
 /** The config as `config check` shows it: key file paths are kept, nothing secret is inside. */

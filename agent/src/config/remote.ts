@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { FieldIssue } from '../core/index.js';
-import { ConfigError, crossCheck, resolvePaths } from './load.js';
+import { ConfigError, crossCheck, parseConfigText, readConfigText, resolvePaths } from './load.js';
 import { configSchema } from './schema.js';
 import type { AgentConfig } from './types.js';
 import { type Schema, validate } from './validate.js';
@@ -17,7 +16,7 @@ export function remoteIssues(
   const out: FieldIssue[] = [];
   for (const [k, v] of Object.entries(settings)) {
     const p = path ? `${path}.${k}` : k;
-    const f = schema.fields?.[k];
+    const f = schema.fields && Object.hasOwn(schema.fields, k) ? schema.fields[k] : undefined;
     if (!f) out.push({ path: `body.${p}`, message: 'is not a known field' });
     else if (f.remote) continue;
     else if (f.fields)
@@ -38,13 +37,20 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isObj(base) || !isObj(over)) return over === undefined ? base : over;
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  // defineProperty: a key named `__proto__` stays a plain (refused) field instead of replacing the prototype.
+  for (const [k, v] of Object.entries(over))
+    Object.defineProperty(out, k, {
+      value: deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }
 
 /** The local file as written (before defaults), the base that remote settings are laid over. */
 export function readRawConfig(file: string): unknown {
-  return JSON.parse(readFileSync(file, 'utf8'));
+  return parseConfigText(file, readConfigText(file));
 }
 
 /** Local file + remote settings → the effective config, validated by the one schema. */

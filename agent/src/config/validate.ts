@@ -151,7 +151,8 @@ export function obj<T extends object>(shape: Shape<T>, o: Opts<T> = {}): Schema<
       const before = issues.length;
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(input)) {
-        if (!(k in fields)) issues.push({ path: join(path, k), message: 'is not a known field' });
+        // Own properties only: `__proto__` or `constructor` must not pass as a known field.
+        if (!Object.hasOwn(fields, k)) issues.push({ path: join(path, k), message: 'is not a known field' });
       }
       for (const [k, s] of Object.entries(fields)) {
         const p = join(path, k);

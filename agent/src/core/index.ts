@@ -6,4 +6,5 @@ export * from './log.js';
 export * from './random.js';
 export type * from './service.js';
 export * from './stdio.js';
+export * from './terminal.js';
 export * from './types.js';

@@ -13,3 +13,13 @@ export class IdentityFileError extends AgentError {
     super('IDENTITY_FILE', `${file}: ${why}`, options);
   }
 }
+
+/** A provisioned TLS key and certificate that do not make a valid pair for this device: nothing is created. */
+export class ProvisionedPairError extends AgentError {
+  constructor(key: string, cert: string, why: string) {
+    super(
+      'PROVISIONED_PAIR_INVALID',
+      `${cert} with ${key} cannot be kept: ${why} (fix the provisioned files, or pass --force to make a new key and CSR)`,
+    );
+  }
+}

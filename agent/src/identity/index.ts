@@ -6,9 +6,10 @@ export {
   writeFileAtomic,
 } from '../config/index.js';
 export { type CertProblem, checkIssued, signedNotBefore } from './certcheck.js';
-export { IdentityExistsError, IdentityFileError } from './errors.js';
+export { IdentityExistsError, IdentityFileError, ProvisionedPairError } from './errors.js';
 export {
   type IdentityPaths,
+  type InitResult,
   initIdentity,
   loadSigningKey,
   makeCsr,

@@ -1,8 +1,9 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readSecretFile, writeFileAtomic } from '../config/index.js';
+import { readPublicFile, readSecretFile, writeFileAtomic } from '../config/index.js';
 import { keyIdOf, rawPublicKey } from '../telemetry/index.js';
-import { IdentityExistsError, IdentityFileError } from './errors.js';
+import { checkIssued } from './certcheck.js';
+import { IdentityExistsError, IdentityFileError, ProvisionedPairError } from './errors.js';
 
 /** The device's Ed25519 signing identity. */
 export interface SigningIdentity {
@@ -52,23 +53,58 @@ export interface IdentityPaths {
   signingKey: string;
   tlsKey: string;
   csr: string;
+  /** The certificate and pinned CA: a TLS key already paired with a certificate is kept (provisioned by the city PKI). */
+  cert?: string;
+  ca?: string;
+}
+
+/** What `init` made and what it found in place and kept. */
+export interface InitResult {
+  identity: SigningIdentity;
+  created: string[];
+  kept: string[];
 }
 
 /**
  * `identity init`: creates the signing key, the TLS key and its CSR, private
- * files 0600. Refuses to replace an existing identity unless `force`.
+ * files 0600. A TLS key with its certificate already in place (provisioned) is
+ * checked (chain to the pinned CA, key match, CN, validity) and kept: only the
+ * missing signing key is made. Refuses to replace an existing identity unless `force`.
  */
 export async function initIdentity(
   paths: IdentityPaths,
   deviceId: string,
   force = false,
-): Promise<SigningIdentity> {
-  const existing = [paths.signingKey, paths.tlsKey].filter((f) => existsSync(f));
+  nowMs = Date.now(),
+): Promise<InitResult> {
+  const provisioned =
+    !force && paths.cert && paths.ca && existsSync(paths.tlsKey) && existsSync(paths.cert)
+      ? paths.cert
+      : undefined;
+  const existing = [paths.signingKey, ...(provisioned ? [] : [paths.tlsKey])].filter((f) => existsSync(f));
   if (existing.length > 0 && !force) throw new IdentityExistsError(existing);
+  if (provisioned) {
+    const r = checkIssued(
+      readPublicFile(provisioned),
+      readPublicFile(paths.ca as string),
+      readSecretFile(paths.tlsKey),
+      deviceId,
+      nowMs,
+    );
+    if (!r.ok) throw new ProvisionedPairError(paths.tlsKey, provisioned, `${r.problem}: ${r.detail}`);
+  }
   const { privateKey } = generateKeyPairSync('ed25519');
   writeFileAtomic(paths.signingKey, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
-  const tlsKey = makeTlsKey();
-  writeFileAtomic(paths.tlsKey, tlsKey, 0o600);
-  writeFileAtomic(paths.csr, await makeCsr(tlsKey, deviceId), 0o644);
-  return loadSigningKey(paths.signingKey);
+  const created = [paths.signingKey];
+  if (!provisioned) {
+    const tlsKey = makeTlsKey();
+    writeFileAtomic(paths.tlsKey, tlsKey, 0o600);
+    writeFileAtomic(paths.csr, await makeCsr(tlsKey, deviceId), 0o644);
+    created.push(paths.tlsKey, paths.csr);
+  }
+  return {
+    identity: loadSigningKey(paths.signingKey),
+    created,
+    kept: provisioned ? [paths.tlsKey, provisioned] : [],
+  };
 }

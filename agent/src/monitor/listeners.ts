@@ -30,7 +30,10 @@ function ipv6(hex: string): string {
 }
 
 /** Reads listening TCP sockets and bound UDP sockets from `/proc/net/{tcp,tcp6,udp,udp6}` under `root`. */
-export function readListeners(root: string): { listeners: Listener[]; unreadable: string[] } {
+export function readListeners(
+  root: string,
+  read: (gatewayPath: string) => string = (p) => readFileSync(join(root, p), 'utf8'),
+): { listeners: Listener[]; unreadable: string[] } {
   const listeners: Listener[] = [];
   const unreadable: string[] = [];
   for (const [file, proto, state] of [
@@ -41,7 +44,7 @@ export function readListeners(root: string): { listeners: Listener[]; unreadable
   ] as const) {
     let text: string;
     try {
-      text = readFileSync(join(root, 'proc/net', file), 'utf8');
+      text = read(`/proc/net/${file}`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') unreadable.push(file);
       continue;

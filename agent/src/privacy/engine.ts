@@ -72,38 +72,58 @@ export class PrivacyEngine implements Service {
     return this.key.pseudonym(v, this.opts.clock.now(), this.opts.clockTrusted?.() ?? true);
   }
 
+  /**
+   * A rule on the value either applies or drops the reading: a value it cannot
+   * transform (a flag to generalise, no platform key to seal to, a step of 0)
+   * never leaves as it came.
+   */
+  private applyToValue(r: Reading, rule: PrivacyRule): Reading | null {
+    const v = r.value;
+    // Already encrypted to the platform: nothing on the device can read it, any rule is satisfied.
+    if (v.kind === 'sealed') return r;
+    switch (rule.action) {
+      case 'drop':
+        return null;
+      case 'pseudonymise':
+        if (v.kind === 'flag') return null;
+        return {
+          ...r,
+          value: {
+            kind: 'text',
+            value: this.pseudonym(
+              v.kind === 'blob' ? Buffer.from(v.value).toString('base64') : String(v.value),
+            ),
+          },
+        };
+      case 'generalise': {
+        const step = rule.step ?? 0;
+        if (!(step > 0)) return null;
+        if (v.kind === 'number') return { ...r, value: { kind: 'number', value: round(v.value, step) } };
+        // A number sent as text ("52.5200177") is generalised like a number, as text.
+        const n = v.kind === 'text' && v.value.trim() !== '' ? Number(v.value) : Number.NaN;
+        return Number.isFinite(n) ? { ...r, value: { kind: 'text', value: String(round(n, step)) } } : null;
+      }
+      case 'seal': {
+        if (!this.opts.platformPublicKey) return null;
+        const plain = v.kind === 'blob' ? Buffer.from(v.value).toString('base64') : v.value;
+        return {
+          ...r,
+          value: {
+            kind: 'sealed',
+            value: sealValue(plain, this.opts.platformPublicKey, this.opts.random.bytes),
+          },
+        };
+      }
+    }
+  }
+
   private applyOne(r: Reading, rule: PrivacyRule): Reading | null {
     if (rule.target === 'reading') return null;
     if (rule.target === 'ts') {
       const s = (rule.truncateS ?? 1) * 1000;
       return { ...r, tsMs: Math.floor(r.tsMs / s) * s };
     }
-    if (rule.target === 'value') {
-      const v = r.value;
-      switch (rule.action) {
-        case 'drop':
-          return null;
-        case 'pseudonymise':
-          return v.kind === 'text' || v.kind === 'number'
-            ? { ...r, value: { kind: 'text', value: this.pseudonym(String(v.value)) } }
-            : r;
-        case 'generalise':
-          return v.kind === 'number' && rule.step
-            ? { ...r, value: { kind: 'number', value: round(v.value, rule.step) } }
-            : r;
-        case 'seal': {
-          if (v.kind === 'sealed' || !this.opts.platformPublicKey) return r;
-          const plain = v.kind === 'blob' ? Buffer.from(v.value).toString('base64') : v.value;
-          return {
-            ...r,
-            value: {
-              kind: 'sealed',
-              value: sealValue(plain, this.opts.platformPublicKey, this.opts.random.bytes),
-            },
-          };
-        }
-      }
-    }
+    if (rule.target === 'value') return this.applyToValue(r, rule);
     const name = rule.target.slice('label:'.length);
     const label = r.labels[name];
     // A rule naming a label the reading lacks is not an error.
@@ -117,7 +137,7 @@ export class PrivacyEngine implements Service {
         return r;
       case 'generalise': {
         const n = Number(label);
-        if (rule.step && label.trim() !== '' && Number.isFinite(n))
+        if (rule.step !== undefined && rule.step > 0 && label.trim() !== '' && Number.isFinite(n))
           r.labels[name] = String(round(n, rule.step));
         else delete r.labels[name]; // cannot generalise it: it must not leave as it was
         return r;

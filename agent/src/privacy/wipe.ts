@@ -1,11 +1,26 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { TEMP_SUFFIX } from '../config/index.js';
 import { overwrite } from './pseudonym.js';
 
 /** What a wipe erased, for the technician's report. */
 export interface WipeReport {
   erased: { what: string; path: string; bytes: number }[];
   missing: string[];
+}
+
+/**
+ * The files that hold a target's bytes: the file, SQLite's `-wal`/`-shm`, every
+ * `.`-suffixed copy (`.quarantined-…`, a renewal's `.next` key and `.prev`
+ * pair, a `.new` file) and the temp files a crash left behind (`.name.….tmp`).
+ */
+function belongsTo(f: string, base: string): boolean {
+  return (
+    f === base ||
+    f.startsWith(`${base}-`) ||
+    f.startsWith(`${base}.`) ||
+    (f.startsWith(`.${base}.`) && f.endsWith(TEMP_SUFFIX))
+  );
 }
 
 /**
@@ -18,11 +33,7 @@ export function wipeFiles(targets: { what: string; path: string }[]): WipeReport
   for (const t of targets) {
     const dir = dirname(t.path);
     const base = basename(t.path);
-    const siblings = existsSync(dir)
-      ? readdirSync(dir).filter(
-          (f) => f === base || f.startsWith(`${base}-`) || f.startsWith(`${base}.quarantined-`),
-        )
-      : [];
+    const siblings = existsSync(dir) ? readdirSync(dir).filter((f) => belongsTo(f, base)) : [];
     if (siblings.length === 0) {
       report.missing.push(t.path);
       continue;

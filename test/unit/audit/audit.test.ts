@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuditService, auditContext } from '../../../agent/src/audit/index.js';
 import { ManualClock, type StreamItem, silentLogger } from '../../../agent/src/core/index.js';
 import { createCa } from '../../../scripts/pki/lib.js';
-import { BIN, cli } from '../../helpers/agent.js';
+import { BIN, cli, writeConfig } from '../../helpers/agent.js';
 import { makeGateway } from '../../helpers/gateway.js';
 import { tempDir } from '../../helpers/paths.js';
 
@@ -179,5 +179,104 @@ describe('posture audit on fixture gateways', () => {
       /FAIL accounts\.uid0: Only root has UID 0\n {2}\/etc\/passwd:4 {2}toor has UID 0\n {2}fix: /,
     );
     assert.match(r.stdout, /ETSI EN 303 645:/);
+  });
+});
+
+describe('audit --root of an image', () => {
+  const t = tempDir();
+  const ca = createCa('fixture CA').certPem;
+  after(() => t.cleanup());
+  const audit = (root: string, ...extra: string[]) => {
+    const r = cli(['audit', '--root', root, '--json', ...extra]);
+    return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+  };
+  const check = (r: Report, id: string) => r.checks.find((c) => c.id === id)!;
+
+  it('resolves absolute and escaping symlinks inside the image: the host file is never judged', () => {
+    const img = join(t.dir, 'img');
+    makeGateway(img, 'hardened', ca);
+    // A careless shadow outside the image, and the image's links pointing at it both ways.
+    const outside = join(t.dir, 'outside');
+    makeGateway(outside, 'careless', ca);
+    rmSync(join(img, 'etc/shadow'));
+    symlinkSync(join(outside, 'etc/shadow'), join(img, 'etc/shadow'));
+    renameSync(join(img, 'etc/ssh'), join(img, 'etc/ssh-real'));
+    symlinkSync(`../../../../../../../..${join(outside, 'etc/ssh')}`, join(img, 'etc/ssh'));
+    mkdirSync(join(img, 'etc/loop'));
+    symlinkSync('b', join(img, 'etc/loop/a'));
+    symlinkSync('a', join(img, 'etc/loop/b'));
+    rmSync(join(img, 'etc/nftables.conf'));
+    symlinkSync('loop/a', join(img, 'etc/nftables.conf'));
+    const { report } = audit(img);
+    const pw = check(report, 'accounts.default-passwords');
+    assert.notEqual(pw.status, 'fail', `the outside shadow was judged: ${pw.detail}`);
+    assert.doesNotMatch(JSON.stringify(pw.evidence), /raspberry|well-known default/);
+    const root = check(report, 'ssh.root-login');
+    assert.notEqual(root.status, 'fail', `the outside sshd_config was judged: ${root.detail}`);
+    assert.ok(!JSON.stringify(report).includes(outside), 'nothing outside the image is named');
+    assert.equal(
+      check(report, 'net.firewall').status,
+      'not-readable',
+      'a symlink loop is no pass and no hang',
+    );
+    // A name from the image reaches the terminal escaped.
+    const evil = join(img, 'etc/evil\x1b[2J\n[ok] fine');
+    writeFileSync(evil, '');
+    chmodSync(evil, 0o666);
+    const human = cli(['audit', '--root', img]);
+    assert.ok(!human.stdout.includes('\x1b'));
+    assert.doesNotMatch(human.stdout, /^\[ok\] fine/m);
+    assert.match(human.stdout, /\/etc\/evil\\x1b\[2J\\x0a\[ok\] fine {2}mode 0666/);
+  });
+
+  it("judges the image's own agent config, not --config, and probes nothing", () => {
+    const img = join(t.dir, 'img2');
+    makeGateway(img, 'hardened', ca);
+    // The host config says plaintext on a port of this machine: it must play no part.
+    const host = writeConfig(join(t.dir, 'host'), {
+      mqtt: {
+        url: 'mqtt://127.0.0.1:1',
+        ca: 'ca.crt',
+        cert: 'gw.crt',
+        key: 'gw.key',
+        insecurePlaintextForDevelopment: true,
+      },
+      audit: { enabled: true, probeBroker: true },
+    });
+    const { report } = audit(img, '--config', host);
+    const tr = check(report, 'transport.mqtt');
+    assert.equal(tr.status, 'pass', tr.detail);
+    const files = tr.evidence.map((e) => e.file);
+    assert.ok(files.includes('/etc/edge-agent/config.json'));
+    assert.ok(
+      files.every((f) => f.startsWith('/')),
+      `no network endpoint in the evidence (no probe): ${files.join(', ')}`,
+    );
+    assert.match(JSON.stringify(tr.evidence), /mqtts:\/\/collector\.city\.example:8883/);
+    assert.equal(check(report, 'perms.agent-keys').status, 'pass');
+  });
+
+  it('an image without the agent says so: its agent checks are not applicable', () => {
+    const img = join(t.dir, 'img3');
+    makeGateway(img, 'hardened', ca);
+    rmSync(join(img, 'etc/edge-agent'), { recursive: true });
+    const host = writeConfig(join(t.dir, 'host3'));
+    const { report } = audit(img, '--config', host);
+    for (const id of ['transport.mqtt', 'perms.agent-keys']) {
+      const c = check(report, id);
+      assert.equal(c.status, 'not-applicable', `${id}: ${c.status} ${c.detail}`);
+      assert.match(c.detail, /the image has no edge-agent \(no \/etc\/edge-agent\/config\.json\)/);
+    }
+  });
+
+  it('an image whose agent config is invalid fails the agent checks, naming the field', () => {
+    const img = join(t.dir, 'img4');
+    makeGateway(img, 'hardened', ca);
+    writeFileSync(join(img, 'etc/edge-agent/config.json'), JSON.stringify({ device: { id: 'gw/+' } }));
+    const { report, code } = audit(img);
+    const c = check(report, 'transport.mqtt');
+    assert.equal(c.status, 'fail');
+    assert.match(c.detail, /invalid: .*device\.id: "gw\/\+" must match/);
+    assert.equal(code, 1);
   });
 });

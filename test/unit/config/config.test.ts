@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, configPath, loadConfig, parseConfig } from '../../../agent/src/config/index.js';
+import {
+  ConfigError,
+  configPath,
+  deepMerge,
+  loadConfig,
+  parseConfig,
+  readRawConfig,
+  remoteIssues,
+} from '../../../agent/src/config/index.js';
+import { cli, writeConfig } from '../../helpers/agent.js';
 import { tempDir } from '../../helpers/paths.js';
 
 const minimal = {
@@ -127,5 +136,85 @@ describe('config', () => {
     assert.equal(configPath('/a.json', { EDGE_AGENT_CONFIG: '/b.json' }), '/a.json');
     assert.equal(configPath(undefined, { EDGE_AGENT_CONFIG: '/b.json' }), '/b.json');
     assert.equal(configPath(undefined, {}), '/etc/edge-agent/config.json');
+  });
+});
+
+describe('hostile configs', () => {
+  it('refuses fields named __proto__ or constructor, at any depth and in remote settings', () => {
+    // JSON.parse makes `__proto__` an own key, as a config file read from disk would.
+    const bad = JSON.parse(
+      '{"device":{"id":"gw-01","constructor":{}},"storage":{"dir":"/x"},"__proto__":{"x":1},' +
+        '"mqtt":{"url":"mqtts://b:8883","ca":"a","cert":"b","key":"c","toString":1}}',
+    );
+    assert.deepEqual(issues(bad).sort(), [
+      '__proto__: is not a known field',
+      'device.constructor: is not a known field',
+      'mqtt.toString: is not a known field',
+    ]);
+    const remote = JSON.parse('{"__proto__":{"a":1},"log":{"constructor":{}}}');
+    assert.deepEqual(
+      remoteIssues(remote)
+        .map((i) => `${i.path}: ${i.message}`)
+        .sort(),
+      ['body.__proto__: is not a known field', 'body.log.constructor: is not a known field'],
+    );
+    // A merge keeps the key as data (then refused) and leaves the prototype alone.
+    const merged = deepMerge({ a: 1 }, JSON.parse('{"__proto__":{"polluted":true}}')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+    assert.equal((merged as { polluted?: boolean }).polluted, undefined);
+    assert.ok(Object.hasOwn(merged, '__proto__'));
+  });
+
+  it('refuses a generalise rule with step 0 (it would seal the raw value)', () => {
+    const bad = issues({
+      ...minimal,
+      privacy: { rules: [{ sensors: ['gps-*'], target: 'value', action: 'generalise', step: 0 }] },
+    });
+    assert.deepEqual(bad, ['privacy.rules[0].step: must be greater than 0, got 0']);
+  });
+
+  it('refuses a world-writable config file or folder in loadConfig, config check and the daemon', () => {
+    const t = tempDir();
+    try {
+      const file = writeConfig(join(t.dir, 'a'));
+      chmodSync(file, 0o666);
+      assert.throws(
+        () => loadConfig(file),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.issues[0]?.path === '(file)' &&
+          /is writable by anyone \(mode 0666\); fix: chmod o-w/.test(e.issues[0].message),
+      );
+      assert.throws(() => readRawConfig(file), /\(file\): is writable by anyone/);
+      const check = cli(['config', 'check'], { config: file });
+      assert.equal(check.code, 2);
+      assert.match(check.stderr, /\(file\): is writable by anyone \(mode 0666\)/);
+      const run = cli(['run'], { config: file });
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /\(file\): is writable by anyone/);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+
+      const folder = join(t.dir, 'open');
+      mkdirSync(folder);
+      const inOpen = writeConfig(folder);
+      chmodSync(folder, 0o777);
+      const check2 = cli(['config', 'check', '--json'], { config: inOpen });
+      assert.equal(check2.code, 2);
+      const j = JSON.parse(check2.stdout) as { errors: { path: string; message: string }[] };
+      assert.equal(j.errors[0]?.path, '(folder)');
+      assert.match(j.errors[0]?.message ?? '', /is writable by anyone \(mode 0777\), so anyone can replace/);
+      const run2 = cli(['run'], { config: inOpen });
+      assert.equal(run2.code, 2);
+      assert.match(run2.stderr, /\(folder\): .* is writable by anyone/);
+
+      chmodSync(folder, 0o755);
+      writeFileSync(join(folder, 'unused'), '');
+      assert.equal(cli(['config', 'check'], { config: inOpen }).code, 0);
+    } finally {
+      t.cleanup();
+    }
   });
 });

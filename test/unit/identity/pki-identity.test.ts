@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -10,8 +10,9 @@ import {
   initIdentity,
   KeyPermissionError,
   loadSigningKey,
+  ProvisionedPairError,
 } from '../../../agent/src/identity/index.js';
-import { createCa, issueServer, signCsr } from '../../../scripts/pki/lib.js';
+import { createCa, issueClient, issueServer, signCsr } from '../../../scripts/pki/lib.js';
 import { distTest, tempDir } from '../../helpers/paths.js';
 
 describe('identity init and the pki script', () => {
@@ -42,7 +43,55 @@ describe('identity init and the pki script', () => {
     await assert.rejects(initIdentity(paths(), 'gw-042'), IdentityExistsError);
     assert.equal(loadSigningKey(paths().signingKey).keyId, before);
     const replaced = await initIdentity(paths(), 'gw-042', true);
-    assert.notEqual(replaced.keyId, before);
+    assert.notEqual(replaced.identity.keyId, before);
+  });
+
+  it('keeps a provisioned TLS key and certificate, checks the pair and makes only the signing key', async () => {
+    const ca = createCa('city PKI');
+    const dir = join(t.dir, 'provisioned');
+    mkdirSync(dir);
+    const p = {
+      signingKey: join(dir, 'signing.key'),
+      tlsKey: join(dir, 'mqtt.key'),
+      csr: join(dir, 'tls.csr'),
+      cert: join(dir, 'mqtt.cert'),
+      ca: join(dir, 'ca.crt'),
+    };
+    const put = (id: { certPem: string; keyPem: string }) => {
+      writeFileSync(p.tlsKey, id.keyPem, { mode: 0o600 });
+      writeFileSync(p.cert, id.certPem);
+    };
+    writeFileSync(p.ca, ca.certPem);
+    const mine = issueClient(ca, 'gw-042');
+    put(mine);
+    const r = await initIdentity(p, 'gw-042');
+    assert.deepEqual(r.created, [p.signingKey]);
+    assert.deepEqual(r.kept, [p.tlsKey, p.cert]);
+    assert.equal(readFileSync(p.tlsKey, 'utf8'), mine.keyPem, 'the provisioned key is untouched');
+    assert.equal(existsSync(p.csr), false, 'no CSR: the certificate is already there');
+    assert.equal(statSync(p.signingKey).mode & 0o777, 0o600);
+    await assert.rejects(initIdentity(p, 'gw-042'), IdentityExistsError, 'a second init still refuses');
+
+    const cases: [string, { certPem: string; keyPem: string }, RegExp][] = [
+      ['another device', issueClient(ca, 'gw-043'), /WRONG_DEVICE/],
+      ['another CA', issueClient(createCa('elsewhere'), 'gw-042'), /WRONG_CA/],
+      [
+        'a key of another pair',
+        { certPem: mine.certPem, keyPem: issueClient(ca, 'gw-042').keyPem },
+        /KEY_MISMATCH/,
+      ],
+    ];
+    for (const [what, pair, problem] of cases) {
+      rmSync(p.signingKey, { force: true });
+      put(pair);
+      await assert.rejects(
+        initIdentity(p, 'gw-042'),
+        (e: unknown) => e instanceof ProvisionedPairError && problem.test(e.message),
+        what,
+      );
+      assert.equal(existsSync(p.signingKey), false, `${what}: nothing created`);
+      assert.equal(readFileSync(p.tlsKey, 'utf8'), pair.keyPem, `${what}: nothing replaced`);
+    }
   });
 
   it('refuses a private key readable by group or others, naming the file and the fix', () => {

@@ -142,3 +142,36 @@ describe('integrity', () => {
     assert.ok(BaselineError);
   });
 });
+
+describe('integrity output with hostile file names', () => {
+  const t = tempDir();
+  after(() => t.cleanup());
+
+  it('escapes names in human output (ANSI escapes, newlines, bidi overrides) and keeps them exact in JSON', () => {
+    const root = join(t.dir, 'gw');
+    mkdirSync(join(root, 'etc/app'), { recursive: true });
+    writeFileSync(join(root, 'etc/app/ok.conf'), 'a\n');
+    const config = writeConfig(join(t.dir, 'agent'), {
+      monitor: { root },
+      integrity: { paths: ['/etc/app'] },
+    });
+    assert.equal(cli(['identity', 'init'], { config }).code, 0);
+    assert.equal(cli(['integrity', 'baseline'], { config }).code, 0);
+    const names = ['red\x1b[31mALERT\x1b[0m', 'x\n[ok] fake', 'cr\rover', 'bidi\u202Efdp.exe'];
+    for (const n of names) writeFileSync(join(root, 'etc/app', n), 'planted');
+    const human = cli(['integrity', 'verify'], { config });
+    assert.equal(human.code, 1);
+    assert.ok(!human.stdout.includes('\x1b'), 'no escape sequence reaches the terminal');
+    assert.doesNotMatch(human.stdout, /\r/);
+    assert.doesNotMatch(human.stdout, /\u202e/);
+    assert.doesNotMatch(human.stdout, /^\[ok\] fake/m, 'no injected line');
+    assert.match(human.stdout, /\/etc\/app\/red\\x1b\[31mALERT\\x1b\[0m/);
+    assert.match(human.stdout, /\/etc\/app\/x\\x0a\[ok\] fake/);
+    assert.match(human.stdout, /\/etc\/app\/bidi\\u\{202e\}fdp\.exe/);
+    assert.equal(human.stdout.trimEnd().split('\n').length, 2 + names.length, 'one line per change');
+    const json = JSON.parse(cli(['integrity', 'verify', '--json'], { config }).stdout) as {
+      changes: { path: string }[];
+    };
+    assert.deepEqual(json.changes.map((c) => c.path).sort(), names.map((n) => `/etc/app/${n}`).sort());
+  });
+});

@@ -111,6 +111,45 @@ describe('privacy rules', () => {
     assert.equal(r.tsMs, Date.UTC(2026, 10, 26, 10, 15));
   });
 
+  it('a value rule that cannot apply drops the reading: never the raw value', () => {
+    const { e } = engine([{ sensors: ['gps-*'], target: 'value', action: 'generalise', step: 0.01 }]);
+    const gps = (value: Reading['value']): Reading => ({
+      sensorId: 'gps-bus-12',
+      tsMs: Date.UTC(2026, 10, 26, 10),
+      unit: 'deg',
+      value,
+      labels: {},
+    });
+    assert.deepEqual(e.apply(gps({ kind: 'number', value: 52.5200177 }))?.value, {
+      kind: 'number',
+      value: 52.52,
+    });
+    assert.deepEqual(
+      e.apply(gps({ kind: 'text', value: '52.5200177' }))?.value,
+      { kind: 'text', value: '52.52' },
+      'a number sent as a string is generalised too',
+    );
+    assert.equal(e.apply(gps({ kind: 'text', value: 'near the north gate' })), null);
+    assert.equal(e.apply(gps({ kind: 'text', value: '  ' })), null);
+    assert.equal(e.apply(gps({ kind: 'flag', value: true })), null);
+    // Rules that reach the engine without the config's checks still never pass the raw value.
+    const zero = engine([{ sensors: ['gps-*'], target: 'value', action: 'generalise', step: 0 }]).e;
+    assert.equal(zero.apply(gps({ kind: 'number', value: 52.5200177 })), null);
+    const noKey = new PrivacyEngine({
+      rules: [{ sensors: ['gps-*'], target: 'value', action: 'seal' }],
+      rotation: 'daily',
+      dir: join(t.dir, 'no-key'),
+      clock: new ManualClock(),
+      random: systemRandom,
+    });
+    assert.equal(noKey.apply(gps({ kind: 'text', value: 'AB123CD' })), null);
+    const ps = engine([{ sensors: ['gps-*'], target: 'value', action: 'pseudonymise' }]).e;
+    assert.equal(ps.apply(gps({ kind: 'flag', value: true })), null);
+    const blob = ps.apply(gps({ kind: 'blob', value: new Uint8Array([1, 2, 3]) }));
+    assert.equal(blob?.value.kind, 'text');
+    assert.match(String(blob?.value.value), /^ps:/);
+  });
+
   it("seals a value so only the platform's secret key opens it", () => {
     const { e } = engine([
       { sensors: ['anpr-*'], target: 'value', action: 'seal' },
