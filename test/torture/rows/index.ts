@@ -1,0 +1,5 @@
+import type { Row } from '../lib.js';
+import { s2 } from './s2-flips.js';
+
+/** Every row, in the order the table prints them. */
+export const ROWS: Row[] = [s2];
