@@ -1,5 +1,6 @@
 import type { Row } from '../lib.js';
 import { s2 } from './s2-flips.js';
+import { s3 } from './s3-ota.js';
 
 /** Every row, in the order the table prints them. */
-export const ROWS: Row[] = [s2];
+export const ROWS: Row[] = [s2, s3];
