@@ -80,7 +80,10 @@ async function integrity(ctx: Ctx, r: RowResult, root: string, outside: string):
       const { entries } = await scan(root, [p]);
       for (const e of entries) {
         if (e.sha256 && secrets.has(e.sha256))
-          addDefect(r, `integrity scan of ${JSON.stringify(p)} hashed ${secrets.get(e.sha256)} outside the root`);
+          addDefect(
+            r,
+            `integrity scan of ${JSON.stringify(p)} hashed ${secrets.get(e.sha256)} outside the root`,
+          );
         if (!e.path.startsWith('/') || e.path.split('/').includes('..'))
           addDefect(r, `integrity scan of ${JSON.stringify(p)} recorded the path ${JSON.stringify(e.path)}`);
       }
@@ -101,7 +104,12 @@ async function audit(ctx: Ctx, r: RowResult, base: string, caPem: string): Promi
     makeGateway(outside, 'careless', caPem);
     linkedImage(root, outside, style);
     const judge = async () =>
-      new Map((await runAudit({ root, allowListeners: ['tcp/22'] }, Date.now())).checks.map((c) => [c.id, c.status]));
+      new Map(
+        (await runAudit({ root, allowListeners: ['tcp/22'] }, Date.now())).checks.map((c) => [
+          c.id,
+          c.status,
+        ]),
+      );
     const withTargets = await judge();
     rmSync(outside, { recursive: true, force: true });
     const dangling = await judge();
