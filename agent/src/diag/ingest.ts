@@ -10,6 +10,10 @@ const MAX_TS = Date.UTC(2200, 0, 1);
 
 export type IngestResult = { ok: true; item: StreamItem } | { ok: false; error: string };
 
+/** A field name from the sender, quoted and capped unless plain: it goes back to a terminal. */
+const fieldName = (k: string): string =>
+  /^[A-Za-z0-9_.-]{1,64}$/.test(k) ? k : JSON.stringify(k.slice(0, 64));
+
 const issue = (path: string, message: string): IngestResult => ({ ok: false, error: `${path}: ${message}` });
 
 /**
@@ -27,7 +31,11 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
     return issue('(line)', 'must be a JSON object');
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['sensor', 'value', 'unit', 'ts', 'labels'].includes(k)) return issue(k, 'is not a known field');
+    if (!['sensor', 'value', 'unit', 'ts', 'labels'].includes(k))
+      return issue(
+        /^[A-Za-z0-9_.-]{1,64}$/.test(k) ? k : JSON.stringify(k.slice(0, 64)),
+        'is not a known field',
+      );
   }
   if (typeof o.sensor !== 'string' || !SENSOR_ID.test(o.sensor)) {
     return issue(
@@ -66,7 +74,7 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
       if (k.length === 0 || k.length > 64)
         return issue('labels', `label name ${JSON.stringify(k.slice(0, 70))} must have 1-64 characters`);
       if (typeof lv !== 'string' || lv.length > 256)
-        return issue(`labels.${k}`, 'must be a string of at most 256 characters');
+        return issue(`labels.${fieldName(k)}`, 'must be a string of at most 256 characters');
       labels[k] = lv;
     }
   }

@@ -1,8 +1,9 @@
 import type { Row } from '../lib.js';
+import { s1 } from './s1-fuzz.js';
 import { s2 } from './s2-flips.js';
 import { s3 } from './s3-ota.js';
 import { s6 } from './s6-paths.js';
 import { s7 } from './s7-terminal.js';
 
 /** Every row, in the order the table prints them. */
-export const ROWS: Row[] = [s2, s3, s6, s7];
+export const ROWS: Row[] = [s2, s3, s6, s7, s1];
