@@ -7,7 +7,7 @@ import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 const FULL_CYCLES = 200;
 const QUICK_CYCLES = 8;
 /** The full run stops cycling here (a loaded machine starts a daemon in seconds) and says how far it got. */
-const FULL_BOUND_MS = 9 * 60_000;
+const FULL_BOUND_MS = 6 * 60_000;
 /** The drain after the last kill may take this long before it counts as a hang. */
 const DRAIN_BOUND_MS = 300_000;
 
