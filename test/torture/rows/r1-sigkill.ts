@@ -65,7 +65,10 @@ export const r1: Row = {
       for (const v of w.stored().values) stored.set(v, (stored.get(v) ?? 0) + 1);
       for (const v of accepted) if (!stored.has(v)) r.lost++;
       for (const [v, n] of stored)
-        if (n > 1) (r.duplicates += n - 1), addDefect(r, `reading ${v} stored ${n} times`);
+        if (n > 1) {
+          r.duplicates += n - 1;
+          addDefect(r, `reading ${v} stored ${n} times`);
+        }
       if (r.lost > 0)
         addDefect(r, `${r.lost} accepted readings never reached the collector (seed ${ctx.seed})`);
       r.notes = `${accepted.length.toLocaleString('en-US')} accepted readings, ${stored.size.toLocaleString('en-US')} stored; conflicts at the collector ${w.collector?.stats.conflicts ?? 0}`;
