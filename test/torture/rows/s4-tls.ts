@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer as netServer, type Server } from 'node:net';
+import { createServer as netServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { createServer as tlsServer } from 'node:tls';
 import mqtt from 'mqtt';
@@ -9,10 +9,10 @@ import { MqttLink } from '../../../agent/src/sync/index.js';
 import { freePort, TestBroker } from '../../../scripts/lib/mosquitto.js';
 import { TestPki } from '../../../scripts/lib/test-pki.js';
 import { waitFor } from '../../helpers/wait.js';
-import { addDefect, emptyResult, type Row, type RowResult, sleep } from '../lib.js';
+import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 
 /** How long one case may try before it is judged: long enough for several attempts of the link. */
-const TRY_MS = 4000;
+const TRY_MS = 1500;
 const DAY = 86_400_000;
 
 /** Sessions the broker's log shows for `cn`. */
@@ -51,6 +51,8 @@ async function agentTries(
   } catch (e) {
     return { up, error: (e as { code?: string }).code ?? String(e) };
   }
+  // Judged once the first attempt has ended (a loaded machine may take seconds), plus time for more.
+  await waitFor(() => up > 0 || link.lastError, 'the first attempt to end', 30_000).catch(() => undefined);
   await sleep(TRY_MS);
   const error = link.lastError?.code ?? null;
   await link.stop();
@@ -100,23 +102,28 @@ export const s4: Row = {
         'future',
         pki.serverCert('future', { notBefore: new Date(Date.now() + 2 * DAY), days: 30 }),
       );
-      const weak = await broker('weak', weakServer(ctx.dir, pki));
-      const tls11 = tlsServer({
-        cert: readFileSync(pki.server.cert),
-        key: readFileSync(pki.server.key),
-        minVersion: 'TLSv1.1',
-        maxVersion: 'TLSv1.1',
-        ciphers: 'DEFAULT@SECLEVEL=0',
-      });
-      let tls11Sessions = 0;
-      tls11.on('secureConnection', (s) => {
-        tls11Sessions++;
-        s.destroy();
-      });
-      tls11.on('tlsClientError', () => undefined);
-      servers.push(tls11);
-      const tls11Port = await freePort();
-      await new Promise<void>((res) => tls11.listen(tls11Port, '127.0.0.1', res));
+      // OpenSSL's default security level keeps Mosquitto from serving these two: a TLS server that will.
+      const probe = async (cert: string, key: string, version?: 'TLSv1.1') => {
+        let opened = 0;
+        const srv = tlsServer({
+          cert: readFileSync(cert),
+          key: readFileSync(key),
+          ...(version ? { minVersion: version, maxVersion: version } : {}),
+          ciphers: 'DEFAULT@SECLEVEL=0',
+        });
+        srv.on('secureConnection', (sock) => {
+          opened++;
+          sock.destroy();
+        });
+        srv.on('tlsClientError', () => undefined);
+        servers.push(srv);
+        const port = await freePort();
+        await new Promise<void>((res) => srv.listen(port, '127.0.0.1', res));
+        return { url: `mqtts://localhost:${port}`, opened: () => opened };
+      };
+      const w = weakServer(ctx.dir, pki);
+      const weak = await probe(w.cert, w.key);
+      const tls11 = await probe(pki.server.cert, pki.server.key, 'TLSv1.1');
       let plainConnects = 0;
       const plain = netServer((s) => {
         s.once('data', (d) => {
@@ -164,13 +171,13 @@ export const s4: Row = {
           name: 'server key of RSA-1024',
           url: weak.url,
           files: { ca: pki.caFile, ...device },
-          opened: () => sessions(weak.log(), 'gw-s4'),
+          opened: weak.opened,
         },
         {
           name: 'server speaking only TLS 1.1',
-          url: `mqtts://localhost:${tls11Port}`,
+          url: tls11.url,
           files: { ca: pki.caFile, ...device },
-          opened: () => tls11Sessions,
+          opened: tls11.opened,
         },
         {
           name: 'plaintext URL',
@@ -245,7 +252,6 @@ export const s4: Row = {
           r,
           `broker side: the broker logged ${after - before} new session(s) for the refused clients`,
         );
-      await waitFor(() => true, 'nothing');
       r.notes = `${agentCases.length} cases from the agent's side (its own MqttLink), ${clientCases.length} from the broker's (real Mosquitto), plus a control that connects`;
     } finally {
       for (const b of brokers) await b.kill();
@@ -305,7 +311,3 @@ function weakServer(dir: string, pki: TestPki): { cert: string; key: string } {
   );
   return { cert, key };
 }
-
-export type { RowResult };
-
-void netConnect;
