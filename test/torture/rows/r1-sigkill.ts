@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait.js';
 import { World } from '../../helpers/world.js';
-import { IngestStream, kill9, spawnDaemon } from '../agentproc.js';
+import { IngestStream, kill9, START_BOUND_MS, spawnDaemon } from '../agentproc.js';
 import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 
 const FULL_CYCLES = 200;
@@ -32,10 +32,17 @@ export const r1: Row = {
       const end = Date.now() + FULL_BOUND_MS;
       for (let c = 0; c < cycles && (ctx.quick || Date.now() < end); c++) {
         const d = await spawnDaemon(w);
-        const ingest = ctx.rng.next() < 0.8; // one cycle in five kills it during the drain alone
+        // A quarter of the cycles kill it while it starts up, half once it has accepted a first
+        // reading (answers can take seconds on a loaded machine), a fifth while it only drains.
+        const u = ctx.rng.next();
+        const kind = u < 0.25 ? 'startup' : u < 0.8 ? 'ingest' : 'drain';
         const s = new IngestStream(join(w.agentDir, 'data', 'agent.sock'), next);
-        if (ingest) s.start();
-        await sleep(100 + ctx.rng.int(2500));
+        if (kind !== 'drain') s.start();
+        if (kind === 'ingest')
+          await waitFor(() => s.accepted.length > 0, 'a first accepted reading', START_BOUND_MS, 20).catch(
+            () => undefined,
+          );
+        await sleep(kind === 'ingest' ? ctx.rng.int(1500) : 100 + ctx.rng.int(2500));
         const k = await kill9(d);
         await s.stopped();
         next = s.next;

@@ -32,8 +32,10 @@ function flipAll(
   judge: (b: Uint8Array) => boolean,
   isExpected: (e: unknown) => boolean,
   r: RowResult,
+  /** --quick flips every bit of every `stride`-th byte (from a seeded offset); the full run every byte. */
+  sample: { stride: number; offset: number } = { stride: 1, offset: 0 },
 ): void {
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = sample.offset % sample.stride; i < bytes.length; i += sample.stride) {
     for (let bit = 0; bit < 8; bit++) {
       const b = Buffer.from(bytes);
       b[i] ^= 1 << bit;
@@ -134,11 +136,19 @@ function documents(ctx: Ctx, r: RowResult): void {
   // Sanity: the unflipped documents pass, or a flip "refused" would prove nothing.
   checkDocument(cfgDoc, ota);
   checkDocument(keysDoc, ota);
-  flipAll('config document', cfgDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r);
-  flipAll('keys document', keysDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r);
+  const sample = ctx.quick ? { stride: 4, offset: ctx.rng.int(4) } : undefined;
+  flipAll('config document', cfgDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r, sample);
+  flipAll('keys document', keysDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r, sample);
   const bundle = makeDoc('profiles', 3, { profiles: shippedProfiles().slice(0, 2) }, profiles);
   checkProfilesDocument(bundle, store, 1 << 20);
-  flipAll('profiles bundle', bundle, (b) => Boolean(checkProfilesDocument(b, store, 1 << 20)), isDocError, r);
+  flipAll(
+    'profiles bundle',
+    bundle,
+    (b) => Boolean(checkProfilesDocument(b, store, 1 << 20)),
+    isDocError,
+    r,
+    sample,
+  );
 
   // The integrity baseline is a signed document too, read back from disk.
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -174,6 +184,7 @@ function documents(ctx: Ctx, r: RowResult): void {
     },
     (e) => (e as { name?: string }).name === 'BaselineError' || e instanceof SyntaxError,
     r,
+    sample,
   );
 }
 
@@ -210,7 +221,7 @@ export const s2: Row = {
     documents(ctx, r);
     const flips = r.cases;
     const agree = wycheproof(r);
-    r.notes = `${flips.toLocaleString('en-US')} single-bit flips, ${r.defects.length === 0 ? 'none' : 'some'} accepted; Wycheproof ${agree}/${r.cases - flips}`;
+    r.notes = `${flips.toLocaleString('en-US')} single-bit flips${ctx.quick ? ' (documents: every 4th byte)' : ''}, ${r.defects.length === 0 ? 'none' : 'some'} accepted; Wycheproof ${agree}/${r.cases - flips}`;
     return r;
   },
 };
