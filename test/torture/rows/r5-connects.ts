@@ -16,6 +16,8 @@ function link(url: string, pki: TestPki, device: { cert: string; key: string }) 
     url,
     protocolVersion: 5,
     keepaliveS: 30,
+    // The agent's own cap (sync/service.ts) is about this size: a document plus overhead.
+    maxPacketBytes: 256 * 1024,
     insecurePlaintext: false,
     clientId: 'gw-r5',
     tls: () => ({

@@ -30,6 +30,8 @@ async function agentTries(
     protocolVersion: 5,
     servername: extra.servername,
     keepaliveS: 30,
+    // The agent's own cap (sync/service.ts) is about this size: a document plus overhead.
+    maxPacketBytes: 256 * 1024,
     insecurePlaintext: extra.insecure ?? false,
     clientId: 'gw-s4',
     tls: () => ({ ca: readFileSync(files.ca), cert: readFileSync(files.cert), key: readFileSync(files.key) }),
