@@ -10,6 +10,17 @@ const MAX_TS = Date.UTC(2200, 0, 1);
 
 export type IngestResult = { ok: true; item: StreamItem } | { ok: false; error: string };
 
+/**
+ * A lone UTF-16 surrogate (JSON allows `"\ud800"`) cannot be encoded as UTF-8: the sealed batch
+ * would be refused by every receiver and, never acked, would hold up its stream for good.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NOT_UNICODE = 'holds a lone UTF-16 surrogate, which is not valid Unicode text';
+
+/** A field name from the sender, quoted and capped unless plain: it goes back to a terminal. */
+const fieldName = (k: string): string =>
+  /^[A-Za-z0-9_.-]{1,64}$/.test(k) ? k : JSON.stringify(k.slice(0, 64));
+
 const issue = (path: string, message: string): IngestResult => ({ ok: false, error: `${path}: ${message}` });
 
 /**
@@ -27,7 +38,11 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
     return issue('(line)', 'must be a JSON object');
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['sensor', 'value', 'unit', 'ts', 'labels'].includes(k)) return issue(k, 'is not a known field');
+    if (!['sensor', 'value', 'unit', 'ts', 'labels'].includes(k))
+      return issue(
+        /^[A-Za-z0-9_.-]{1,64}$/.test(k) ? k : JSON.stringify(k.slice(0, 64)),
+        'is not a known field',
+      );
   }
   if (typeof o.sensor !== 'string' || !SENSOR_ID.test(o.sensor)) {
     return issue(
@@ -41,6 +56,7 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
     value = { kind: 'number', value: o.value };
   } else if (typeof o.value === 'string') {
     if (o.value.length > MAX_TEXT) return issue('value', `text longer than ${MAX_TEXT} characters`);
+    if (LONE_SURROGATE.test(o.value)) return issue('value', NOT_UNICODE);
     value = { kind: 'text', value: o.value };
   } else if (typeof o.value === 'boolean') {
     value = { kind: 'flag', value: o.value };
@@ -49,6 +65,7 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
   }
   if (o.unit !== undefined && (typeof o.unit !== 'string' || o.unit.length > 32))
     return issue('unit', 'must be a string of at most 32 characters');
+  if (typeof o.unit === 'string' && LONE_SURROGATE.test(o.unit)) return issue('unit', NOT_UNICODE);
   let ts = nowMs;
   if (o.ts !== undefined) {
     if (typeof o.ts !== 'number' || !Number.isSafeInteger(o.ts))
@@ -66,7 +83,9 @@ export function parseIngestLine(line: string, nowMs: number): IngestResult {
       if (k.length === 0 || k.length > 64)
         return issue('labels', `label name ${JSON.stringify(k.slice(0, 70))} must have 1-64 characters`);
       if (typeof lv !== 'string' || lv.length > 256)
-        return issue(`labels.${k}`, 'must be a string of at most 256 characters');
+        return issue(`labels.${fieldName(k)}`, 'must be a string of at most 256 characters');
+      if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(lv))
+        return issue(`labels.${fieldName(k)}`, NOT_UNICODE);
       labels[k] = lv;
     }
   }

@@ -53,13 +53,17 @@ export function readBaseline(file: string, publicKey: Uint8Array): { baseline: B
   if (typeof doc.signed !== 'string' || !Array.isArray(doc.signatures))
     throw new BaselineError('BASELINE_INVALID', `${file}: not a signed document`);
   const bytes = Buffer.from(doc.signed, 'base64');
+  // Only the canonical base64 counts (as for every signed document): Node's decoder skips stray
+  // characters and padding bits, so otherwise an altered file could still pass as the signed one.
+  const canonical = (text: string, b: Buffer) => b.toString('base64') === text;
   const keyId = keyIdOf(publicKey);
-  const ok = doc.signatures.some(
-    (s) =>
-      s.keyId === keyId &&
-      typeof s.sig === 'string' &&
-      verifyEd25519(publicKey, bytes, Buffer.from(s.sig, 'base64')),
-  );
+  const ok =
+    canonical(doc.signed, bytes) &&
+    doc.signatures.some((s) => {
+      if (s.keyId !== keyId || typeof s.sig !== 'string') return false;
+      const sig = Buffer.from(s.sig, 'base64');
+      return canonical(s.sig, sig) && verifyEd25519(publicKey, bytes, sig);
+    });
   if (!ok)
     throw new BaselineError(
       'BASELINE_SIGNATURE',

@@ -1,6 +1,8 @@
 /**
  * Descriptor strings come from hardware anyone can plug in: shown escaped
- * (control characters, ANSI sequences, invalid UTF-8) and capped, never raw.
+ * (control characters, ANSI sequences, invalid UTF-8, and the bidirectional and
+ * line-separator characters that reorder or split what a terminal shows) and
+ * capped, never raw.
  */
 export function safeText(raw: Buffer | string, max = 64): string {
   const s = typeof raw === 'string' ? raw : raw.toString('utf8');
@@ -12,8 +14,18 @@ export function safeText(raw: Buffer | string, max = 64): string {
         ? `\\x${c.toString(16).padStart(2, '0')}`
         : ch === '\ufffd'
           ? '\\ufffd'
-          : ch;
+          : isBidiOrSeparator(c)
+            ? `\\u${c.toString(16).padStart(4, '0')}`
+            : ch;
     if (out.length > max) return `${out.slice(0, max)}…`;
   }
   return out;
 }
+
+/** Bidi marks, embeddings, overrides and isolates (Trojan Source), and the Unicode line separators. */
+const isBidiOrSeparator = (c: number): boolean =>
+  c === 0x061c ||
+  c === 0x200e ||
+  c === 0x200f ||
+  (c >= 0x2028 && c <= 0x202e) ||
+  (c >= 0x2066 && c <= 0x2069);

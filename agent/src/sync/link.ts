@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, DEFAULT_CIPHERS } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Clock, Logger, Random, Service, TimerHandle } from '../core/index.js';
 import { classify, LinkError } from './errors.js';
@@ -141,7 +141,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     const host = new URL(this.opts.url).hostname;
     const will = this.opts.will();
     // mqtt.js hands every option to tls.connect, so the TLS floor rides along.
-    const options: IClientOptions & Pick<ConnectionOptions, 'minVersion'> = {
+    const options: IClientOptions & Pick<ConnectionOptions, 'minVersion' | 'ciphers'> = {
       protocolVersion: this.opts.protocolVersion,
       clientId: this.opts.clientId,
       clean: true,
@@ -154,6 +154,8 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
       key: tls.key,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
+      // Node's OpenSSL runs at security level 1, which takes an RSA-1024 server key: level 2 refuses it.
+      ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=2`,
       // mqtt.js fills the server name in for host names only; an IP is checked against the IP SANs.
       servername: this.opts.servername ?? (isIP(host) ? undefined : host),
       properties:

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { waitFor } from '../../helpers/wait.js';
+import { World } from '../../helpers/world.js';
+import { IngestStream, kill9, START_BOUND_MS, spawnDaemon } from '../agentproc.js';
+import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
+
+const FULL_CYCLES = 200;
+const QUICK_CYCLES = 8;
+/** The full run stops cycling here (a loaded machine starts a daemon in seconds) and says how far it got. */
+const FULL_BOUND_MS = 6 * 60_000;
+/** The drain after the last kill may take this long before it counts as a hang. */
+const DRAIN_BOUND_MS = 300_000;
+
+/**
+ * R1: the agent is SIGKILLed at a random moment while it ingests from a client
+ * and drains to the collector, cycle after cycle; then it drains to the end.
+ * Every reading the agent answered as accepted must be stored exactly once.
+ */
+export const r1: Row = {
+  id: 'R1',
+  what: 'SIGKILL of the agent at random points during ingest and drain',
+  async run(ctx) {
+    const r = emptyResult('cycles');
+    const w = new World({ deviceId: 'gw-r1' });
+    try {
+      await w.setup();
+      await w.broker.start();
+      await w.startCollector();
+      const accepted: number[] = [];
+      let next = 0;
+      const cycles = ctx.quick ? QUICK_CYCLES : FULL_CYCLES;
+      const end = Date.now() + FULL_BOUND_MS;
+      for (let c = 0; c < cycles && (ctx.quick || Date.now() < end); c++) {
+        const d = await spawnDaemon(w);
+        // A quarter of the cycles kill it while it starts up, half once it has accepted a first
+        // reading (answers can take seconds on a loaded machine), a fifth while it only drains.
+        const u = ctx.rng.next();
+        const kind = u < 0.25 ? 'startup' : u < 0.8 ? 'ingest' : 'drain';
+        const s = new IngestStream(join(w.agentDir, 'data', 'agent.sock'), next);
+        if (kind !== 'drain') s.start();
+        if (kind === 'ingest')
+          await waitFor(() => s.accepted.length > 0, 'a first accepted reading', START_BOUND_MS, 20).catch(
+            () => undefined,
+          );
+        await sleep(kind === 'ingest' ? ctx.rng.int(1500) : 100 + ctx.rng.int(2500));
+        const k = await kill9(d);
+        await s.stopped();
+        next = s.next;
+        accepted.push(...s.accepted);
+        r.cases++;
+        if (!k.wasRunning) {
+          r.crashes++;
+          addDefect(r, `cycle ${c}: the daemon exited by itself (code ${k.code}) before the kill`);
+        }
+      }
+      ctx.log(
+        `${accepted.length.toLocaleString('en-US')} readings accepted across ${r.cases} kills; draining`,
+      );
+      await w.startAgent();
+      try {
+        await waitFor(
+          () => w.bufferedRows() === 0,
+          'the outbox to empty after the last kill',
+          DRAIN_BOUND_MS,
+          500,
+        );
+      } catch (e) {
+        r.crashes++;
+        addDefect(r, `hang: ${(e as Error).message}`);
+      }
+      const stored = new Map<number, number>();
+      for (const v of w.stored().values) stored.set(v, (stored.get(v) ?? 0) + 1);
+      for (const v of accepted) if (!stored.has(v)) r.lost++;
+      for (const [v, n] of stored)
+        if (n > 1) {
+          r.duplicates += n - 1;
+          addDefect(r, `reading ${v} stored ${n} times`);
+        }
+      if (r.lost > 0)
+        addDefect(r, `${r.lost} accepted readings never reached the collector (seed ${ctx.seed})`);
+      r.notes = `${accepted.length.toLocaleString('en-US')} accepted readings, ${stored.size.toLocaleString('en-US')} stored; conflicts at the collector ${w.collector?.stats.conflicts ?? 0}`;
+      if ((w.collector?.stats.conflicts ?? 0) > 0)
+        addDefect(r, 'the collector saw a seq reused with another payload');
+      if (accepted.length === 0) addDefect(r, 'no reading was accepted: the row proved nothing');
+    } finally {
+      await w.close();
+    }
+    return r;
+  },
+};
