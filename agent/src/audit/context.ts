@@ -1,4 +1,5 @@
 import type { AgentConfig } from '../config/index.js';
+import { feedInForce } from '../software/index.js';
 import type { AuditContext } from './types.js';
 
 /** The audit's view of a gateway: its root, and what the agent's config says (when known). */
@@ -13,6 +14,7 @@ export function auditContext(
   return {
     root,
     allowListeners: cfg.monitor.listeners.allow,
+    software: softwareOf(cfg),
     agent: {
       signingKey: cfg.identity.signingKey,
       tlsKey: cfg.mqtt.key,
@@ -33,4 +35,13 @@ export function auditContext(
           }
         : undefined,
   };
+}
+
+/** The feed in force for the software check, and why there is none when there is none. */
+function softwareOf(cfg: AgentConfig): NonNullable<AuditContext['software']> {
+  let problem: string | undefined;
+  const feed = feedInForce(cfg.software.feed, cfg.storage.dir, cfg.trust.rootKey, (r) => {
+    problem = `feed refused: ${r}`;
+  });
+  return { feed, problem };
 }

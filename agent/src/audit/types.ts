@@ -1,4 +1,5 @@
 import type { Severity } from '../core/index.js';
+import type { Feed } from '../software/index.js';
 
 /** A place in a file that shows why a check passed or failed. */
 export interface Evidence {
@@ -31,6 +32,8 @@ export interface AuditContext {
     ca: string;
     insecurePlaintext: boolean;
   };
+  /** The signed vulnerability feed in force (or why there is none), for the software check. */
+  software?: { feed: Feed | null; problem?: string; lockfile?: string };
   /** Broker probing, when enabled and a config is known. */
   probe?: {
     host: string;
