@@ -13,6 +13,12 @@ export const MAX_FEED_RECORDS = 500_000;
 /** Issues listed in a refusal (the first ones; the count says how many more). */
 const MAX_ISSUES_SHOWN = 5;
 
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{1,63}$/;
+const PKG = /^(@[A-Za-z0-9._~-]+\/)?[A-Za-z0-9][A-Za-z0-9+._~-]{0,213}$/;
+const RELEASE = /^[a-z][a-z0-9-]{1,31}$/;
+const SEVERITIES = new Set(['critical', 'high', 'medium', 'low', 'unknown']);
+const RECORD_KEYS = new Set(['id', 'eco', 'pkg', 'release', 'ranges', 'severity', 'cvss', 'kev', 'summary']);
+const RANGE_KEYS = new Set(['introduced', 'fixed', 'lastAffected']);
 const version = str({ min: 1, max: 128 });
 const rangeSchema: Schema<AffectedRange> = obj<AffectedRange>({
   introduced: optional(version),
@@ -33,6 +39,36 @@ export const recordSchema: Schema<VulnRecord> = obj<VulnRecord>({
   kev: optional(bool()),
   summary: optional(str({ max: 1024 })),
 });
+
+const isVersion = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= 128;
+/**
+ * The same rules as recordSchema without building a copy or paths: a feed has
+ * 100,000 records, and the schema's diagnostics are only needed for a bad one
+ * (which then goes through recordSchema for its message).
+ */
+function plainlyValid(r: unknown): r is VulnRecord {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const o = r as Record<string, unknown>;
+  for (const k in o) if (!RECORD_KEYS.has(k) || o[k] === undefined) return false;
+  if (typeof o.id !== 'string' || !ID.test(o.id) || (o.eco !== 'deb' && o.eco !== 'npm')) return false;
+  if (
+    typeof o.pkg !== 'string' ||
+    !PKG.test(o.pkg) ||
+    typeof o.severity !== 'string' ||
+    !SEVERITIES.has(o.severity)
+  )
+    return false;
+  if (o.release !== undefined && (typeof o.release !== 'string' || !RELEASE.test(o.release))) return false;
+  if (o.cvss !== undefined && (typeof o.cvss !== 'number' || !(o.cvss >= 0 && o.cvss <= 10))) return false;
+  if (o.kev !== undefined && typeof o.kev !== 'boolean') return false;
+  if (o.summary !== undefined && (typeof o.summary !== 'string' || o.summary.length > 1024)) return false;
+  if (!Array.isArray(o.ranges) || o.ranges.length > 32) return false;
+  for (const g of o.ranges) {
+    if (typeof g !== 'object' || g === null || Array.isArray(g)) return false;
+    for (const k in g) if (!RANGE_KEYS.has(k) || !isVersion((g as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
 
 /** A version valid in the record's ecosystem (`0` means "from the first version"). */
 function versionIssue(eco: VulnRecord['eco'], v: string): string | null {
@@ -67,21 +103,25 @@ export function parseFeedBody(
       issues.push({ path: `body.${k}`, message: 'is not a known field' });
   const records: VulnRecord[] = [];
   b.records.forEach((r, i) => {
-    const at = `body.records[${i}]`;
-    const v = validate(recordSchema, r);
-    if (!v.ok) {
-      issues.push(...v.issues.map((x) => ({ path: `${at}.${x.path}`, message: x.message })));
-      return;
+    let rec: VulnRecord;
+    if (plainlyValid(r)) rec = r;
+    else {
+      const v = validate(recordSchema, r);
+      if (!v.ok) {
+        issues.push(...v.issues.map((x) => ({ path: `body.records[${i}].${x.path}`, message: x.message })));
+        return;
+      }
+      rec = v.value;
     }
-    v.value.ranges.forEach((g, j) => {
+    rec.ranges.forEach((g, j) => {
       for (const k of ['introduced', 'fixed', 'lastAffected'] as const) {
-        const bad = g[k] !== undefined ? versionIssue(v.value.eco, g[k] as string) : null;
-        if (bad) issues.push({ path: `${at}.ranges[${j}].${k}`, message: bad });
+        const bad = g[k] !== undefined ? versionIssue(rec.eco, g[k] as string) : null;
+        if (bad) issues.push({ path: `body.records[${i}].ranges[${j}].${k}`, message: bad });
       }
       if (g.fixed !== undefined && g.lastAffected !== undefined)
-        issues.push({ path: `${at}.ranges[${j}]`, message: 'has both fixed and lastAffected' });
+        issues.push({ path: `body.records[${i}].ranges[${j}]`, message: 'has both fixed and lastAffected' });
     });
-    records.push(v.value);
+    records.push(rec);
   });
   if (issues.length) return { ok: false, issues };
   return { ok: true, body: { sources: sources.ok ? sources.value : [], records } };

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { validate } from '../../../agent/src/config/index.js';
 import {
   affects,
   indexFeed,
@@ -8,8 +10,10 @@ import {
   MAX_FEED_RECORDS,
   matchFeed,
   parseDpkgStatus,
+  parseFeedBody,
   parseKernel,
   parseLockfile,
+  recordSchema,
   type SoftwareInventory,
   urgentFindings,
   type VulnRecord,
@@ -109,6 +113,62 @@ describe('matching a feed', () => {
 });
 
 describe('feed documents and parsers', () => {
+  it('the fast record check never accepts what the record schema refuses', () => {
+    const any = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.constant([]),
+      fc.double(),
+    );
+    const field = fc.constantFrom(
+      'id',
+      'eco',
+      'pkg',
+      'release',
+      'ranges',
+      'severity',
+      'cvss',
+      'kev',
+      'summary',
+      'extra',
+    );
+    // A valid record with up to two fields replaced by anything: near the boundary, where the two checks could differ.
+    const record = fc
+      .tuple(
+        fc.array(fc.tuple(field, any), { maxLength: 2 }),
+        fc.option(fc.tuple(fc.nat(2), any), { nil: undefined }),
+      )
+      .map(([muts, rangeMut]) => {
+        const r: Record<string, unknown> = {
+          id: 'CVE-2024-1',
+          eco: 'deb',
+          pkg: 'glibc',
+          release: 'bookworm',
+          ranges: [{ fixed: '2.36-9+deb12u3' }],
+          severity: 'high',
+          cvss: 7.8,
+          kev: true,
+          summary: 's',
+        };
+        for (const [k, v] of muts) r[k] = v;
+        if (rangeMut) r.ranges = [{ [['introduced', 'fixed', 'other'][rangeMut[0]]]: rangeMut[1] }];
+        return r;
+      });
+    let accepted = 0;
+    fc.assert(
+      fc.property(record, (r) => {
+        if (!parseFeedBody({ records: [r] }).ok) return;
+        accepted++;
+        assert.ok(validate(recordSchema, r).ok, JSON.stringify(r));
+      }),
+      { numRuns: 3000, seed: 17 },
+    );
+    assert.ok(accepted >= 30, `only ${accepted} generated records were valid`);
+  });
+
   it('bounds: a feed above maxRecords or maxBytes is refused', () => {
     assert.deepEqual([MAX_FEED_BYTES, MAX_FEED_RECORDS], [32 * 1024 * 1024, 500_000]);
     const t = tempDir();
