@@ -14,7 +14,7 @@ export function auditContext(
   return {
     root,
     allowListeners: cfg.monitor.listeners.allow,
-    software: softwareOf(cfg),
+    software: softwareOf(root, cfg),
     agent: {
       signingKey: cfg.identity.signingKey,
       tlsKey: cfg.mqtt.key,
@@ -38,9 +38,10 @@ export function auditContext(
 }
 
 /** The feed in force for the software check, and why there is none when there is none. */
-function softwareOf(cfg: AgentConfig): NonNullable<AuditContext['software']> {
+function softwareOf(root: string, cfg: AgentConfig): NonNullable<AuditContext['software']> {
   let problem: string | undefined;
-  const feed = feedInForce(cfg.software.feed, cfg.storage.dir, cfg.trust.rootKey, (r) => {
+  const paths = { feedFile: cfg.software.feed, stateDir: cfg.storage.dir };
+  const feed = feedInForce(root, paths, cfg.trust.rootKey, (r) => {
     problem = `feed refused: ${r}`;
   });
   return { feed, problem };

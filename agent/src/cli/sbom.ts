@@ -20,7 +20,8 @@ export const SBOM_HELP = `Usage: edge-agent sbom [--root DIR] [--config FILE] [-
 The gateway's own software: the Debian packages in dpkg's database (read
 directly, so --root works on a mounted image), the running kernel and the
 agent's production npm dependencies, matched against the signed vulnerability
-feed (software.feed, or the daemon's last good copy). --json prints the SBOM as
+feed (software.feed, or the daemon's last good copy; inside the image when
+--root holds them). --json prints the SBOM as
 CycloneDX 1.6 JSON, with the findings as its vulnerabilities; otherwise a summary
 and one line per vulnerable package. Runs without the daemon.
 Exit code 0 when nothing known is vulnerable, 1 when something is, 2 when the
@@ -52,7 +53,7 @@ export async function sbomCommand(args: string[], io: Io): Promise<number> {
     throw new AgentError('DPKG_STATUS_CORRUPT', `${inv.dpkg.problem}: the package list cannot be trusted`);
   const warnings = [...inv.warnings];
   const feed = cfg
-    ? feedInForce(cfg.software.feed, cfg.storage.dir, cfg.trust.rootKey, (r) =>
+    ? feedInForce(root, { feedFile: cfg.software.feed, stateDir: cfg.storage.dir }, cfg.trust.rootKey, (r) =>
         warnings.push(`vulnerability feed refused: ${r}`),
       )
     : null;

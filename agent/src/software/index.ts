@@ -1,4 +1,4 @@
-export { feedInForce, LAST_GOOD_FEED } from './current.js';
+export { feedInForce, LAST_GOOD_FEED, underRoot } from './current.js';
 export { compareDebVersions, type DebVersion, parseDebVersion } from './debver.js';
 export { diffSoftware, type SoftwareChange } from './diff.js';
 export { type DpkgPackage, parseDpkgStatus, parseOsRelease } from './dpkg.js';
