@@ -1,30 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { TrustStore } from '../../agent/src/trust/index.js';
 import { repoRoot } from './paths.js';
 import type { DocKey } from './trust.js';
+
+export { trustProfilesKey } from './trust.js';
 
 /** The fixture gateway image (Debian 12 dpkg status, os-release, /proc, the agent's lock file). */
 export const IMAGE = join(repoRoot, 'test', 'fixtures', 'software', 'image');
 /** The downloaded-data fixtures the builder reads. */
 export const SOURCES = join(repoRoot, 'test', 'fixtures', 'software', 'sources');
 const BUILDER = join(repoRoot, 'dist', 'scripts', 'vulnfeed', 'main.js');
-
-/** A data dir whose trust state names `profilesKey` as the profiles role key (signed by `rootKey`). */
-export function trustProfilesKey(dataDir: string, rootKey: DocKey, profilesKey: DocKey): void {
-  mkdirSync(dataDir, { recursive: true });
-  const store = new TrustStore(dataDir, rootKey.b64);
-  store.load();
-  store.applyKeys({
-    type: 'keys',
-    version: 1,
-    issuedAt: '2026-11-26T00:00:00Z',
-    body: { roles: { profiles: { publicKeys: [profilesKey.b64] } } },
-  });
-}
 
 /** Runs the feed builder (scripts/vulnfeed) as an operator would. */
 export function vulnfeed(args: string[]) {

@@ -3,7 +3,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { Severity } from '../../agent/src/core/index.js';
 import { cycloneDxValidator, fixtureFeed, IMAGE, trustProfilesKey } from '../helpers/software.js';
 import { docKey, makeDoc } from '../helpers/trust.js';
@@ -38,18 +38,10 @@ describe('gateway software end to end: a feed on the retained topic, findings at
       monitor: { root, auth: { source: 'off' }, listeners: { enabled: false } },
       software: { enabled: true, schedule: '*/2 * * * * *' },
     });
-    trustProfilesKey(join(w.agentDir, 'data'), rootKey, profilesKey);
+    trustProfilesKey(join(w.agentDir, 'data'), rootKey, profilesKey, w.collectorKey);
     await w.broker.start();
     await w.startCollector();
-    const c = w.pki.client('collector');
-    platform = mqtt.connect(w.broker.url, {
-      ca: readFileSync(w.pki.caFile),
-      cert: readFileSync(c.cert),
-      key: readFileSync(c.key),
-      protocolVersion: 5,
-      clientId: 'platform-feed',
-    });
-    await new Promise((r) => platform.once('connect', r));
+    platform = await w.platformClient('platform-feed');
   });
   after(async () => {
     await platform?.endAsync();
