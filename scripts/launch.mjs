@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`, `npm run pki`, `npm run sign`: run a compiled tool, or say in one line what is
+// `npm start`, `npm run pki`, `npm run sign`, `npm run vulnfeed`: run a compiled tool, or say in one line what is
 // missing (no build yet, or a production install without the demo's dev dependencies)
 // instead of Node's ERR_MODULE_NOT_FOUND stack trace.
 import { existsSync } from 'node:fs';
@@ -11,6 +11,7 @@ const TOOLS = {
   start: { main: 'dist/scripts/demo/main.js', needs: ['aedes'] },
   pki: { main: 'dist/scripts/pki/main.js', needs: [] },
   sign: { main: 'dist/scripts/sign/main.js', needs: [] },
+  vulnfeed: { main: 'dist/scripts/vulnfeed/main.js', needs: [] },
 };
 const name = process.argv[2];
 const tool = Object.hasOwn(TOOLS, name) ? TOOLS[name] : undefined;

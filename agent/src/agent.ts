@@ -42,6 +42,7 @@ import {
 import { Batcher } from './pipeline/index.js';
 import { PrivacyEngine, rulesFor, type WipeReport, wipeFiles } from './privacy/index.js';
 import { SensorService } from './sensors/index.js';
+import { SoftwareService } from './software/index.js';
 import { Sync } from './sync/index.js';
 import { seal } from './telemetry/index.js';
 import { TrustStore } from './trust/index.js';
@@ -88,6 +89,7 @@ export class Agent {
   readonly certs: CertRenewal;
   readonly sensors: SensorService;
   readonly audit: AuditService;
+  readonly software: SoftwareService;
   /** Items accepted (committed) since start, per stream. */
   readonly accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
   /** Readings a privacy rule dropped whole. */
@@ -196,6 +198,7 @@ export class Agent {
       }),
       outbox: this.outbox,
       onDocument: deps.onDocument,
+      documents: { vulnerabilities: (raw) => this.software.onFeedDocument(raw) },
       onUp: () => {
         this.certs.onUp();
         deps.onUp?.();
@@ -319,6 +322,7 @@ export class Agent {
       clock,
       log: log.child({ module: 'sensors' }),
     });
+    this.software = softwareService(config, deps, raise, submit, () => this.trust());
     const agentSocket: LocalSocket = new LocalSocket({
       name: 'agent.sock',
       path: config.sockets.agent,
@@ -387,6 +391,7 @@ export class Agent {
       ...(config.health.enabled ? [this.health] : []),
       this.integrity,
       ...(config.sensors.enabled ? [this.sensors] : []),
+      ...(config.software.enabled ? [this.software] : []),
       ...(config.audit.enabled ? [this.audit] : []),
       agentSocket,
       adminSocket,
@@ -545,6 +550,31 @@ function evidenceOf(read: () => number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The gateway's own software and its vulnerabilities (feed from the file or the retained `vulnerabilities` topic). */
+function softwareService(
+  config: AgentConfig,
+  deps: AgentDeps,
+  raise: EventReporter['raise'],
+  submit: (items: StreamItem[]) => Promise<void>,
+  trust: () => TrustStore,
+): SoftwareService {
+  return new SoftwareService({
+    root: config.monitor.root,
+    schedule: config.software.schedule,
+    feedFile: config.software.feed,
+    stateDir: config.storage.dir,
+    deviceId: config.device.id,
+    agentVersion: AGENT_VERSION,
+    // The one store in force, so the feed's version floor and a key rotation never overwrite each other.
+    trust,
+    raise,
+    submit,
+    clock: deps.clock,
+    random: deps.random,
+    log: deps.log.child({ module: 'software' }),
+  });
 }
 
 /** The technician named by the CLI (SUDO_USER or the login name); bounded, printable. */

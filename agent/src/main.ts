@@ -14,6 +14,7 @@ import {
   privacyCommand,
   processIo,
   runCommand,
+  sbomCommand,
   statusCommand,
   syncNowCommand,
   UsageError,
@@ -39,6 +40,7 @@ Commands:
   privacy report           which privacy rules apply to which sensors
   audit [--root DIR]       security posture against ETSI EN 303 645 / IEC 62443-4-2
   inventory [--root DIR]   attached sensors with verdicts from the signed firmware profiles
+  sbom [--root DIR]        the gateway's own software (CycloneDX) and its known vulnerabilities
   integrity baseline       record the signed file baseline
   integrity verify         compare the gateway with its baseline
   logs [-f]                the agent's recent log, readable
@@ -66,6 +68,7 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   audit: auditCommand,
   integrity: integrityCommand,
   inventory: inventoryCommand,
+  sbom: sbomCommand,
   logs: logsCommand,
   doctor: doctorCommand,
   enroll: enrollCommand,

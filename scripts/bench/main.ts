@@ -13,6 +13,7 @@ import { benchIngest, benchSealer } from './ingest.js';
 import { benchIntegrity } from './integrity.js';
 import { benchMillion } from './million.js';
 import { benchSign } from './sign.js';
+import { benchSoftware } from './software.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -87,7 +88,7 @@ try {
     log(`integrity: hashing a ${o['integrity-mb']} MB tree...`);
     integrity = await benchIntegrity(dir, Number(o['integrity-mb']));
   }
-  const figures = { ...ingest, ...sign, ...drain, ...million, ...integrity };
+  const figures = { ...ingest, ...sign, ...drain, ...million, ...integrity, ...benchSoftware(dir) };
   if (o.json) console.log(JSON.stringify(figures));
   else {
     const targets: Record<string, string> = {

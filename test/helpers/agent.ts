@@ -21,6 +21,7 @@ export function writeConfig(dir: string, extra: Record<string, unknown> = {}): s
     monitor: { auth: { source: 'off' }, listeners: { enabled: false } },
     audit: { enabled: false },
     sensors: { enabled: false },
+    software: { enabled: false },
     ...extra,
   };
   writeFileSync(file, JSON.stringify(cfg, null, 2));

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { docKey, makeDoc, trustProfilesKey } from './trust.js';
 
 const B64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -97,10 +98,52 @@ export function makeGateway(root: string, kind: 'hardened' | 'careless', caPem: 
   );
   w('etc/edge-agent/tls.key', 'fixture', hard ? 0o600 : 0o640);
   w('etc/edge-agent/ca.crt', caPem);
+  // The software check: glibc with the Looney Tunables fix (hardened) or without it (careless), and a signed feed.
+  const glibc = hard ? '2.36-9+deb12u3' : '2.36-9+deb12u1';
+  w(
+    'etc/os-release',
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n',
+  );
+  w(
+    'var/lib/dpkg/status',
+    ['libc6', 'libc-bin']
+      .map(
+        (p) =>
+          `Package: ${p}\nStatus: install ok installed\nArchitecture: arm64\nSource: glibc\nVersion: ${glibc}\nDescription: GNU C Library\n`,
+      )
+      .join('\n'),
+  );
+  const rootKey = docKey();
+  const profilesKey = docKey();
+  trustProfilesKey(join(root, 'var/lib/edge-agent'), rootKey, profilesKey);
+  w(
+    'var/lib/edge-agent/vulnerabilities-feed.json',
+    makeDoc(
+      'vulnerabilities',
+      1,
+      {
+        sources: ['fixture'],
+        records: [
+          {
+            id: 'CVE-2023-4911',
+            eco: 'deb',
+            pkg: 'glibc',
+            release: 'bookworm',
+            ranges: [{ fixed: '2.36-9+deb12u3' }],
+            severity: 'high',
+            cvss: 7.8,
+            kev: true,
+          },
+        ],
+      },
+      profilesKey,
+    ).toString(),
+  );
   w(
     'etc/edge-agent/config.json',
     JSON.stringify({
       device: { id: 'gw-fixture' },
+      trust: { rootKey: rootKey.b64 },
       storage: { dir: '/var/lib/edge-agent' },
       mqtt: {
         url: hard ? 'mqtts://collector.city.example:8883' : 'mqtt://collector.city.example:1883',

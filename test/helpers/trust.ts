@@ -32,14 +32,13 @@ export const shippedProfiles = (): unknown[] =>
     .map((f) => JSON.parse(readFileSync(join(repoRoot, 'firmware-profiles', f), 'utf8')));
 
 /**
- * A data dir that trusts `profilesKey` (and `collectorKey`, when given: the key acks
- * are signed with) through a root-signed keys state, and holds a bundle of the shipped profiles.
+ * A data dir whose trust state names `profilesKey` as the profiles role key (and
+ * `collectorKey`, when given: the key acks are signed with), signed by `rootKey`.
  */
-export function installProfiles(
+export function trustProfilesKey(
   dataDir: string,
   rootKey: DocKey,
   profilesKey: DocKey,
-  version = 1,
   collectorKey?: DocKey,
 ): void {
   mkdirSync(dataDir, { recursive: true });
@@ -56,6 +55,17 @@ export function installProfiles(
       },
     },
   });
+}
+
+/** A data dir that trusts `profilesKey` (and `collectorKey`) and holds a bundle of the shipped profiles. */
+export function installProfiles(
+  dataDir: string,
+  rootKey: DocKey,
+  profilesKey: DocKey,
+  version = 1,
+  collectorKey?: DocKey,
+): void {
+  trustProfilesKey(dataDir, rootKey, profilesKey, collectorKey);
   writeFileSync(
     join(dataDir, 'profiles-bundle.json'),
     makeDoc('profiles', version, { profiles: shippedProfiles() }, profilesKey),

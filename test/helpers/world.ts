@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mqtt, { type MqttClient } from 'mqtt';
 import { type DecodedBatch, KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { Collector } from '../../scripts/collector/collector.js';
 import { loadRegistry } from '../../scripts/collector/registry.js';
@@ -72,6 +73,20 @@ export class World {
       },
     );
     return this.keysDocument;
+  }
+
+  /** An MQTT 5 client with the collector's certificate, as the platform publishes documents and reads statuses. */
+  async platformClient(clientId: string): Promise<MqttClient> {
+    const c = this.pki.client('collector');
+    const client = mqtt.connect(this.broker.url, {
+      ca: readFileSync(this.pki.caFile),
+      cert: readFileSync(c.cert),
+      key: readFileSync(c.key),
+      protocolVersion: 5,
+      clientId,
+    });
+    await new Promise((r) => client.once('connect', r));
+    return client;
   }
 
   /** Allocates the port, writes the agent's config, makes its identity and has its CSR signed. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { freePort } from '../../scripts/lib/mosquitto.js';
 import { docKey, makeDoc } from '../helpers/trust.js';
 import { waitFor } from '../helpers/wait.js';
@@ -24,15 +24,7 @@ describe('signed remote configuration through Mosquitto', () => {
     w.writeAgentConfig({ trust: { rootKey: root.b64, rollbackAfterS: 5 } });
     await w.broker.start();
     await w.startAgent();
-    const c = w.pki.client('collector');
-    platform = mqtt.connect(w.broker.url, {
-      ca: readFileSync(w.pki.caFile),
-      cert: readFileSync(c.cert),
-      key: readFileSync(c.key),
-      protocolVersion: 5,
-      clientId: 'platform',
-    });
-    await new Promise((r) => platform.once('connect', r));
+    platform = await w.platformClient('platform');
     await platform.subscribeAsync('edge/v1/gw-test/config/status', { qos: 1 });
     platform.on('message', (_t, p) => statuses.push(JSON.parse(p.toString())));
     await waitFor(() => w.status().link?.state === 'connected', 'the agent online');

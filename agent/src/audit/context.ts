@@ -1,4 +1,5 @@
 import { type AgentConfig, ConfigError, parseConfig } from '../config/index.js';
+import { feedInForce } from '../software/index.js';
 import { AGENT_CONFIG, readGateway } from './files.js';
 import type { AuditContext } from './types.js';
 
@@ -38,6 +39,7 @@ export function auditContext(
   return {
     root,
     allowListeners: cfg.monitor.listeners.allow,
+    software: softwareOf(root, cfg),
     agent: {
       signingKey: cfg.identity.signingKey,
       tlsKey: cfg.mqtt.key,
@@ -58,4 +60,14 @@ export function auditContext(
           }
         : undefined,
   };
+}
+
+/** The feed in force for the software check, and why there is none when there is none. */
+function softwareOf(root: string, cfg: AgentConfig): NonNullable<AuditContext['software']> {
+  let problem: string | undefined;
+  const paths = { feedFile: cfg.software.feed, stateDir: cfg.storage.dir };
+  const feed = feedInForce(root, paths, cfg.trust.rootKey, (r) => {
+    problem = `feed refused: ${r}`;
+  });
+  return { feed, problem };
 }

@@ -1,5 +1,6 @@
 import { Severity } from '../core/index.js';
 import { defaultPasswords, extraUid0 } from './checks-accounts.js';
+import { softwareVulnerabilities } from './checks-software.js';
 import {
   sshCrypto,
   sshEmptyPasswords,
@@ -36,6 +37,7 @@ export const CHECKS: Check[] = [
   timeSync,
   firewall,
   autoUpdates,
+  softwareVulnerabilities,
   debugInterfaces,
   agentTransport,
 ];

@@ -1,4 +1,5 @@
 import type { Severity } from '../core/index.js';
+import type { Feed } from '../software/index.js';
 
 /** A place in a file that shows why a check passed or failed. */
 export interface Evidence {
@@ -35,6 +36,8 @@ export interface AuditContext {
   agentAbsent?: string;
   /** The image's agent config exists but cannot be read or is invalid: the checks of the agent fail. */
   agentConfigProblem?: string;
+  /** The signed vulnerability feed in force (or why there is none), for the software check. */
+  software?: { feed: Feed | null; problem?: string; lockfile?: string };
   /** Broker probing, when enabled and a config is known (never for an image). */
   probe?: {
     host: string;

@@ -12,6 +12,7 @@ export { formatLogLine, logsCommand } from './logs.js';
 export { maintenanceCommand } from './maintenance.js';
 export { privacyCommand } from './privacy.js';
 export { runCommand } from './run.js';
+export { sbomCommand } from './sbom.js';
 export { statusCommand } from './status.js';
 export { syncNowCommand } from './sync-now.js';
 export { wipeCommand } from './wipe.js';

@@ -46,6 +46,10 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
         ? abs(cfg.sensors.profilesBundle)
         : join(dir, 'profiles-bundle.json'),
     },
+    software: {
+      ...cfg.software,
+      feed: cfg.software.feed ? abs(cfg.software.feed) : join(dir, 'vulnerabilities-feed.json'),
+    },
     integrity: {
       ...cfg.integrity,
       baselineFile: cfg.integrity.baselineFile

@@ -164,6 +164,11 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     ),
     profilesBundle: str({ default: '' }),
   }),
+  software: obj({
+    enabled: bool({ default: true, remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 15 * * * *', remote: 'live' }),
+    feed: str({ default: '' }),
+  }),
   integrity: obj({
     paths: arr(str({ pattern: /^\/[^\0]*$/, hint: 'must be an absolute path on the gateway', max: 4096 }), {
       default: DEFAULT_INTEGRITY_PATHS,

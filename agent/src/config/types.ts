@@ -180,6 +180,15 @@ export interface AgentConfig {
     /** The signed profiles bundle. Default `<storage.dir>/profiles-bundle.json`. */
     profilesBundle: string;
   };
+  /** The gateway's own software (SBOM) and the signed vulnerability feed. */
+  software: {
+    /** Take the software inventory in the daemon (at start and on the schedule). Default true. */
+    enabled: boolean;
+    /** Cron (six fields) of the inventory; the feed file is re-read then too. Default `0 15 * * * *` (hourly). */
+    schedule: string;
+    /** The signed `vulnerabilities` feed file. Default `<storage.dir>/vulnerabilities-feed.json`. */
+    feed: string;
+  };
   /** File integrity against a baseline signed with the device key. */
   integrity: {
     /** Gateway paths to record (folders are walked; symlinks recorded, never followed). Default: sshd config, passwd, shadow, group, sudoers, the agent's config and unit, /boot's config.txt and cmdline.txt, /boot/firmware. */

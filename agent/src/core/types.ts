@@ -55,8 +55,9 @@ export interface SecurityEvent {
 
 /** A document-sized report. */
 export interface Report {
-  kind: 'inventory' | 'integrity' | 'audit' | 'commissioning';
-  contentType: 'application/json';
+  kind: 'inventory' | 'integrity' | 'audit' | 'commissioning' | 'sbom';
+  /** `sbom`: a CycloneDX JSON document, gzip-compressed (a gateway's SBOM outgrows the envelope cap otherwise). */
+  contentType: 'application/json' | 'application/vnd.cyclonedx+json+gzip';
   body: Uint8Array;
 }
 

@@ -34,6 +34,8 @@ export interface SyncOptions {
   collectorKeys: () => Map<string, Uint8Array>;
   /** Raises a security event (`sync.ack_rejected`). */
   raise: (type: EventType, subject: string, details: Record<string, string>) => void;
+  /** Further retained document topics of this device (topic suffix -> handler), such as `vulnerabilities`. */
+  documents?: Record<string, (raw: Buffer) => void>;
   /** The link came up (a session with the broker exists). */
   onUp?: () => void;
   /** A certificate chain arrived on `cert/issued`. */
@@ -97,6 +99,7 @@ export class Sync implements Service {
         this.topics.keys,
         this.topics.config,
         `${m.topicPrefix}/${opts.deviceId}/cert/issued`,
+        ...Object.keys(opts.documents ?? {}).map((t) => `${m.topicPrefix}/${opts.deviceId}/${t}`),
       ],
       connectTimeoutMs: s.connectTimeoutMs,
       backoffMinMs: s.backoffMinMs,
@@ -138,6 +141,11 @@ export class Sync implements Service {
       else if (topic === this.topics.config && payload.length > 0) this.opts.onDocument?.(payload);
       else if (topic.endsWith('/cert/issued') && payload.length > 0 && payload.length < MAX_CERT_CHAIN_BYTES)
         this.opts.onCertIssued?.(payload.toString('utf8'));
+      else if (payload.length > 0) {
+        const suffix = topic.slice(this.topics.config.length - 'config'.length);
+        const docs = this.opts.documents;
+        if (docs && Object.hasOwn(docs, suffix)) docs[suffix](payload);
+      }
     });
     await this.drain.start();
     await this.link.start();

@@ -2,11 +2,17 @@ import { type KeyObject, sign } from 'node:crypto';
 import { AgentError } from '../core/index.js';
 import { keyIdOf, verifyEd25519 } from '../telemetry/index.js';
 
-/** The three document types; `type` is inside the signed bytes, so one can never pass as another. */
-export type DocType = 'keys' | 'config' | 'profiles';
+/** The document types; `type` is inside the signed bytes, so one can never pass as another. */
+export type DocType = 'keys' | 'config' | 'profiles' | 'vulnerabilities';
 /** Who may sign what: the root signs `keys`, each role key its own type. */
 export type Role = 'root' | 'config' | 'profiles' | 'collector';
-export const SIGNER_OF: Record<DocType, Role> = { keys: 'root', config: 'config', profiles: 'profiles' };
+export const SIGNER_OF: Record<DocType, Role> = {
+  keys: 'root',
+  config: 'config',
+  profiles: 'profiles',
+  // The vulnerability feed comes from the same catalogue owner as the firmware profiles.
+  vulnerabilities: 'profiles',
+};
 
 /** The signed content (DESIGN.md, Trust). */
 export interface SignedDoc<B = unknown> {

@@ -11,6 +11,7 @@ export {
 export {
   type Accepted,
   applyKeysDocument,
+  checkCatalogueDocument,
   checkDocument,
   checkProfilesDocument,
   type OtaContext,

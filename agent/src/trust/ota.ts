@@ -96,21 +96,28 @@ function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepte
 }
 
 /**
- * A firmware-profiles bundle: signature by a current `profiles` key over the
- * raw bytes, type `profiles`, version above the highest seen. The body is the
- * caller's to validate.
+ * A document signed by the `profiles` role (a firmware-profiles bundle or a
+ * vulnerability feed): signature by a current `profiles` key over the raw
+ * bytes, the expected type, a version not below the highest seen of that type
+ * (each type has its own floor; the same version is the same document read
+ * again). The body is the caller's to validate.
  */
-export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxBytes: number): SignedDoc {
+export function checkCatalogueDocument(
+  raw: Uint8Array,
+  type: 'profiles' | 'vulnerabilities',
+  store: TrustStore,
+  maxBytes: number,
+): SignedDoc {
   if (!store.hasRoot && store.keysOf('profiles').size === 0)
     throw new DocumentError('NO_ROOT', 'no trusted profiles key');
-  const { doc } = verifyDocument(raw, 'profiles', { maxBytes, keysOf: (r) => store.keysOf(r) });
-  const seen = store.highestSeen('profiles');
+  const { doc } = verifyDocument(raw, type, { maxBytes, keysOf: (r) => store.keysOf(r) });
+  const seen = store.highestSeen(type);
   if (doc.version < seen)
     throw new DocumentError(
       'STALE_VERSION',
-      `bundle version ${doc.version} is older than ${seen}, the newest seen`,
+      `${type === 'profiles' ? 'bundle' : 'feed'} version ${doc.version} is older than ${seen}, the newest seen`,
       doc.version,
-      'profiles',
+      type,
     );
   return doc;
 }
@@ -136,4 +143,9 @@ export function applyKeysDocument(
       return { version: e.version, rotated: [] };
     throw e;
   }
+}
+
+/** A firmware-profiles bundle (see checkCatalogueDocument). */
+export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxBytes: number): SignedDoc {
+  return checkCatalogueDocument(raw, 'profiles', store, maxBytes);
 }

@@ -101,6 +101,10 @@ describe('posture audit on fixture gateways', () => {
     assert.match(texts('debug.interfaces'), /enable_uart=1/);
     assert.match(texts('transport.mqtt'), /not TLS/);
     assert.match(texts('transport.mqtt'), /insecurePlaintextForDevelopment/);
+    assert.match(
+      texts('software.vulnerabilities'),
+      /\/var\/lib\/dpkg\/status CVE-2023-4911 in libc6 2\.36-9\+deb12u1: fixed in 2\.36-9\+deb12u3, known exploited, CVSS 7\.8/,
+    );
     assert.ok(report.checks.every((c) => c.remedy.length > 10 && c.etsi.length > 0));
     assert.ok(report.score < 10, `score ${report.score}`);
     assert.ok(report.etsi.some((p) => p.provision === '5.1-1' && p.status === 'non-compliant'));

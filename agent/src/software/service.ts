@@ -1,0 +1,278 @@
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { CronJob } from 'cron';
+import { readJsonState, writeFileAtomic, writeJsonState } from '../config/index.js';
+import type { Clock, EventType, Logger, Random, Service, StreamItem } from '../core/index.js';
+import { Severity, Stream } from '../core/index.js';
+import type { TrustStore } from '../trust/index.js';
+import { LAST_GOOD_FEED } from './current.js';
+import { diffSoftware, type SoftwareChange } from './diff.js';
+import { FeedError } from './errors.js';
+import { loadFeed } from './feed.js';
+import { readInventory } from './inventory.js';
+import { type FeedIndex, indexFeed, matchFeed } from './match.js';
+import { buildSbom, serialFrom } from './sbom.js';
+import type { Feed, Finding, SoftwareInventory } from './types.js';
+
+export interface SoftwareServiceOptions {
+  root: string;
+  schedule: string;
+  /** The signed feed an operator puts on the gateway (it may also come over MQTT). */
+  feedFile: string;
+  stateDir: string;
+  deviceId: string;
+  agentVersion: string;
+  trust: () => TrustStore;
+  raise: (type: EventType, subject: string, details: Record<string, string>, severity?: Severity) => void;
+  submit: (items: StreamItem[]) => Promise<void>;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  lockfile?: string;
+}
+
+/** Largest gzip-compressed SBOM report: under the 256 KiB envelope cap with room for the batch around it. */
+export const MAX_SBOM_REPORT_BYTES = 200 * 1024;
+/** Packages named in one `software.changed` event (the count covers the rest). */
+export const MAX_CHANGES_LISTED = 40;
+/** `software.vulnerable` events per run; the rest are summed up in one more. */
+export const MAX_VULN_EVENTS_PER_RUN = 100;
+/** CVE ids listed in one event. */
+export const MAX_CVES_PER_EVENT = 20;
+
+const STATE = 'software-state.json';
+
+interface State {
+  versions: Record<string, string>;
+  findings: string[];
+  digest: string;
+}
+
+const SEVERITY: Record<Finding['severity'], Severity> = {
+  critical: Severity.CRITICAL,
+  high: Severity.HIGH,
+  medium: Severity.MEDIUM,
+  low: Severity.LOW,
+  unknown: Severity.LOW,
+};
+const findingKey = (f: Finding): string => `${f.id}|${f.component.purl}`;
+
+/**
+ * The gateway's own software: takes the inventory at start and on a schedule,
+ * matches it against the signed vulnerability feed in force, raises
+ * `software.changed` and `software.vulnerable` for what is new, and sends the
+ * SBOM (CycloneDX, with the findings) as a `sbom` report when it changed.
+ */
+export class SoftwareService implements Service {
+  readonly name = 'software';
+  private job: CronJob | undefined;
+  private feed: Feed | null = null;
+  private index: FeedIndex = new Map();
+  private rejected = new Map<string, string>();
+  private running: Promise<unknown> = Promise.resolve();
+  last: { inventory: SoftwareInventory; findings: Finding[] } | null = null;
+
+  constructor(private readonly o: SoftwareServiceOptions) {}
+
+  async start(): Promise<void> {
+    this.useFeed(this.loadLastGood());
+    this.job = CronJob.from({ cronTime: this.o.schedule, onTick: () => void this.runNow(), start: true });
+    await this.runNow();
+  }
+
+  async stop(): Promise<void> {
+    await this.job?.stop();
+    await this.running;
+  }
+
+  get feedVersion(): number | null {
+    return this.feed?.version ?? null;
+  }
+
+  /** A signed feed from the retained topic: used when it verifies and is newer; refused with a reason otherwise. */
+  onFeedDocument(raw: Buffer): void {
+    this.running = this.running.then(() => {
+      if (this.offer(raw, 'mqtt')) writeFileAtomic(join(this.o.stateDir, LAST_GOOD_FEED), raw, 0o644);
+      return this.scan();
+    });
+  }
+
+  /** Re-reads the feed file, takes the inventory, raises what is new, reports on change. */
+  runNow(): Promise<Finding[] | null> {
+    const run = this.running.then(() => {
+      if (existsSync(this.o.feedFile)) {
+        const raw = readFileSync(this.o.feedFile);
+        if (this.offer(raw, 'file')) copyFileSync(this.o.feedFile, join(this.o.stateDir, LAST_GOOD_FEED));
+      }
+      return this.scan();
+    });
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private loadLastGood(): Feed | null {
+    const f = join(this.o.stateDir, LAST_GOOD_FEED);
+    if (!existsSync(f)) return null;
+    try {
+      return loadFeed(readFileSync(f), this.o.trust());
+    } catch (e) {
+      this.o.log.warn({ err: e }, 'the last good vulnerability feed no longer verifies');
+      return null;
+    }
+  }
+
+  /** Verifies a feed; a newer good one replaces the one in force. True when it did. */
+  private offer(raw: Buffer, source: 'file' | 'mqtt'): boolean {
+    const trust = this.o.trust();
+    let feed: Feed;
+    try {
+      feed = loadFeed(raw, trust);
+    } catch (e) {
+      if (!(e instanceof FeedError)) throw e;
+      // The retained copy of the feed in force comes back on every connect: no news.
+      if (e.code === 'STALE_VERSION' && e.version === this.feed?.version) return false;
+      const reason = `${e.code}: ${e.message}`;
+      if (this.rejected.get(source) !== reason) {
+        this.rejected.set(source, reason);
+        this.o.log.warn({ source, reason }, 'vulnerability feed refused; the last good one stays in force');
+        this.o.raise('vulnerabilities.rejected', source, {
+          reason,
+          ...(e.version !== undefined ? { version: String(e.version) } : {}),
+          inForce: String(this.feed?.version ?? 'none'),
+        });
+      }
+      return false;
+    }
+    this.rejected.delete(source);
+    if (this.feed && feed.version <= this.feed.version) return false;
+    trust.markSeen('vulnerabilities', feed.version);
+    this.useFeed(feed);
+    this.o.log.info(
+      { version: feed.version, records: feed.records.length, source },
+      'vulnerability feed in force',
+    );
+    return true;
+  }
+
+  private useFeed(feed: Feed | null): void {
+    this.feed = feed;
+    this.index = feed ? indexFeed(feed) : new Map();
+  }
+
+  private async scan(): Promise<Finding[] | null> {
+    try {
+      const inv = readInventory(this.o.root, { lockfile: this.o.lockfile });
+      for (const w of inv.warnings) this.o.log.debug(w);
+      if (inv.dpkg.state === 'corrupt')
+        this.o.log.error({ problem: inv.dpkg.problem }, 'dpkg database not readable');
+      const findings = matchFeed(inv, this.index);
+      const file = join(this.o.stateDir, STATE);
+      const before = readJsonState<State>(file);
+      const versions = Object.fromEntries(
+        inv.components.map((c) => [`${c.kind}:${c.name}:${c.arch ?? ''}`, c.version]),
+      );
+      if (before) this.raiseChanges(diffSoftware(before.versions, versions));
+      this.raiseFindings(findings, new Set(before?.findings ?? []));
+      const digest = JSON.stringify([
+        this.feed?.version ?? 0,
+        inv.dpkg.state,
+        Object.entries(versions).sort(),
+        findings.map(findingKey).sort(),
+      ]);
+      if (!before || before.digest !== digest) await this.report(inv, findings);
+      writeJsonState(file, { versions, findings: findings.map(findingKey), digest } satisfies State);
+      this.last = { inventory: inv, findings };
+      return findings;
+    } catch (e) {
+      this.o.log.error({ err: e }, 'software inventory failed');
+      return null;
+    }
+  }
+
+  private raiseChanges(changes: SoftwareChange[]): void {
+    if (changes.length === 0) return;
+    const count = (k: SoftwareChange['kind']) => String(changes.filter((c) => c.kind === k).length);
+    const listed = changes
+      .slice(0, MAX_CHANGES_LISTED)
+      .map((c) =>
+        c.kind === 'installed'
+          ? `+${c.name} ${c.to}`
+          : c.kind === 'removed'
+            ? `-${c.name} ${c.from}`
+            : `${c.name} ${c.from} -> ${c.to}`,
+      );
+    if (changes.length > MAX_CHANGES_LISTED) listed.push(`and ${changes.length - MAX_CHANGES_LISTED} more`);
+    this.o.raise('software.changed', 'packages', {
+      installed: count('installed'),
+      removed: count('removed'),
+      upgraded: count('upgraded'),
+      downgraded: count('downgraded'),
+      changes: listed.join(', '),
+    });
+  }
+
+  /** One event per package with new findings, the worst first; known exploited ones are critical. */
+  private raiseFindings(findings: Finding[], known: Set<string>): void {
+    const byPkg = new Map<string, Finding[]>();
+    for (const f of findings) {
+      if (known.has(findingKey(f))) continue;
+      const k = `${f.component.kind === 'npm' ? 'npm' : 'deb'}:${f.component.kind === 'kernel' ? 'kernel' : f.pkg}`;
+      byPkg.set(k, [...(byPkg.get(k) ?? []), f]);
+    }
+    const groups = [...byPkg.entries()];
+    for (const [subject, fs] of groups.slice(0, MAX_VULN_EVENTS_PER_RUN)) {
+      const ids = [...new Set(fs.map((f) => f.id))];
+      const worst = fs[0];
+      const fixed = [...new Set(fs.flatMap((f) => (f.fixed ? [f.fixed] : [])))];
+      this.o.raise(
+        'software.vulnerable',
+        subject,
+        {
+          cves:
+            ids.slice(0, MAX_CVES_PER_EVENT).join(',') +
+            (ids.length > MAX_CVES_PER_EVENT ? ` and ${ids.length - MAX_CVES_PER_EVENT} more` : ''),
+          packages: [...new Set(fs.map((f) => `${f.component.name} ${f.component.version}`))]
+            .slice(0, MAX_CVES_PER_EVENT)
+            .join(', '),
+          severity: worst.severity,
+          kev: String(fs.some((f) => f.kev)),
+          fixed: fixed.slice(0, 4).join(', ') || 'none yet',
+        },
+        fs.some((f) => f.kev) ? Severity.CRITICAL : SEVERITY[worst.severity],
+      );
+    }
+    if (groups.length > MAX_VULN_EVENTS_PER_RUN) {
+      const rest = groups.slice(MAX_VULN_EVENTS_PER_RUN);
+      this.o.raise('software.vulnerable', 'more', {
+        packages: String(rest.length),
+        findings: String(rest.reduce((n, [, fs]) => n + fs.length, 0)),
+      });
+    }
+  }
+
+  private async report(inv: SoftwareInventory, findings: Finding[]): Promise<void> {
+    const json = buildSbom(inv, {
+      deviceId: this.o.deviceId,
+      agentVersion: this.o.agentVersion,
+      nowMs: this.o.clock.now(),
+      serialNumber: serialFrom(this.o.random.bytes(16)),
+      findings,
+      feedVersion: this.feed?.version,
+    });
+    const body = gzipSync(json);
+    if (body.length > MAX_SBOM_REPORT_BYTES) {
+      this.o.log.error(
+        { bytes: body.length, max: MAX_SBOM_REPORT_BYTES },
+        'SBOM too large for one report: not sent',
+      );
+      return;
+    }
+    await this.o.submit([
+      {
+        stream: Stream.REPORTS,
+        report: { kind: 'sbom', contentType: 'application/vnd.cyclonedx+json+gzip', body },
+      },
+    ]);
+  }
+}
