@@ -26,6 +26,7 @@ const COMMANDS = [
   ['doctor'],
   ['maintenance', '--minutes', '5'],
   ['sync-now'],
+  ['sbom'],
   ['wipe', '--yes'],
 ];
 const PKI = join(repoRoot, 'dist/scripts/pki/main.js');
