@@ -86,7 +86,7 @@ export class Agent {
     const inventory = wireInventory(core);
     const { integrity, audit, ...checks } = wireIntegrityAudit(core, pipe);
     const intake = new Intake(config.privacy.rules, pipe.privacy, this.bus);
-    this.status = () => daemonStatus({ core, pipe, sync, integrity, audit });
+    this.status = () => daemonStatus({ core, pipe, sync, integrity, audit, services: this.services });
     const sockets = wireSockets(core, {
       pipe,
       sync,
@@ -106,17 +106,11 @@ export class Agent {
         return report;
       },
     });
+    const wired = [pipe, uplink, remote, monitoring, inventory, checks, sockets];
     this.services = new ServiceSet(
-      [
-        ...pipe.services,
-        ...uplink.services,
-        ...remote.services,
-        ...monitoring.services,
-        ...inventory.services,
-        ...checks.services,
-        ...sockets.services,
-      ],
-      log,
+      wired.flatMap((w) => w.services),
+      wired.flatMap((w) => w.optional ?? []),
+      { clock, log, bus: this.bus },
     );
     ({
       outbox: this.outbox,
@@ -141,7 +135,7 @@ export class Agent {
 
   /** Stops in reverse order; one failing stop never keeps the others from running. */
   async stop(): Promise<void> {
-    const clean = this.services.complete;
+    const clean = this.services.criticalUp;
     await this.services.stop();
     if (clean) recordCleanStop(this.config.storage.dir);
   }

@@ -6,7 +6,7 @@ export { wireInventory } from './inventory.js';
 export { wireMonitoring } from './monitoring.js';
 export { type Pipeline, wirePipeline } from './pipeline.js';
 export { wireRemote } from './remote.js';
-export { ServiceSet } from './services.js';
+export { type CapabilityState, codeOf, reportTo, ServiceSet } from './services.js';
 export { wireSockets } from './sockets.js';
 export { type AgentStatus, daemonStatus } from './status.js';
 export { wireUplink } from './uplink.js';

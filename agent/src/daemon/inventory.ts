@@ -3,6 +3,7 @@ import { SoftwareService } from '../software/index.js';
 import { TrustStore } from '../trust/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore, Wired } from './core.js';
+import { reportTo } from './services.js';
 
 export interface Inventory {
   sensors: SensorService;
@@ -28,6 +29,7 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
     submit: bus.submit,
     clock,
     log: log.child({ module: 'sensors' }),
+    report: reportTo(bus, 'sensors'),
   });
   const software = new SoftwareService({
     root: config.monitor.root,
@@ -43,6 +45,7 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
     clock,
     random,
     log: log.child({ module: 'software' }),
+    report: reportTo(bus, 'software'),
   });
   bus.on('document', (d) => {
     if (d.topic === 'vulnerabilities') software.onFeedDocument(d.raw);
@@ -50,6 +53,7 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
   return {
     sensors,
     software,
-    services: [...(config.sensors.enabled ? [sensors] : []), ...(config.software.enabled ? [software] : [])],
+    services: [],
+    optional: [...(config.sensors.enabled ? [sensors] : []), ...(config.software.enabled ? [software] : [])],
   };
 }

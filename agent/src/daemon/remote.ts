@@ -36,5 +36,5 @@ export function wireRemote(
     bus.on('document', (d) => {
       if (d.topic !== 'vulnerabilities') judge(d);
     });
-  return { certs, services: [certs] };
+  return { certs, services: [], optional: [certs] };
 }

@@ -1,8 +1,7 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CronJob } from 'cron';
-import type { Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
-import { Stream } from '../core/index.js';
+import type { CapabilityReport, Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
+import { ScheduledJob, Stream } from '../core/index.js';
 import type { TrustStore } from '../trust/index.js';
 import { assess } from './assess.js';
 import { diffInventory, type InventoryChange } from './diff.js';
@@ -22,6 +21,8 @@ export interface SensorServiceOptions {
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
   log: Logger;
+  /** Failed and recovered runs, for the daemon's capability status. */
+  report?: CapabilityReport;
 }
 
 const EVENT: Record<InventoryChange['kind'], EventType> = {
@@ -65,13 +66,21 @@ export function profilesFrom(
  */
 export class SensorService implements Service {
   readonly name = 'sensors';
-  private job: CronJob | undefined;
+  private readonly job: ScheduledJob;
   private store: InventoryStore;
   private profiles: Profile[] = [];
   last: Assessed[] = [];
 
   constructor(private readonly o: SensorServiceOptions) {
     this.store = new InventoryStore(join(o.stateDir, 'inventory.db'));
+    this.job = new ScheduledJob({
+      name: this.name,
+      schedule: o.schedule,
+      run: () => this.runNow(true),
+      clock: o.clock,
+      log: o.log,
+      report: o.report,
+    });
   }
 
   async start(): Promise<void> {
@@ -80,12 +89,12 @@ export class SensorService implements Service {
       this.o.raise('profiles.rejected', 'profiles', { reason }),
     );
     this.profiles = b?.profiles ?? [];
-    this.job = CronJob.from({ cronTime: this.o.schedule, onTick: () => void this.runNow(true), start: true });
-    await this.runNow(true);
+    this.job.start();
+    await this.job.runNow();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await this.job.stop();
     this.store.close();
   }
 
@@ -125,8 +134,6 @@ export class SensorService implements Service {
       if (d.verdict === 'declared-missing')
         this.o.raise('sensor.removed', d.location, { declared: d.sensorId ?? '', model: d.model ?? '' });
     }
-    this.store.save(now);
-    this.last = now;
     if (report || changes.length > 0) {
       const body = Buffer.from(
         JSON.stringify({
@@ -139,6 +146,9 @@ export class SensorService implements Service {
         { stream: Stream.REPORTS, report: { kind: 'inventory', contentType: 'application/json', body } },
       ]);
     }
+    // Saved only once the report carrying the change is accepted: a failed submit reports it again.
+    this.store.save(now);
+    this.last = now;
     return changes;
   }
 }
