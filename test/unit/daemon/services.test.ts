@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ManualClock, ScheduledJob, type Service, silentLogger } from '../../../agent/src/core/index.js';
 import { Bus, type RaisedEvent, reportTo, ServiceSet } from '../../../agent/src/daemon/index.js';
@@ -142,5 +143,26 @@ describe('ScheduledJob', () => {
     await manual;
     assert.deepEqual(told, ['BUFFER_DISK_FULL', 'ok']);
     await job.stop();
+  });
+});
+
+describe('crash handlers', () => {
+  it('an unhandled rejection is logged under err and ends the process with code 2', () => {
+    const mod = new URL('../../../agent/src/daemon/index.js', import.meta.url).href;
+    const core = new URL('../../../agent/src/core/index.js', import.meta.url).href;
+    const script = `
+      const { installCrashHandlers } = await import(${JSON.stringify(mod)});
+      const { createLogger } = await import(${JSON.stringify(core)});
+      installCrashHandlers(createLogger());
+      setTimeout(() => console.log('still running'), 500);
+      Promise.reject(Object.assign(new Error('the cron tick failed'), { code: 'BUFFER_DISK_FULL' }));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '', 'it stopped at once');
+    const line = JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '{}');
+    assert.equal(line.level, 60);
+    assert.equal(line.err.message, 'the cron tick failed');
+    assert.equal(line.err.code, 'BUFFER_DISK_FULL');
   });
 });
