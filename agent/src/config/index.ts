@@ -1,6 +1,8 @@
 export {
   FileReadError,
   KeyPermissionError,
+  loadJsonState,
+  quarantineFile,
   readJsonState,
   readPublicFile,
   readSecretFile,

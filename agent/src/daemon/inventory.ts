@@ -1,6 +1,5 @@
 import { SensorService } from '../sensors/index.js';
 import { SoftwareService } from '../software/index.js';
-import { TrustStore } from '../trust/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore, Wired } from './core.js';
 import { reportTo } from './services.js';
@@ -20,11 +19,8 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
     declared: config.sensors.declared,
     bundleFile: config.sensors.profilesBundle,
     stateDir: dir,
-    trust: () => {
-      const t = new TrustStore(dir, config.trust.rootKey);
-      t.load();
-      return t;
-    },
+    // The one store in force: its own copy would erase the other floors when either saves.
+    trust: core.trust,
     raise: bus.raise,
     submit: bus.submit,
     clock,

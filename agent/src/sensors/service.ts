@@ -7,7 +7,7 @@ import { assess } from './assess.js';
 import { diffInventory, type InventoryChange } from './diff.js';
 import { discover } from './discover.js';
 import { loadProfilesBundle, type Profile } from './profiles.js';
-import { InventoryStore } from './store.js';
+import { InventoryStore, isCorrupt } from './store.js';
 import type { Assessed } from './types.js';
 
 export interface SensorServiceOptions {
@@ -84,7 +84,7 @@ export class SensorService implements Service {
   }
 
   async start(): Promise<void> {
-    this.store.open();
+    this.store.open(this.o.clock.now(), (aside, reason) => this.quarantined(aside, reason));
     const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), (reason) =>
       this.o.raise('profiles.rejected', 'profiles', { reason }),
     );
@@ -98,6 +98,27 @@ export class SensorService implements Service {
     this.store.close();
   }
 
+  /** The stored inventory; a file that went corrupt while running is quarantined and starts afresh. */
+  private loadStored(): Assessed[] | null {
+    try {
+      return this.store.load();
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+      this.store.close();
+      this.store.open(this.o.clock.now(), (aside, reason) => this.quarantined(aside, reason));
+      return null;
+    }
+  }
+
+  private quarantined(aside: string, reason: string): void {
+    this.o.log.error({ aside, reason }, 'inventory.db is corrupt: quarantined, the inventory starts afresh');
+    this.o.raise('agent.state_quarantined', 'inventory.db', {
+      aside,
+      reason,
+      loss: 'the last inventory (changes since it are not reported)',
+    });
+  }
+
   async runNow(report: boolean): Promise<InventoryChange[]> {
     const { devices, ports, warnings } = discover(this.o.root, this.o.declared);
     for (const w of warnings) this.o.log.warn(w);
@@ -106,7 +127,7 @@ export class SensorService implements Service {
       ...devices.filter((d) => d.bus !== 'declared').map((d) => d.location),
     ]);
     const now = assess(devices, this.profiles, this.o.clock.now(), present);
-    const before = this.store.load();
+    const before = this.loadStored();
     const changes = before ? diffInventory(before, now) : [];
     for (const c of changes) {
       this.o.raise(EVENT[c.kind], c.device.location, {

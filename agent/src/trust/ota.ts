@@ -28,6 +28,7 @@ export type Accepted =
  * the caller marks it seen and it never comes back.
  */
 export function checkDocument(raw: Uint8Array, ctx: OtaContext): Accepted {
+  refuseIfCorrupt(ctx.store);
   if (!ctx.store.hasRoot)
     throw new DocumentError(
       'NO_ROOT',
@@ -108,6 +109,7 @@ export function checkCatalogueDocument(
   store: TrustStore,
   maxBytes: number,
 ): SignedDoc {
+  refuseIfCorrupt(store);
   if (!store.hasRoot && store.keysOf('profiles').size === 0)
     throw new DocumentError('NO_ROOT', 'no trusted profiles key');
   const { doc } = verifyDocument(raw, type, { maxBytes, keysOf: (r) => store.keysOf(r) });
@@ -148,4 +150,12 @@ export function applyKeysDocument(
 /** A firmware-profiles bundle (see checkCatalogueDocument). */
 export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxBytes: number): SignedDoc {
   return checkCatalogueDocument(raw, 'profiles', store, maxBytes);
+}
+
+function refuseIfCorrupt(store: TrustStore): void {
+  if (store.corrupt)
+    throw new DocumentError(
+      'STORE_CORRUPT',
+      `the trust store is corrupt (quarantined at ${store.corrupt}): every document is refused until it is restored or re-pinned`,
+    );
 }
