@@ -347,8 +347,7 @@ export class Agent {
         wipe: (args) => this.wipe(technicianOf(args)),
         'sync-now': (args) => {
           this.events.raise('technician.command', technicianOf(args), { command: 'sync-now' });
-          this.outbox.rewind();
-          this.sync.kick();
+          this.sync.syncNow();
           return { connected: this.sync.connected, link: this.sync.status().state };
         },
         rotate: async (args) => {
@@ -523,7 +522,7 @@ export class Agent {
       buffer: {
         usedBytes: this.outbox.usedBytes(),
         maxBytes: this.config.storage.maxBytes,
-        streams: this.outbox.stats(),
+        streams: this.outbox.stats((s) => this.sync.delivered(s)),
       },
       queued: this.batcher.queued(),
       accepted: this.accepted,

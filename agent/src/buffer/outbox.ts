@@ -17,7 +17,6 @@ import {
   streamName,
 } from '../core/index.js';
 import { type Db, isCorruption, openDb, quarantine } from './db.js';
-import { DeliveryState } from './delivery.js';
 import { BufferError, BufferFullError } from './errors.js';
 import { type EvictionRange, planEviction } from './eviction.js';
 
@@ -46,12 +45,23 @@ export interface OutboxRow {
   items: number;
 }
 
-/** What one stream holds, per state. */
+/** A stored row with the time it was committed. */
+export type StoredRow = OutboxRow & { createdMs: number };
+
+/** Rows, bytes, items and the oldest commit time of a set of rows. */
+export interface RowFigures {
+  rows: number;
+  bytes: number;
+  items: number;
+  oldestMs: number | null;
+}
+
+/** What one stream holds: `sent` rows were PUBACKed and await the collector's ack. */
 export interface StreamStats {
   stream: string;
   lastSeq: number;
-  pending: { rows: number; bytes: number; items: number; oldestMs: number | null };
-  sent: { rows: number; bytes: number; items: number; oldestMs: number | null };
+  pending: RowFigures;
+  sent: RowFigures;
 }
 
 export interface AppendRequest {
@@ -75,7 +85,8 @@ export class Outbox implements Service {
   private db!: Db;
   private epochValue = 0;
   private readonly heads = new Map<Stream, ChainHead>();
-  private readonly delivery = new DeliveryState();
+  /** Highest seq removed as a prefix (acked, evicted, expired), per stream. */
+  private readonly floors = new Map<Stream, number>();
   private startupNotices: StreamItem[] = [];
   /** Prepared statements by SQL text: preparing is costly and appends are the hot path. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -154,8 +165,17 @@ export class Outbox implements Service {
       const min = this.db
         .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
         .get(s)?.m;
-      this.delivery.reset(s, min ?? this.head(s).seq + 1);
+      this.floors.set(s, (min ?? this.head(s).seq + 1) - 1);
     }
+  }
+
+  /** Highest seq of `stream` removed as a prefix: nothing at or below it is stored. */
+  floor(stream: Stream): number {
+    return this.floors.get(stream) ?? 0;
+  }
+
+  private raiseFloor(stream: Stream, seq: number): void {
+    if ((this.floors.get(stream) ?? 0) < seq) this.floors.set(stream, seq);
   }
 
   /** Where a stream's chain stands (the last committed batch). */
@@ -218,7 +238,7 @@ export class Outbox implements Service {
       throw e;
     }
     for (const [k, v] of heads) this.heads.set(k, v);
-    for (const r of evictions) this.delivery.dropThrough(r.stream, r.toSeq);
+    for (const r of evictions) this.raiseFloor(r.stream, r.toSeq);
     if (evictions.length > 0) {
       this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
       if (evictions.some((r) => r.reason === 'disk_space')) this.giveBackSpace();
@@ -302,7 +322,7 @@ export class Outbox implements Service {
     const n = this.db
       .prepare('DELETE FROM outbox WHERE stream = ? AND seq <= ?')
       .run(stream, upToSeq).changes;
-    this.delivery.dropThrough(stream, upToSeq);
+    this.raiseFloor(stream, Math.min(upToSeq, this.head(stream).seq));
     return n;
   }
 
@@ -329,7 +349,7 @@ export class Outbox implements Service {
     const notice = this.opts.sealer(Stream.EVENTS, [this.notice(range)], this.head(Stream.EVENTS));
     this.commit([notice], [range]);
     this.heads.set(Stream.EVENTS, { epoch: this.epochValue, seq: notice.seq, prevHash: notice.payloadHash });
-    this.delivery.dropThrough(stream, last);
+    this.raiseFloor(stream, last);
     this.opts.log.info({ range }, 'retention: evicted old unsent rows');
     return range.rows;
   }
@@ -338,67 +358,45 @@ export class Outbox implements Service {
   ackOne(stream: Stream, epoch: number, seq: number): number {
     if (epoch !== this.epochValue) return 0;
     const n = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
-    this.delivery.dropOne(stream, seq);
     return n;
   }
 
-  /**
-   * Hands out up to `limit` rows not yet handed out, security events before
-   * reports before telemetry, oldest first within a stream.
-   */
-  peek(limit: number): (OutboxRow & { createdMs: number })[] {
+  /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
+  read(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
     const q = this.stmt<
       [number, number, number],
       { seq: number; epoch: number; envelope: Buffer; items: number; created_ms: number }
     >(
       'SELECT seq, epoch, envelope, items, created_ms FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
-    const out: (OutboxRow & { createdMs: number })[] = [];
+    return q.all(stream, afterSeq, limit).map((r) => ({
+      stream,
+      epoch: r.epoch,
+      seq: r.seq,
+      envelope: r.envelope,
+      items: r.items,
+      createdMs: r.created_ms,
+    }));
+  }
+
+  /**
+   * The first `limit` stored rows, security events before reports before
+   * telemetry, oldest first within a stream. Stateless: delivery state is sync's.
+   */
+  peek(limit: number): StoredRow[] {
+    const out: StoredRow[] = [];
     for (const stream of STREAMS) {
       if (out.length >= limit) break;
-      const rows = q.all(stream, this.delivery.cursor.get(stream)!, limit - out.length);
-      for (const r of rows) {
-        out.push({
-          stream,
-          epoch: r.epoch,
-          seq: r.seq,
-          envelope: r.envelope,
-          items: r.items,
-          createdMs: r.created_ms,
-        });
-      }
-      if (rows.length > 0) this.delivery.cursor.set(stream, rows[rows.length - 1].seq);
+      out.push(...this.read(stream, this.floor(stream), limit - out.length));
     }
     return out;
   }
 
-  /** The broker took the row (PUBACK): it now waits for the collector's ack. */
-  markSent(row: OutboxRow & { createdMs: number }): void {
-    this.delivery.markSent(row, this.opts.clock.monotonic());
-  }
-
-  /** The publish failed: the row is due again. */
-  release(row: Pick<OutboxRow, 'stream' | 'seq'>): void {
-    this.delivery.release(row.stream, row.seq);
-  }
-
-  /** Rows PUBACKed more than `timeoutMs` ago without an ack are due again; returns how many. */
-  expireUnacked(timeoutMs: number): number {
-    return this.delivery.expire(this.opts.clock.monotonic(), timeoutMs);
-  }
-
-  /** After a reconnect everything not acked is due again. */
-  rewind(): void {
-    for (const s of STREAMS) {
-      const min = this.db
-        .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
-        .get(s)?.m;
-      this.delivery.reset(s, min ?? this.head(s).seq + 1);
-    }
-  }
-
-  /** Rows, bytes, items and oldest row per stream and state. */
-  stats(): StreamStats[] {
+  /**
+   * Rows, bytes, items and oldest row per stream: `sent` is what `awaiting`
+   * (sync's delivery state) reports as PUBACKed and waiting for the collector.
+   */
+  stats(awaiting?: (stream: Stream) => RowFigures): StreamStats[] {
     const q = this.stmt<
       [number],
       { rows: number; bytes: number | null; items: number | null; oldest: number | null }
@@ -407,14 +405,7 @@ export class Outbox implements Service {
     );
     return STREAMS.map((stream) => {
       const all = q.get(stream)!;
-      const sent = { rows: 0, bytes: 0, items: 0, oldestMs: null as number | null };
-      for (const s of this.delivery.sent.get(stream)!.values()) {
-        sent.rows++;
-        sent.bytes += s.bytes;
-        sent.items += s.items;
-        sent.oldestMs = sent.oldestMs === null ? s.createdMs : Math.min(sent.oldestMs, s.createdMs);
-      }
-      const pendingOldest = all.rows > sent.rows ? all.oldest : null;
+      const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
       return {
         stream: streamName(stream),
         lastSeq: this.head(stream).seq,
@@ -422,7 +413,7 @@ export class Outbox implements Service {
           rows: all.rows - sent.rows,
           bytes: (all.bytes ?? 0) - sent.bytes,
           items: (all.items ?? 0) - sent.items,
-          oldestMs: pendingOldest,
+          oldestMs: all.rows > sent.rows ? all.oldest : null,
         },
         sent,
       };
