@@ -213,7 +213,6 @@ export class Agent {
     const retention = new Retention({
       outbox: this.outbox,
       hours: p.retentionHours,
-      clockTrusted: () => this.clockMonitor.trusted(),
       clock,
       log: log.child({ module: 'buffer' }),
     });

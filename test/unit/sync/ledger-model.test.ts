@@ -233,7 +233,7 @@ async function runSeed(seed: number): Promise<void> {
           drain.syncNow();
           break;
         case 'retention':
-          ob.expireOlderThan(Stream.TELEMETRY, clock.now() - 30_000);
+          ob.expireOlderThan(Stream.TELEMETRY, 30_000);
           drain.kick();
           break;
         case 'diskShort':
