@@ -37,7 +37,7 @@ export class HighWaterMark {
     if (b.length !== SIZE || b.readUInt32LE(0) !== MAGIC || b.readUInt32LE(4) !== VERSION) return null;
     if (crc32(b.subarray(0, SIZE - 4)) !== b.readUInt32LE(SIZE - 4)) return null;
     const seqs = new Map<Stream, number>();
-    STREAMS.forEach((s, i) => seqs.set(s, b.readDoubleLE(16 + 8 * i)));
+    for (const [i, s] of STREAMS.entries()) seqs.set(s, b.readDoubleLE(16 + 8 * i));
     return { epoch: b.readDoubleLE(8), seqs };
   }
 
@@ -47,7 +47,7 @@ export class HighWaterMark {
     b.writeUInt32LE(MAGIC, 0);
     b.writeUInt32LE(VERSION, 4);
     b.writeDoubleLE(epoch, 8);
-    STREAMS.forEach((s, i) => b.writeDoubleLE(seq(s), 16 + 8 * i));
+    for (const [i, s] of STREAMS.entries()) b.writeDoubleLE(seq(s), 16 + 8 * i);
     b.writeUInt32LE(crc32(b.subarray(0, SIZE - 4)), SIZE - 4);
     this.fd ??= openSync(this.file, 'w', 0o600);
     // One write well inside a sector at offset 0: it lands whole or not at all on the storage we target.

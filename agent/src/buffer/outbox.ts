@@ -3,9 +3,6 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
   type ChainHead,
-  type Clock,
-  type Logger,
-  type Random,
   randomEpoch,
   type SealedBatch,
   type Sealer,
@@ -21,7 +18,7 @@ import { BufferError, BufferFullError } from './errors.js';
 import { type EvictionRange, evictionNotice, planEviction } from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
 import { Queries } from './queries.js';
-import type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
+import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
 
 export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
 
