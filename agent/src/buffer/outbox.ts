@@ -5,7 +5,6 @@ import {
   type ChainHead,
   randomEpoch,
   type SealedBatch,
-  type Sealer,
   type Service,
   STREAMS,
   Stream,
