@@ -282,6 +282,7 @@ export class Agent {
       clockTrusted: () => this.clockMonitor.trusted(),
       sendCsr: (payload) => this.sync.publishJson('cert/csr', JSON.parse(payload)),
       reconnect: () => this.sync.reconnect(),
+      linkError: () => this.sync.status().lastError?.code ?? null,
       raise,
       clock,
       log: log.child({ module: 'identity' }),
