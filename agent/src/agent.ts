@@ -318,6 +318,12 @@ export class Agent {
         t.load();
         return t;
       },
+      audience: () => ({
+        deviceId: config.device.id,
+        groups: config.device.groups,
+        nowMs: clock.now(),
+        clockTrusted: this.clockMonitor.trusted(),
+      }),
       raise,
       submit,
       clock,
