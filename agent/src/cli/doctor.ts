@@ -19,8 +19,8 @@ import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { classify } from '../sync/index.js';
 import { TrustStore } from '../trust/index.js';
 import { acksRow } from './acks.js';
-import { cliAudience } from './inventory.js';
 import { parse } from './args.js';
+import { cliAudience } from './inventory.js';
 import { type Io, println, table } from './io.js';
 
 export const DOCTOR_HELP = `Usage: edge-agent doctor [--config FILE] [--json]

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { type AgentConfig, configPath, loadConfig } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
-import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { BUILD_FLOOR_MS } from '../monitor/index.js';
+import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { type Audience, TrustStore } from '../trust/index.js';
 import { parse } from './args.js';
 import { type Io, println, table } from './io.js';

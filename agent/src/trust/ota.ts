@@ -83,7 +83,12 @@ function checkAudience(doc: SignedDoc, a: Audience, type?: DocType): void {
     );
   if (doc.notAfter !== undefined) {
     if (!a.clockTrusted)
-      throw new DocumentError('DEFERRED', 'the clock cannot be trusted: the expiry check waits', undefined, type);
+      throw new DocumentError(
+        'DEFERRED',
+        'the clock cannot be trusted: the expiry check waits',
+        undefined,
+        type,
+      );
     if (Date.parse(doc.notAfter) < a.nowMs)
       throw new DocumentError('EXPIRED', `expired at ${doc.notAfter}`, doc.version, type);
   }

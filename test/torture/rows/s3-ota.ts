@@ -123,7 +123,8 @@ export const s3: Row = {
                   const expected = rightButClock && (!x.needsClock || clockTrusted);
                   let got = false;
                   try {
-                    if (channel === 'profiles') got = Boolean(
+                    if (channel === 'profiles')
+                      got = Boolean(
                         checkProfilesDocument(raw, store, 1 << 20, {
                           deviceId: 'gw-ota',
                           groups: ['north'],
