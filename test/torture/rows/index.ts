@@ -12,6 +12,8 @@ import { s5 } from './s5-ids.js';
 import { s6 } from './s6-paths.js';
 import { s7 } from './s7-terminal.js';
 import { s8 } from './s8-clock.js';
+import { s9 } from './s9-acks.js';
+import { s10 } from './s10-deps.js';
 
 /** Every row, in the order the table prints them. */
-export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s1, r1, r4, r5, r6, r7];
+export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s9, s10, s1, r1, r4, r5, r6, r7];
