@@ -5,6 +5,7 @@ import { r4 } from './r4-broker-kill.js';
 import { r5 } from './r5-connects.js';
 import { r6 } from './r6-disk-full.js';
 import { r7 } from './r7-mutants.js';
+import { r8 } from './r8-soak.js';
 import { s1 } from './s1-fuzz.js';
 import { s2 } from './s2-flips.js';
 import { s3 } from './s3-ota.js';
@@ -17,4 +18,4 @@ import { s9 } from './s9-acks.js';
 import { s10 } from './s10-deps.js';
 
 /** Every row, in the order the table prints them. */
-export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s9, s10, s1, r1, r3, r4, r5, r6, r7];
+export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s9, s10, s1, r1, r3, r4, r5, r6, r7, r8];
