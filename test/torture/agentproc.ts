@@ -13,9 +13,10 @@ export const START_BOUND_MS = 60_000;
  * The daemon of `w`, started without the status polling of the test helper (a
  * kill cycle must be short): resolves once agent.sock accepts a connection.
  */
-export async function spawnDaemon(w: World): Promise<ChildProcess> {
+export async function spawnDaemon(w: World, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'run', '--config', w.config], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let err = '';
   child.stderr?.on('data', (d) => {

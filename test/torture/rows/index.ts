@@ -1,5 +1,6 @@
 import type { Row } from '../lib.js';
 import { r1 } from './r1-sigkill.js';
+import { r2 } from './r2-powercut.js';
 import { r3 } from './r3-outage.js';
 import { r4 } from './r4-broker-kill.js';
 import { r5 } from './r5-connects.js';
@@ -18,4 +19,4 @@ import { s9 } from './s9-acks.js';
 import { s10 } from './s10-deps.js';
 
 /** Every row, in the order the table prints them. */
-export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s9, s10, s1, r1, r3, r4, r5, r6, r7, r8];
+export const ROWS: Row[] = [s2, s3, s4, s5, s6, s7, s8, s9, s10, s1, r1, r2, r3, r4, r5, r6, r7, r8];
