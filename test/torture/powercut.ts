@@ -44,15 +44,20 @@ interface Undo {
  * held at its last sync. Files are found by inode (they may have been renamed
  * since). Returns how many writes were thrown away, and in how many files.
  */
-export function powerCut(dataDir: string, log: string): { writes: number; files: number } {
+export function powerCut(
+  dataDir: string,
+  log: string,
+): { seen: number; syncs: number; writes: number; files: number } {
   let buf: Buffer;
   try {
     buf = readFileSync(log);
   } catch {
-    return { writes: 0, files: 0 };
+    return { seen: 0, syncs: 0, writes: 0, files: 0 };
   }
   const pending = new Map<string, Undo[]>();
   let at = 0;
+  let seen = 0;
+  let syncs = 0;
   while (at + HEADER <= buf.length) {
     const kind = String.fromCharCode(buf[at]);
     const dev = buf.readBigUInt64LE(at + 8);
@@ -63,8 +68,11 @@ export function powerCut(dataDir: string, log: string): { writes: number; files:
     // A record cut short by the kill belongs to a write that never happened.
     if (at + HEADER + len > buf.length) break;
     const key = `${dev}:${ino}`;
-    if (kind === 'S') pending.delete(key);
-    else if (kind === 'W') {
+    if (kind === 'S') {
+      pending.delete(key);
+      syncs++;
+    } else if (kind === 'W') {
+      seen++;
       const list = pending.get(key) ?? [];
       list.push({ off, oldSize, old: buf.subarray(at + HEADER, at + HEADER + len) });
       pending.set(key, list);
@@ -90,7 +98,7 @@ export function powerCut(dataDir: string, log: string): { writes: number; files:
     files++;
   }
   rmSync(log, { force: true });
-  return { writes, files };
+  return { seen, syncs, writes, files };
 }
 
 function filesByInode(dir: string): Map<string, string> {

@@ -115,7 +115,7 @@ export const r5: Row = {
   async run(ctx) {
     const r = emptyResult('runs');
     // --quick: one withheld run (two attempts at the 15 s CONNACK timeout) beside a shorter flapping run.
-    if (ctx.quick) await Promise.all([withheld(ctx, r, 1, 16_000), flapping(ctx, r, 15_000)]);
+    if (ctx.quick) await Promise.all([withheld(ctx, r, 1, 16_000), flapping(ctx, r, 12_000)]);
     else {
       await withheld(ctx, r, 5, 40_000);
       await flapping(ctx, r, 120_000);
