@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { waitFor } from '../../helpers/wait.js';
 import { World } from '../../helpers/world.js';
-import { IngestStream, kill9, START_BOUND_MS, spawnDaemon } from '../agentproc.js';
+import { drainAndJudge, IngestStream, kill9, START_BOUND_MS, spawnDaemon } from '../agentproc.js';
 import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 import { compileShim, powerCut, shimEnv } from '../powercut.js';
 
@@ -68,39 +68,10 @@ export const r2: Row = {
           addDefect(r, `cycle ${c}: the daemon exited by itself (code ${k.code}) before the cut`);
         }
       }
-      ctx.log(
-        `${accepted.length.toLocaleString('en-US')} readings accepted across ${r.cases} cuts; draining`,
-      );
-      await w.startAgent();
-      try {
-        await waitFor(
-          () => w.bufferedRows() === 0,
-          'the outbox to empty after the last cut',
-          DRAIN_BOUND_MS,
-          500,
-        );
-      } catch (e) {
-        r.crashes++;
-        addDefect(r, `hang: ${(e as Error).message}`);
-      }
-      const stored = new Map<number, number>();
-      for (const v of w.stored().values) stored.set(v, (stored.get(v) ?? 0) + 1);
-      for (const v of accepted) if (!stored.has(v)) r.lost++;
-      for (const [v, n] of stored)
-        if (n > 1) {
-          r.duplicates += n - 1;
-          addDefect(r, `reading ${v} stored ${n} times`);
-        }
-      if (r.lost > 0) addDefect(r, `${r.lost} accepted readings lost to power cuts (seed ${ctx.seed})`);
-      if ((w.collector?.stats.conflicts ?? 0) > 0)
-        addDefect(
-          r,
-          'the collector saw a seq reused with another payload (a seq handed out twice after a cut)',
-        );
-      if (accepted.length === 0) addDefect(r, 'no reading was accepted: the row proved nothing');
+      const stored = await drainAndJudge(w, r, ctx, accepted, 'cut', DRAIN_BOUND_MS);
       if (seen === 0 || syncs === 0)
         addDefect(r, 'the shim saw no write or no fsync under the data folder: the cuts proved nothing');
-      r.notes = `${accepted.length.toLocaleString('en-US')} accepted readings, ${stored.size.toLocaleString('en-US')} stored; ${seen.toLocaleString('en-US')} writes and ${syncs.toLocaleString('en-US')} fsyncs seen by the shim, ${undone.toLocaleString('en-US')} unsynced writes discarded over ${r.cases} cuts${!ctx.quick && r.cases < FULL_CYCLES ? ` (stopped at the ${FULL_BOUND_MS / 60_000} min bound)` : ''}`;
+      r.notes = `${accepted.length.toLocaleString('en-US')} accepted readings, ${stored.toLocaleString('en-US')} stored; ${seen.toLocaleString('en-US')} writes and ${syncs.toLocaleString('en-US')} fsyncs seen by the shim, ${undone.toLocaleString('en-US')} unsynced writes discarded over ${r.cases} cuts${!ctx.quick && r.cases < FULL_CYCLES ? ` (stopped at the ${FULL_BOUND_MS / 60_000} min bound)` : ''}`;
     } finally {
       await w.close();
     }

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Stream } from '../../../agent/src/core/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { World } from '../../helpers/world.js';
+import { IngestStream } from '../agentproc.js';
 import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 
 const FULL_MS = 30 * 60_000;
@@ -37,46 +37,6 @@ function sample(pid: number, t0: number): Sample | null {
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0;
 
-/** Writes RATE readings a second into agent.sock and records the values the agent answered as accepted. */
-function steadyIngest(path: string): { accepted: number[]; sent: () => number; stop: () => void } {
-  const accepted: number[] = [];
-  const sentAt = new Map<number, number>();
-  const sock = connect(path);
-  let next = 0;
-  let line = 0;
-  let buf = '';
-  sock.on('error', () => undefined);
-  sock.on('data', (d) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop() ?? '';
-    for (const l of lines) {
-      const a = JSON.parse(l) as { line: number; ok: boolean };
-      const v = sentAt.get(a.line);
-      if (a.ok && v !== undefined) accepted.push(v);
-      sentAt.delete(a.line);
-    }
-  });
-  const per = RATE / 10;
-  const timer = setInterval(() => {
-    let chunk = '';
-    for (let i = 0; i < per; i++) {
-      const v = next++;
-      sentAt.set(++line, v);
-      chunk += `${JSON.stringify({ sensor: 'aq-7', value: v, unit: 'ug/m3', ts: 1_764_150_000_000 + v })}\n`;
-    }
-    sock.write(chunk);
-  }, 100);
-  return {
-    accepted,
-    sent: () => next,
-    stop: () => {
-      clearInterval(timer);
-      setTimeout(() => sock.end(), 2000);
-    },
-  };
-}
-
 /**
  * R8: a soak. Steady ingest through agent.sock, the broker SIGKILLed and
  * restarted every so often, the agent's health figures on every 5 s. Samples
@@ -100,7 +60,8 @@ export const r8: Row = {
       const daemon = await w.startAgent();
       const pid = daemon.pid ?? 0;
       const t0 = Date.now();
-      const ing = steadyIngest(join(w.agentDir, 'data', 'agent.sock'));
+      const ing = new IngestStream(join(w.agentDir, 'data', 'agent.sock'), 0, RATE);
+      ing.start();
       const samples: Sample[] = [];
       let restarts = 0;
       let nextRestart = t0 + restartEveryMs;
@@ -121,9 +82,9 @@ export const r8: Row = {
           nextRestart = Date.now() + restartEveryMs;
         }
       }
-      ing.stop();
       r.cases = Math.round((Date.now() - t0) / 1000);
-      await sleep(2500);
+      await ing.pause(2500);
+      await ing.stopped();
       try {
         await waitFor(() => w.bufferedRows() === 0, 'the outbox to drain after the soak', 300_000, 1000);
       } catch (e) {
@@ -144,8 +105,8 @@ export const r8: Row = {
       if (r.lost > 0)
         addDefect(r, `${r.lost} accepted readings never reached the collector (seed ${ctx.seed})`);
       if (r.duplicates > 0) addDefect(r, `${r.duplicates} readings stored twice`);
-      if (ing.accepted.length < ing.sent() * 0.9)
-        addDefect(r, `only ${ing.accepted.length} of ${ing.sent()} readings were accepted`);
+      if (ing.accepted.length < ing.next * 0.9)
+        addDefect(r, `only ${ing.accepted.length} of ${ing.next} readings were accepted`);
       // Past the first quarter (start-up, caches filling), the rest must level off.
       const warm = samples.slice(Math.floor(samples.length / 4));
       const q = Math.max(1, Math.floor(warm.length / 4));
