@@ -22,11 +22,14 @@ describe('one failing capability never costs telemetry', () => {
   const configKey = docKey();
   let platform: MqttClient;
   const statuses: { version: number; state: string; reason?: string }[] = [];
-  const events = () => w.collectorBatches([2]).flatMap((b) => b.events);
+  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
   const capabilities = () => (w.status() as unknown as AgentStatus).capabilities ?? [];
   const readingsArrive = async (values: number[]) => {
     assert.equal(w.ingest(values, 'probe').code, 0);
-    await waitFor(() => values.every((v) => w.stored().values.includes(v)), `readings ${values[0]}..`);
+    await waitFor(async () => {
+      const got = (await w.stored()).values;
+      return values.every((v) => got.includes(v));
+    }, `readings ${values[0]}..`);
   };
 
   before(async () => {
@@ -57,8 +60,8 @@ describe('one failing capability never costs telemetry', () => {
   it('a corrupt inventory.db is quarantined and an unreadable door GPIO reported, while readings flow', async () => {
     await w.startAgent();
     await readingsArrive([1, 2, 3]);
-    const ev = await waitFor(() => {
-      const e = events();
+    const ev = await waitFor(async () => {
+      const e = await events();
       return (
         e.some((x) => x.type === 'agent.state_quarantined') &&
         e.some((x) => x.type === 'agent.capability_failed') &&
@@ -80,7 +83,7 @@ describe('one failing capability never costs telemetry', () => {
       'inventory started afresh',
     );
     await waitFor(
-      () => w.collectorBatches([3]).some((b) => b.report?.kind === 'inventory'),
+      async () => (await w.collectorBatches([3])).some((b) => b.report?.kind === 'inventory'),
       'an inventory report after the quarantine',
     );
     await readingsArrive([4, 5, 6]);
@@ -105,7 +108,10 @@ describe('one failing capability never costs telemetry', () => {
     );
     await w.startAgent();
     const refused = await waitFor(
-      () => events().find((e) => e.type === 'profiles.rejected' && /STALE_VERSION/.test(e.details.reason)),
+      async () =>
+        (await events()).find(
+          (e) => e.type === 'profiles.rejected' && /STALE_VERSION/.test(e.details.reason),
+        ),
       'the replayed profiles bundle refused',
     );
     assert.match(refused.details.reason, /^STALE_VERSION/);
@@ -117,7 +123,7 @@ describe('one failing capability never costs telemetry', () => {
     writeFileSync(join(data, 'trust.json'), '{"root": [');
     await w.startAgent();
     const ev = await waitFor(
-      () => events().find((e) => e.type === 'trust.store_corrupt'),
+      async () => (await events()).find((e) => e.type === 'trust.store_corrupt'),
       'trust.store_corrupt at the collector',
     );
     assert.match(ev.details.quarantined, /trust\.json\.quarantined-\d+$/);

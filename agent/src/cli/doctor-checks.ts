@@ -7,6 +7,7 @@ import { type AgentConfig, readSecretFile } from '../config/index.js';
 import { assess, discover, profilesFrom } from '../sensors/index.js';
 import { classify } from '../sync/index.js';
 import { TrustStore } from '../trust/index.js';
+import { cliAudience } from './inventory.js';
 
 export type Result = 'pass' | 'warn' | 'fail' | 'skip';
 export interface Row {
@@ -278,7 +279,7 @@ export function sensorsRow(cfg: AgentConfig): Row {
   const trust = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);
   trust.load();
   let refused = '';
-  const bundle = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, (r) => {
+  const bundle = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, cliAudience(cfg), (r) => {
     refused = r;
   });
   if (!bundle)

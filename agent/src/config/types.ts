@@ -83,11 +83,13 @@ export interface AgentConfig {
     ackTimeoutMs: number;
     /** Most QoS 1 publishes awaiting PUBACK at once; never above the broker's Receive Maximum. Default 100. */
     inflight: number;
+    /** Most envelope bytes in those publishes (one batch always fits an empty window). Default 1048576. */
+    inflightBytes: number;
     /** A publish without PUBACK within this time counts as failed and is sent again. Default 30000. */
     publishTimeoutMs: number;
     /** A connection attempt without CONNACK within this time fails. Default 15000. */
     connectTimeoutMs: number;
-    /** Reconnect backoff, full jitter: a random delay up to min(max, min * 2^attempt). Default 1000. */
+    /** Reconnect backoff, full jitter: a random delay up to min(max, min * 2^attempt), and never two attempts less than this apart. Default 1000. */
     backoffMinMs: number;
     /** Upper bound of the reconnect backoff. Default 60000. */
     backoffMaxMs: number;

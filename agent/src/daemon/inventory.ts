@@ -2,6 +2,7 @@ import { SensorService } from '../sensors/index.js';
 import { SoftwareService } from '../software/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore, Wired } from './core.js';
+import type { Pipeline } from './pipeline.js';
 import { reportTo } from './services.js';
 
 export interface Inventory {
@@ -10,7 +11,7 @@ export interface Inventory {
 }
 
 /** What is attached and installed: the sensors behind the gateway, its own software and their vulnerabilities. */
-export function wireInventory(core: DaemonCore): Wired<Inventory> {
+export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory> {
   const { config, clock, random, log, bus } = core;
   const dir = config.storage.dir;
   const sensors = new SensorService({
@@ -21,6 +22,12 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
     stateDir: dir,
     // The one store in force: its own copy would erase the other floors when either saves.
     trust: core.trust,
+    audience: () => ({
+      deviceId: config.device.id,
+      groups: config.device.groups,
+      nowMs: clock.now(),
+      clockTrusted: pipe.clockMonitor.trusted(),
+    }),
     raise: bus.raise,
     submit: bus.submit,
     clock,

@@ -78,7 +78,6 @@ export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
   const retention = new Retention({
     outbox,
     hours: p.retentionHours,
-    clockTrusted: () => clockMonitor.trusted(),
     clock,
     log: log.child({ module: 'buffer' }),
   });

@@ -56,13 +56,12 @@ export function wireSockets(core: DaemonCore, reach: SocketReach): Wired<{ admin
 /** The technician's commands: each one is raised as `technician.command` first. */
 function adminCommands(core: DaemonCore, reach: SocketReach) {
   const { bus, clock } = core;
-  const { pipe, sync, certs } = reach;
+  const { sync, certs } = reach;
   return {
     wipe: (args: Record<string, unknown>) => reach.wipe(technicianOf(args)),
     'sync-now': (args: Record<string, unknown>) => {
       bus.raise('technician.command', technicianOf(args), { command: 'sync-now' });
-      pipe.outbox.rewind();
-      sync.kick();
+      sync.syncNow();
       return { connected: sync.connected, link: sync.status().state };
     },
     rotate: async (args: Record<string, unknown>) => {

@@ -68,7 +68,7 @@ export function daemonStatus({ core, pipe, sync, integrity, audit, services }: S
     buffer: {
       usedBytes: pipe.outbox.usedBytes(),
       maxBytes: config.storage.maxBytes,
-      streams: pipe.outbox.stats(),
+      streams: pipe.outbox.stats((s) => sync.delivered(s)),
     },
     queued: pipe.batcher.queued(),
     accepted: pipe.accepted,

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CapabilityReport, Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
 import { ScheduledJob, Stream } from '../core/index.js';
-import type { TrustStore } from '../trust/index.js';
+import type { Audience, TrustStore } from '../trust/index.js';
 import { assess } from './assess.js';
 import { diffInventory, type InventoryChange } from './diff.js';
 import { discover } from './discover.js';
@@ -17,6 +17,8 @@ export interface SensorServiceOptions {
   bundleFile: string;
   stateDir: string;
   trust: () => TrustStore;
+  /** This gateway and its clock: a bundle for other gateways, or expired, is refused. */
+  audience: () => Audience;
   raise: (type: EventType, subject: string, details: Record<string, string>) => void;
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
@@ -38,12 +40,13 @@ export function profilesFrom(
   bundleFile: string,
   stateDir: string,
   trust: TrustStore,
+  audience: Audience,
   onRejected?: (reason: string) => void,
 ): { version: number; profiles: Profile[] } | null {
   const lastGood = join(stateDir, 'profiles.last-good.json');
   if (existsSync(bundleFile)) {
     try {
-      const b = loadProfilesBundle(readFileSync(bundleFile), trust);
+      const b = loadProfilesBundle(readFileSync(bundleFile), trust, audience);
       copyFileSync(bundleFile, lastGood);
       trust.markSeen('profiles', b.version);
       return b;
@@ -53,7 +56,7 @@ export function profilesFrom(
   }
   if (!existsSync(lastGood)) return null;
   try {
-    return loadProfilesBundle(readFileSync(lastGood), trust);
+    return loadProfilesBundle(readFileSync(lastGood), trust, audience);
   } catch {
     return null;
   }
@@ -85,7 +88,7 @@ export class SensorService implements Service {
 
   async start(): Promise<void> {
     this.store.open(this.o.clock.now(), (aside, reason) => this.quarantined(aside, reason));
-    const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), (reason) =>
+    const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), this.o.audience(), (reason) =>
       this.o.raise('profiles.rejected', 'profiles', { reason }),
     );
     this.profiles = b?.profiles ?? [];
