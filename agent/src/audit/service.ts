@@ -36,14 +36,7 @@ export class AuditService implements Service {
   last: AuditReport | null = null;
 
   constructor(private readonly opts: AuditServiceOptions) {
-    this.job = new ScheduledJob({
-      name: this.name,
-      schedule: opts.schedule,
-      run: () => this.runOnce(),
-      clock: opts.clock,
-      log: opts.log,
-      report: opts.report,
-    });
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.runOnce() });
   }
 
   async start(): Promise<void> {

@@ -38,7 +38,7 @@ export function trustOf(config: AgentConfig, given: TrustStore | undefined): () 
   return () => {
     if (!store) {
       store = new TrustStore(config.storage.dir, config.trust.rootKey);
-      store.load();
+      store.load(true);
     }
     return store;
   };

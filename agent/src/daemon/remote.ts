@@ -38,7 +38,7 @@ export function wireRemote(
     'trust',
     () => {
       const store = core.trust();
-      if (store.corrupt) store.load();
+      if (store.corrupt) store.load(true);
       if (!store.corrupt) return;
       if (!told) bus.raise('trust.store_corrupt', 'trust.json', { quarantined: store.corrupt });
       told = true;

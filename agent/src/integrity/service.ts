@@ -25,14 +25,7 @@ export class IntegrityService implements Service {
   last: IntegrityReport | null = null;
 
   constructor(private readonly opts: IntegrityServiceOptions) {
-    this.job = new ScheduledJob({
-      name: this.name,
-      schedule: opts.schedule,
-      run: () => this.verifyOnce(),
-      clock: opts.clock,
-      log: opts.log,
-      report: opts.report,
-    });
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.verifyOnce() });
   }
 
   async start(): Promise<void> {

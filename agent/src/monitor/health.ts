@@ -34,14 +34,7 @@ export class HealthSampler implements Service {
   private readonly job: ScheduledJob;
 
   constructor(private readonly opts: HealthOptions) {
-    this.job = new ScheduledJob({
-      name: this.name,
-      schedule: opts.schedule,
-      run: () => this.sampleOnce(),
-      clock: opts.clock,
-      log: opts.log,
-      report: opts.report,
-    });
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.sampleOnce() });
   }
 
   async start(): Promise<void> {

@@ -76,14 +76,7 @@ export class SensorService implements Service {
 
   constructor(private readonly o: SensorServiceOptions) {
     this.store = new InventoryStore(join(o.stateDir, 'inventory.db'));
-    this.job = new ScheduledJob({
-      name: this.name,
-      schedule: o.schedule,
-      run: () => this.runNow(true),
-      clock: o.clock,
-      log: o.log,
-      report: o.report,
-    });
+    this.job = new ScheduledJob({ ...o, name: this.name, run: () => this.runNow(true) });
   }
 
   async start(): Promise<void> {

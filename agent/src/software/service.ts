@@ -82,14 +82,7 @@ export class SoftwareService implements Service {
   last: { inventory: SoftwareInventory; findings: Finding[] } | null = null;
 
   constructor(private readonly o: SoftwareServiceOptions) {
-    this.job = new ScheduledJob({
-      name: this.name,
-      schedule: o.schedule,
-      run: () => this.runNow(),
-      clock: o.clock,
-      log: o.log,
-      report: o.report,
-    });
+    this.job = new ScheduledJob({ ...o, name: this.name, run: () => this.runNow() });
   }
 
   async start(): Promise<void> {

@@ -75,7 +75,7 @@ export class Supervisor {
     this.raw = readRawConfig(this.file);
     this.local = parseConfig(this.raw, this.file);
     this.trust = new TrustStore(this.dir, this.local.trust.rootKey);
-    this.trust.load();
+    this.trust.load(true);
     const applied = readJsonState<Applied>(join(this.dir, CURRENT));
     let cfg = this.local;
     if (applied) {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadJsonState, writeJsonState } from '../config/index.js';
+import { loadJsonState, readJsonState, writeJsonState } from '../config/index.js';
 import { AgentError } from '../core/index.js';
 import { keyIdOf } from '../telemetry/index.js';
 import { type DocType, DocumentError, type Role, type SignedDoc } from './document.js';
@@ -62,12 +62,21 @@ export class TrustStore {
    * root: that would forget a rotated root and every version floor (replays).
    * The store then knows no key, so every document is refused, until a
    * technician restores trust.json or re-pins by removing `trust.json.corrupt`.
+   * Only the owner (the daemon) quarantines; a reader (a CLI command, `audit
+   * --root` on an image) never moves a file and reads what it can.
    */
-  load(): void {
+  load(owner = false): void {
     const marker = join(this.dir, TRUST_CORRUPT_MARKER);
     this.state = { root: [], roles: {}, seen: {} };
     this.corrupt = existsSync(marker) ? readFileSync(marker, 'utf8').trim() || marker : null;
     if (this.corrupt) return;
+    if (!owner) {
+      const r = readJsonState<State>(join(this.dir, FILE));
+      if (r && Array.isArray(r.root) && r.root.length > 0)
+        this.state = { root: r.root, roles: r.roles ?? {}, seen: r.seen ?? {} };
+      else if (this.pinnedRoot) this.state = { root: [this.pinnedRoot], roles: {}, seen: {} };
+      return;
+    }
     const s = loadJsonState<State>(join(this.dir, FILE), {
       stamp: this.now(),
       valid: (v) => Array.isArray((v as State | null)?.root) && (v as State).root.length > 0,

@@ -33,7 +33,7 @@ describe('trust: a corrupt trust.json', () => {
     writeFileSync(join(t.dir, 'trust.json'), '{"root": ["trunc');
 
     const after = new TrustStore(t.dir, root.b64, () => 1234);
-    after.load();
+    after.load(true);
     assert.equal(after.corrupt, join(t.dir, 'trust.json.quarantined-1234'));
     assert.ok(existsSync(join(t.dir, 'trust.json.quarantined-1234')), 'kept for forensics');
     assert.ok(!existsSync(join(t.dir, 'trust.json')), 'no fresh store with empty floors');
@@ -47,7 +47,7 @@ describe('trust: a corrupt trust.json', () => {
     assert.ok(!existsSync(join(t.dir, 'trust.json')), 'a corrupt store never writes a new file');
 
     const restarted = new TrustStore(t.dir, root.b64);
-    restarted.load();
+    restarted.load(true);
     assert.ok(restarted.corrupt, 'still refusing after a restart (the marker)');
 
     // The technician restores the backup (here: the state before the damage) and removes the marker.
@@ -56,7 +56,7 @@ describe('trust: a corrupt trust.json', () => {
       JSON.stringify({ root: [root.b64], roles: { config: [configKey.b64] }, seen: { config: 7, keys: 1 } }),
     );
     rmSync(join(t.dir, TRUST_CORRUPT_MARKER));
-    restarted.load();
+    restarted.load(true);
     assert.equal(restarted.corrupt, null);
     assert.throws(() => checkDocument(makeDoc('config', 7, {}, configKey), ctx(restarted)), {
       code: 'STALE_VERSION',
