@@ -51,7 +51,7 @@ export const r3: Row = {
       }
       const seen = new Uint8Array(n);
       let foreign = 0;
-      for (const v of w.stored().values) {
+      for (const v of (await w.stored()).values) {
         if (!Number.isInteger(v) || v < 0 || v >= n) foreign++;
         else if (seen[v] > 0) r.duplicates++;
         else seen[v] = 1;

@@ -91,7 +91,7 @@ export const r8: Row = {
         r.crashes++;
         addDefect(r, `hang: ${(e as Error).message}`);
       }
-      const batches = w.collectorBatches([Stream.TELEMETRY]);
+      const batches = await w.collectorBatches([Stream.TELEMETRY]);
       const counts = new Map<number, number>();
       const lags: number[] = [];
       for (const b of batches)

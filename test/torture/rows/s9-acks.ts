@@ -124,7 +124,7 @@ export const s9: Row = {
       await attacker.endAsync();
       await w.startCollector();
       await waitFor(() => w.bufferedRows() === 0, 'the outbox emptied by the real collector', 120_000);
-      const problem = exactlyOnce(w.stored().values, 600);
+      const problem = exactlyOnce((await w.stored()).values, 600);
       if (problem) addDefect(r, `at the collector: ${problem}`);
       r.notes = `${r.cases} hostile acks (${[...byKind].map(([k, v]) => `${k} ${v}`).join(', ')}); ${before} telemetry rows waiting, ${before - after} deleted; 600 readings stored exactly once`;
     } finally {
