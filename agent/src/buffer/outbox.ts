@@ -12,7 +12,7 @@ import {
   streamName,
 } from '../core/index.js';
 import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
-import { BufferError, BufferFullError } from './errors.js';
+import { BufferError, commitFailure } from './errors.js';
 import {
   defaultFree,
   type EvictionRange,
@@ -206,13 +206,8 @@ export class Outbox implements Service {
     try {
       this.commit(batches, evictions);
     } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
-      if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
-        throw new BufferFullError(`the filesystem holding ${this.opts.file} is full: nothing was accepted`, {
-          cause: e,
-        });
-      }
-      throw e;
+      const dir = dirname(this.opts.file);
+      throw commitFailure(e, this.opts.file, () => (this.opts.freeBytes ?? defaultFree)(dir));
     }
     for (const [k, v] of heads) this.heads.set(k, v);
     for (const r of evictions) this.raiseFloor(r.stream, r.toSeq);
