@@ -1,4 +1,12 @@
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { STREAMS, type Stream } from '../core/index.js';
 import type { EvictionRange } from './eviction.js';
@@ -49,9 +57,12 @@ export class HighWaterMark {
     b.writeDoubleLE(epoch, 8);
     for (const [i, s] of STREAMS.entries()) b.writeDoubleLE(seq(s), 16 + 8 * i);
     b.writeUInt32LE(crc32(b.subarray(0, SIZE - 4)), SIZE - 4);
-    this.fd ??= openSync(this.file, 'w', 0o600);
+    // Never through a symlink (it would overwrite whatever it points at), and not truncated at open:
+    // a crash between an emptying open and the first write would leave no mark at all.
+    this.fd ??= openSync(this.file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     // One write well inside a sector at offset 0: it lands whole or not at all on the storage we target.
     writeSync(this.fd, b, 0, SIZE, 0);
+    ftruncateSync(this.fd, SIZE);
     fdatasyncSync(this.fd);
   }
 

@@ -50,6 +50,8 @@ export class Outbox implements Service {
   /** Uptime persisted at open, and the monotonic clock then: ages of rows never use the wall clock. */
   private upBase = 0;
   private monoAtOpen = 0;
+  /** Heads raised over a lost range, written with the commit of its notice: never one without the other. */
+  private pendingRaises: { stream: Stream; seq: number; prevHash: Uint8Array }[] = [];
 
   constructor(private readonly opts: OutboxOptions) {}
 
@@ -130,16 +132,17 @@ export class Outbox implements Service {
    * is reported as an exact range in an eviction notice (reason `lost`).
    */
   private checkHighWater(): void {
+    this.pendingRaises = [];
     const hw = this.hwm.read();
     if (!hw || hw.epoch !== this.epochValue) return;
-    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     for (const range of lostRanges(hw, (s) => this.head(s).seq)) {
       this.opts.log.error(
         { range },
         'the outbox lost committed batches (its WAL is damaged): reporting them lost',
       );
       const head = this.head(range.stream);
-      chain.run(range.stream, range.toSeq, Buffer.from(head.prevHash));
+      // Not written yet: a crash (or full disk) before the notice commits must find the loss again at next start.
+      this.pendingRaises.push({ stream: range.stream, seq: range.toSeq, prevHash: head.prevHash });
       this.heads.set(range.stream, { ...head, seq: range.toSeq });
       this.startupNotices.push(evictionNotice(range, this.epochValue, this.opts.clock.now()));
     }
@@ -228,6 +231,7 @@ export class Outbox implements Service {
     const up = this.uptime();
     const gone: [Stream, ReturnType<Queries['range']>][] = [];
     this.db.transaction(() => {
+      for (const r of this.pendingRaises) chain.run(r.stream, r.seq, Buffer.from(r.prevHash));
       for (const r of evictions) {
         gone.push([r.stream, this.q.range(r.stream, r.fromSeq, r.toSeq)]);
         del.run(r.stream, r.fromSeq, r.toSeq);
@@ -238,6 +242,7 @@ export class Outbox implements Service {
       }
       this.saveUptime.run(up);
     })();
+    this.pendingRaises = [];
     for (const [s, f] of gone) this.count(s, -f.rows, -f.bytes, -f.items);
     for (const b of batches) this.count(b.stream, 1, b.envelope.length, b.items);
     if (batches.length > 0) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { ManualClock, Stream } from '../../../agent/src/core/index.js';
+import { ManualClock, type Sealer, Stream } from '../../../agent/src/core/index.js';
 import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -13,30 +13,8 @@ it('a WAL that lost its tail to bit rot: the loss is reported by exact range and
   const t = tempDir();
   const clock = new ManualClock();
   const { sealer, ring } = testSealer('gw-test', clock);
-  const live = join(t.dir, 'live');
-  const crashed = join(t.dir, 'crashed');
-  mkdirSync(live);
-  mkdirSync(crashed);
-  let n = 0;
-  const fill = (ob: ReturnType<typeof makeOutbox>, batches: number) => {
-    for (let i = 0; i < batches; i++)
-      ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
-  };
   try {
-    const first = makeOutbox(live, { clock, sealer });
-    await first.start();
-    fill(first, 30);
-    await first.stop(); // checkpointed into the database file
-    const second = makeOutbox(live, { clock, sealer });
-    await second.start();
-    fill(second, 70); // these stay in the WAL
-    // A SIGKILL now: the files as they are on disk, then one byte flipped at 40% of the WAL.
-    for (const f of FILES) copyFileSync(join(live, f), join(crashed, f));
-    await second.stop();
-    const wal = join(crashed, 'outbox.db-wal');
-    const b = readFileSync(wal);
-    b[Math.floor(b.length * 0.4)] ^= 0x40;
-    writeFileSync(wal, b);
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
     assert.ok(statSync(join(crashed, 'outbox.db.hwm')).size > 0);
 
     const ob = makeOutbox(crashed, { clock, sealer });
@@ -66,7 +44,7 @@ it('a WAL that lost its tail to bit rot: the loss is reported by exact range and
         'same epoch: the platform matches the range against its chain',
       );
       assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
-      const [next] = ob.append([{ stream: Stream.TELEMETRY, items: [reading(n++)] }]);
+      const [next] = ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
       assert.equal(next.seq, 101, 'a lost seq is never reused');
     } finally {
       await ob.stop();
@@ -104,6 +82,90 @@ it('a torn or rotten high-water mark is read as absent, never as a loss', async 
     );
     assert.equal(again.head(Stream.TELEMETRY).seq, 1);
     await again.stop();
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** 30 batches checkpointed, 70 more in the WAL, the files copied as a SIGKILL leaves them, one WAL byte flipped. */
+async function damagedOutbox(root: string, clock: ManualClock, sealer: Sealer): Promise<string> {
+  const live = join(root, 'live');
+  const crashed = join(root, 'crashed');
+  mkdirSync(live);
+  mkdirSync(crashed);
+  let n = 0;
+  const fill = (ob: ReturnType<typeof makeOutbox>, batches: number) => {
+    for (let i = 0; i < batches; i++)
+      ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
+  };
+  const first = makeOutbox(live, { clock, sealer });
+  await first.start();
+  fill(first, 30);
+  await first.stop();
+  const second = makeOutbox(live, { clock, sealer });
+  await second.start();
+  fill(second, 70);
+  for (const f of FILES) copyFileSync(join(live, f), join(crashed, f));
+  await second.stop();
+  const wal = join(crashed, 'outbox.db-wal');
+  const b = readFileSync(wal);
+  b[Math.floor(b.length * 0.4)] ^= 0x40;
+  writeFileSync(wal, b);
+  return crashed;
+}
+
+it('a start that dies before the loss notice commits (a crash, a full disk) reports the loss at the next start', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  try {
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
+    let dies = true;
+    const dying: Sealer = (...a) => {
+      if (!dies) return sealer(...a);
+      dies = false;
+      throw new Error('killed before the notice was committed');
+    };
+    await assert.rejects(makeOutbox(crashed, { clock, sealer: dying }).start());
+    const ob = makeOutbox(crashed, { clock, sealer });
+    await ob.start();
+    try {
+      const lost = ob
+        .peek(1_000_000)
+        .filter((r) => r.stream === Stream.EVENTS)
+        .flatMap((r) => verifyEnvelope(r.envelope, ring).batch.events)
+        .filter((e) => e.type === 'buffer.evicted' && e.details.reason === 'lost');
+      assert.equal(lost.length, 1, 'the loss is still reported');
+      assert.equal(lost[0].details.to_seq, '100');
+      assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
+    } finally {
+      await ob.stop();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('a high-water mark replaced by a symlink: the file it points at is never written', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer } = testSealer('gw-test', clock);
+  try {
+    const victim = join(t.dir, 'victim');
+    writeFileSync(victim, 'precious\n');
+    const ob = makeOutbox(t.dir, { clock, sealer });
+    await ob.start();
+    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.stop();
+    const mark = join(t.dir, 'outbox.db.hwm');
+    rmSync(mark);
+    symlinkSync(victim, mark);
+    const again = makeOutbox(t.dir, { clock, sealer });
+    await again.start();
+    const [b] = again.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
+    await again.stop();
+    assert.equal(b.seq, 2, 'the commit goes through all the same');
+    assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
   } finally {
     t.cleanup();
   }
