@@ -92,16 +92,16 @@ export class PairSwap {
 
   /** Puts the previous pair back (the new one was refused). False when there is nothing to undo. */
   rollBack(): boolean {
-    const j = this.fs.readJson<SwapJournal>(this.journalFile);
+    const j = this.readJournal();
     if (!j) return false;
-    this.fs.writeJson(this.journalFile, { ...j, phase: 'back' } satisfies SwapJournal);
+    this.fs.writeJson(this.journalFile, { phase: 'back', serial: j.serial ?? '' } satisfies SwapJournal);
     this.back();
     return true;
   }
 
   /** Run at start, before the pair is used: completes whatever a crash interrupted. */
   recover(): Recovery {
-    const j = this.fs.readJson<SwapJournal>(this.journalFile);
+    const j = this.readJournal();
     if (!j) {
       const debris = this.fs.exists(this.nextCert);
       this.fs.remove(this.nextCert);
@@ -114,8 +114,14 @@ export class PairSwap {
     }
     this.forward();
     // Belt and braces: a pair that does not match (a file edited by hand mid-swap) is not kept.
-    if (this.matches(j.serial)) return 'rolled-forward';
-    this.fs.writeJson(this.journalFile, { ...j, phase: 'back' } satisfies SwapJournal);
+    const serial = this.matches(j.serial);
+    if (serial !== null) {
+      // A journal that could not be read is written whole again, so the pair can still be rolled back.
+      if (j.serial !== serial)
+        this.fs.writeJson(this.journalFile, { phase: 'forward', serial } satisfies SwapJournal);
+      return 'rolled-forward';
+    }
+    this.fs.writeJson(this.journalFile, { phase: 'back', serial: j.serial ?? '' } satisfies SwapJournal);
     this.back();
     return 'rolled-back';
   }
@@ -137,14 +143,28 @@ export class PairSwap {
     this.fs.remove(`${this.keyFile}.prev`);
   }
 
-  private matches(serial: string): boolean {
+  /**
+   * The journal, or, when its file is there but cannot be read (torn, rotten),
+   * a forward swap of unknown serial: a swap was under way all the same, and
+   * taking it for none would drop the previous pair beside a half-swapped one.
+   */
+  private readJournal(): (Omit<SwapJournal, 'serial'> & { serial?: string }) | null {
+    const j = this.fs.readJson<Partial<SwapJournal> | null>(this.journalFile);
+    if (j && (j.phase === 'forward' || j.phase === 'back') && typeof j.serial === 'string')
+      return { phase: j.phase, serial: j.serial };
+    return this.fs.exists(this.journalFile) ? { phase: 'forward' } : null;
+  }
+
+  /** The serial of the pair on disk when its key and certificate belong together (and the serial is `serial`, if known). */
+  private matches(serial: string | undefined): string | null {
     try {
       const cert = new X509Certificate(this.fs.read(this.certFile));
-      return (
-        cert.serialNumber === serial && cert.checkPrivateKey(createPrivateKey(this.fs.read(this.keyFile)))
-      );
+      const ok =
+        (serial === undefined || cert.serialNumber === serial) &&
+        cert.checkPrivateKey(createPrivateKey(this.fs.read(this.keyFile)));
+      return ok ? cert.serialNumber : null;
     } catch {
-      return false;
+      return null;
     }
   }
 }

@@ -190,6 +190,20 @@ describe('certificate renewal: the key and certificate swap as one unit', () => 
     await r.stop();
   });
 
+  it('a journal torn or rotten mid-swap still completes the swap: never a new certificate beside the old key', async () => {
+    for (const rot of ['', '{"phase":"forw', 'null']) {
+      const g = await gateway();
+      // Killed after the certificate's rename, before the key's: then the journal rots.
+      assert.throws(() => renewal(g, { fs: crashingFs(5) }).r.onIssued(g.newChain), Crash);
+      const journal = join(g.dir, 'data', 'cert-swap.json');
+      writeFileSync(journal, rot);
+      await renewal(g).r.start();
+      assert.equal(pairOnDisk(g), 'new', `journal ${JSON.stringify(rot)}`);
+      assert.deepEqual(JSON.parse(readFileSync(journal, 'utf8')), { phase: 'forward', serial: g.newSerial });
+      assert.ok(existsSync(`${g.key}.prev`), 'the previous pair is kept until the new one opens a session');
+    }
+  });
+
   it('a certificate that cannot be parsed raises cert.unreadable, once', async () => {
     const g = await gateway();
     writeFileSync(g.cert, '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
