@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { AuditLog, LoginLimiter, SessionPolicy, Sessions, Users } from '../access/index.js';
+import type { Clock, Db } from '../types.js';
+
+/** What the route handlers share: the store and the access services over it. */
+export interface ApiContext {
+  db: Db;
+  clock: Clock;
+  users: Users;
+  sessions: Sessions;
+  sessionPolicy: SessionPolicy;
+  audit: AuditLog;
+  limiter: LoginLimiter;
+  log: Logger;
+}
