@@ -1,0 +1,139 @@
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { StoreError } from './errors.js';
+
+/** Something SQL can be sent to: the engine itself, or one open transaction. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+}
+
+/**
+ * One SQL dialect (PostgreSQL's), two engines: a PostgreSQL server through `pg`,
+ * or PGlite in-process. Everything above this file sees only this interface.
+ */
+export interface Engine extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Several statements at once (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** int8 as a JS number (every count and seq here stays below 2^53; the codec refuses more). */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+class PostgresEngine implements Engine {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+
+  constructor(url: string, onError: (e: Error) => void, max: number) {
+    this.pool = new pg.Pool({ connectionString: url, max, types: pgTypes, connectionTimeoutMillis: 5000 });
+    // An idle connection dropped by the server must not end the process; the next query reconnects.
+    this.pool.on('error', onError);
+  }
+
+  async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query(sql, params)).rows as R[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: Queryable = {
+      query: async <R extends object>(sql: string, params: unknown[] = []) =>
+        (await client.query(sql, params)).rows as R[],
+    };
+    try {
+      await client.query('BEGIN');
+      const out = await fn(tx);
+      await client.query('COMMIT');
+      client.release();
+      return out;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed mid-transaction may be broken: never hand it out again.
+      client.release(true);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PgliteEngine implements Engine {
+  readonly kind = 'pglite';
+  constructor(private readonly db: PGlite) {}
+
+  async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.db.query<R>(sql, params)).rows;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction((t) =>
+      fn({
+        query: async <R extends object>(sql: string, params: unknown[] = []) =>
+          (await t.query<R>(sql, params)).rows,
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+export interface OpenOptions {
+  /** Errors of idle PostgreSQL connections (the server went away); logged, never thrown. */
+  onError?: (e: Error) => void;
+  /** PostgreSQL connections in the pool. */
+  poolSize?: number;
+}
+
+/** `postgres://USER@HOST[:PORT]/DB` (or postgresql://), `pglite:DIR`, or `pglite:memory` for tests. */
+export async function openEngine(url: string, opts: OpenOptions = {}): Promise<Engine> {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const e = new PostgresEngine(url, opts.onError ?? (() => undefined), opts.poolSize ?? 4);
+    try {
+      await e.query('SELECT 1');
+    } catch (err) {
+      await e.close().catch(() => undefined);
+      throw new StoreError('STORE_UNAVAILABLE', `${redact(url)}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return e;
+  }
+  if (url.startsWith('pglite:')) {
+    const dir = url.slice('pglite:'.length);
+    if (dir === '') throw new StoreError('BAD_STORE_URL', '--store pglite: needs a folder (pglite:DIR)');
+    try {
+      return new PgliteEngine(await PGlite.create(dir === 'memory' ? undefined : dir));
+    } catch (err) {
+      throw new StoreError('STORE_UNAVAILABLE', `${url}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  throw new StoreError(
+    'BAD_STORE_URL',
+    `--store: "${redact(url)}" is neither postgres://USER@HOST/DB nor pglite:DIR`,
+  );
+}
+
+/** A store URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+}
