@@ -1,3 +1,5 @@
+import { DERIVE } from './derive.js';
+
 /**
  * The console's own tables, as numbered steps tracked in `console_migrations` (not the
  * store's `schema_migrations`, whose numbering belongs to the ingest tier). A step never
@@ -48,4 +50,58 @@ CREATE TRIGGER console_audit_no_truncate BEFORE TRUNCATE ON console_audit
   FOR EACH STATEMENT EXECUTE FUNCTION console_audit_append_only();
 `;
 
-export const CONSOLE_MIGRATIONS: readonly ConsoleMigration[] = [{ version: 1, name: 'access', sql: ACCESS }];
+const ALERTS_INCIDENTS = `
+CREATE TABLE console_incidents (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  title text NOT NULL,
+  summary text NOT NULL DEFAULT '',
+  -- NIS2 Art. 23 deadlines run from the moment the entity became aware of the incident.
+  aware_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL,
+  created_by text NOT NULL,
+  severity text NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  -- ENISA Reference Incident Classification Taxonomy: the class and type predicates.
+  rsit_class text NOT NULL,
+  rsit_type text NOT NULL,
+  status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+  early_warning_at timestamptz,
+  notification_at timestamptz,
+  final_report_at timestamptz
+);
+CREATE TABLE console_alerts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  device_id text NOT NULL,
+  type text NOT NULL,
+  subject text NOT NULL,
+  severity text NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  summary text NOT NULL,
+  -- Where it comes from: the signed batch (device, stream, epoch, seq) or the store row.
+  evidence jsonb NOT NULL DEFAULT '{}',
+  count integer NOT NULL DEFAULT 1,
+  first_at timestamptz NOT NULL,
+  last_at timestamptz NOT NULL,
+  state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'resolved')),
+  assignee text,
+  note text,
+  acknowledged_by text,
+  acknowledged_at timestamptz,
+  resolved_by text,
+  resolved_at timestamptz,
+  incident_id bigint REFERENCES console_incidents (id)
+);
+-- One live alert per device, type and subject: a repeat counts, a resolved one stays as history.
+CREATE UNIQUE INDEX console_alerts_live ON console_alerts (device_id, type, subject) WHERE state <> 'resolved';
+CREATE INDEX console_alerts_state ON console_alerts (state, last_at);
+CREATE INDEX console_alerts_incident ON console_alerts (incident_id);
+-- How far the alert sweep has read the store's append-only tables.
+CREATE TABLE console_cursors (
+  name text PRIMARY KEY,
+  value bigint NOT NULL
+);
+`;
+
+export const CONSOLE_MIGRATIONS: readonly ConsoleMigration[] = [
+  { version: 1, name: 'access', sql: ACCESS },
+  { version: 2, name: 'alerts and incidents', sql: ALERTS_INCIDENTS },
+  { version: 3, name: 'alerts raised by the store', sql: DERIVE },
+];
