@@ -10,9 +10,13 @@ import {
   STRONG_KDF,
   Users,
 } from './access/index.js';
+import { AlertBook, AlertSweep, DEFAULT_SWEEP, type SweepPolicy } from './alerts/index.js';
+import { alertRoutes } from './api/alerts.js';
 import { accessRoutes } from './api/auth.js';
 import type { ApiContext } from './api/context.js';
+import { incidentRoutes } from './api/incidents.js';
 import { HttpServer, type Route } from './http/index.js';
+import { IncidentBook } from './incidents/index.js';
 import { migrateConsole } from './schema/index.js';
 import type { Clock, Db } from './types.js';
 
@@ -30,6 +34,9 @@ export interface ConsoleOptions {
   sessionPolicy?: SessionPolicy;
   /** Failed logins allowed per user name (and 4x that per client address) in the window. */
   loginLimit?: LimitPolicy;
+  sweep?: SweepPolicy;
+  /** How often the alert sweep looks at the store (status changes also trigger it). */
+  sweepIntervalMs?: number;
 }
 
 export const DEFAULT_LOGIN_LIMIT: LimitPolicy = { max: 5, windowMs: 15 * 60_000 };
@@ -38,6 +45,9 @@ export const DEFAULT_LOGIN_LIMIT: LimitPolicy = { max: 5, windowMs: 15 * 60_000 
 export class Console {
   private http: HttpServer | undefined;
   private ctx: ApiContext | undefined;
+  private sweeper: AlertSweep | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<number> | undefined;
 
   constructor(private readonly opts: ConsoleOptions) {}
 
@@ -47,17 +57,21 @@ export class Console {
     await migrateConsole(o.db);
     const sessionPolicy = o.sessionPolicy ?? DEFAULT_SESSION_POLICY;
     const limit = o.loginLimit ?? DEFAULT_LOGIN_LIMIT;
+    const audit = new AuditLog(o.db, clock);
+    const alerts = new AlertBook(o.db, clock);
     const ctx: ApiContext = {
       db: o.db,
       clock,
       users: new Users(o.db, clock, o.kdf ?? STRONG_KDF),
       sessions: new Sessions(o.db, clock, sessionPolicy),
       sessionPolicy,
-      audit: new AuditLog(o.db, clock),
+      audit,
+      alerts,
+      incidents: new IncidentBook(o.db, clock, audit),
       limiter: new LoginLimiter(clock, limit),
       log: o.log.child({ module: 'console' }),
     };
-    const routes: Route[] = [...accessRoutes(ctx)];
+    const routes: Route[] = [...accessRoutes(ctx), ...alertRoutes(ctx), ...incidentRoutes(ctx)];
     const http = new HttpServer({
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 8443,
@@ -70,9 +84,32 @@ export class Console {
     await http.start();
     this.ctx = ctx;
     this.http = http;
+    this.sweeper = new AlertSweep(o.db, clock, alerts, o.sweep ?? DEFAULT_SWEEP);
+    this.timer = setInterval(() => void this.sweep(), o.sweepIntervalMs ?? 15_000);
+    this.timer.unref();
+  }
+
+  /** Runs the alert sweep now (one at a time); failures are logged, never thrown. */
+  sweep(): Promise<number> {
+    const s = this.sweeper;
+    if (!s) return Promise.resolve(0);
+    this.sweeping ??= s
+      .run()
+      .catch((err: unknown) => {
+        this.ctx?.log.error({ err }, 'alert sweep failed');
+        return 0;
+      })
+      .finally(() => {
+        this.sweeping = undefined;
+      });
+    return this.sweeping;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+    this.sweeper = undefined;
     const h = this.http;
     this.http = undefined;
     await h?.stop();

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Sessions } from '../access/index.js';
+import { ConsoleError } from '../errors.js';
 import { roleAtLeast } from '../types.js';
 import { readCookie, SESSION_COOKIE } from './cookies.js';
 import { badRequest, HttpError } from './errors.js';
@@ -113,7 +114,8 @@ export class HttpServer {
         token,
       };
       reply(res, await route.handler(request));
-    } catch (e) {
+    } catch (caught) {
+      const e = caught instanceof ConsoleError ? fromConsoleError(caught) : caught;
       if (!(e instanceof HttpError)) throw e;
       if (e.status >= 500) this.opts.log.error({ err: e }, 'console request failed');
       send(res, e.status, e.toJSON(), e.headers);
@@ -145,6 +147,14 @@ const safeDecode = (s: string): string => {
     return s;
   }
 };
+
+/** A refusal of the console's services as the client sees it: the field is what precedes the first colon. */
+function fromConsoleError(e: ConsoleError): HttpError {
+  if (e.code === 'NOT_FOUND') return new HttpError(404, 'NOT_FOUND', e.message);
+  if (e.code === 'BAD_TRANSITION') return new HttpError(409, 'BAD_TRANSITION', e.message);
+  const m = /^([A-Za-z]+): (.*)$/s.exec(e.message);
+  return new HttpError(400, 'BAD_REQUEST', m ? m[2] : e.message, m ? m[1] : 'body');
+}
 
 function sameToken(got: string | string[] | undefined, want: string): boolean {
   if (typeof got !== 'string') return false;
