@@ -1,15 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type DecodedBatch, KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
-import { Collector } from '../../scripts/collector/collector.js';
-import { loadRegistry } from '../../scripts/collector/registry.js';
+import { Collector } from '../../platform/src/collector/index.js';
+import { parseRegistry } from '../../platform/src/registry/index.js';
+import { Store } from '../../platform/src/store/index.js';
 import { type BrokerOptions, freePort, TestBroker } from '../../scripts/lib/mosquitto.js';
 import { TestPki } from '../../scripts/lib/test-pki.js';
 import { cli, exitOf, startDaemon, writeConfig } from './agent.js';
 import { tempDir } from './paths.js';
+import { pgliteStore, type StoredBatch, storedBatches } from './platform.js';
 import { type DocKey, docKey, makeDoc } from './trust.js';
 
 /** Agent status as `status --json` prints it (the parts tests read). */
@@ -44,6 +45,8 @@ export class World {
   readonly deviceId: string;
   config = '';
   collector: Collector | undefined;
+  /** The platform's store (PGlite in the world's folder), opened by the first collector, kept until close(). */
+  store: Store | undefined;
   daemon: ChildProcess | undefined;
   registryFile = join(this.t.dir, 'registry.json');
   /** The platform's root key, pinned in the agent's config (trust.rootKey). */
@@ -124,15 +127,32 @@ export class World {
     });
   }
 
-  async startCollector(opts: { caMode?: boolean } = {}): Promise<Collector> {
+  /** The platform store, opened once (PGlite allows one opener per folder): collectors come and go over it. */
+  async openStore(): Promise<Store> {
+    if (!this.store) {
+      const s = new Store({ url: await pgliteStore(join(this.t.dir, 'platform')) });
+      await s.start();
+      this.store = s;
+    }
+    return this.store;
+  }
+
+  /**
+   * A platform collector (in this process) on the world's store, with the registry file
+   * imported first, as `edge-platform collector --registry FILE` does.
+   */
+  async startCollector(opts: { caMode?: boolean; shareGroup?: string } = {}): Promise<Collector> {
     const c = this.pki.client('collector');
+    const store = await this.openStore();
+    await store.addDevices(parseRegistry(readFileSync(this.registryFile, 'utf8'), this.registryFile));
     this.collector = new Collector({
       url: this.broker.url,
       ca: readFileSync(this.pki.caFile),
       cert: readFileSync(c.cert),
       key: readFileSync(c.key),
-      db: join(this.t.dir, 'collector.db'),
-      registry: loadRegistry(this.registryFile),
+      clientId: `collector-${process.pid}`,
+      shareGroup: opts.shareGroup ?? 'collectors',
+      store,
       ackKey: this.collectorKey.privateKey,
       keysDocument: this.keysDocument,
       caMode: opts.caMode ? { certPem: this.pki.ca.certPem, keyPem: this.pki.ca.keyPem } : undefined,
@@ -175,30 +195,28 @@ export class World {
     return cli(['ingest'], { config: this.config, input });
   }
 
+  /** Every batch in the platform store, in arrival order. */
+  async storedBatches(): Promise<StoredBatch[]> {
+    return storedBatches(await this.openStore());
+  }
+
   /**
-   * Reads the collector's store independently: verifies every stored envelope
+   * Reads the platform's store independently: verifies every stored envelope
    * again, and returns the reading values and the seqs per stream.
    */
-  stored(): { values: number[]; seqs: Map<number, number[]> } {
+  async stored(): Promise<{ values: number[]; seqs: Map<number, number[]> }> {
     const ring = this.registryRing();
-    const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
-    try {
-      const rows = db
-        .prepare<[], { stream: number; seq: number; envelope: Buffer }>(
-          'SELECT stream, seq, envelope FROM batches ORDER BY stream, epoch, seq',
-        )
-        .all();
-      const values: number[] = [];
-      const seqs = new Map<number, number[]>();
-      for (const r of rows) {
-        const v = verifyEnvelope(r.envelope, ring);
-        for (const rd of v.batch.readings) values.push(rd.value.value as number);
-        seqs.set(r.stream, [...(seqs.get(r.stream) ?? []), r.seq]);
-      }
-      return { values, seqs };
-    } finally {
-      db.close();
+    const rows = (await this.storedBatches()).sort(
+      (a, b) => a.stream - b.stream || a.epoch - b.epoch || a.seq - b.seq,
+    );
+    const values: number[] = [];
+    const seqs = new Map<number, number[]>();
+    for (const r of rows) {
+      const v = verifyEnvelope(r.envelope, ring);
+      for (const rd of v.batch.readings) values.push(rd.value.value as number);
+      seqs.set(r.stream, [...(seqs.get(r.stream) ?? []), r.seq]);
     }
+    return { values, seqs };
   }
 
   /** The registry's keys, as the collector trusts them. */
@@ -212,26 +230,19 @@ export class World {
     return ring;
   }
 
-  /** The batches of `streams` in the collector's store, each verified again with the registry's keys. */
-  collectorBatches(streams: number[] = [1, 2, 3]): DecodedBatch[] {
+  /** The batches of `streams` in the platform's store, in arrival order, each verified again with the registry's keys. */
+  async collectorBatches(streams: number[] = [1, 2, 3]): Promise<DecodedBatch[]> {
     const ring = this.registryRing();
-    const db = new Database(join(this.t.dir, 'collector.db'), { readonly: true });
-    try {
-      return db
-        .prepare<[], { stream: number; envelope: Buffer }>(
-          'SELECT stream, envelope FROM batches ORDER BY arrival',
-        )
-        .all()
-        .filter((r) => streams.includes(r.stream))
-        .map((r) => verifyEnvelope(r.envelope, ring).batch);
-    } finally {
-      db.close();
-    }
+    return (await this.storedBatches())
+      .filter((r) => streams.includes(r.stream))
+      .map((r) => verifyEnvelope(r.envelope, ring).batch);
   }
 
   async close(): Promise<void> {
     await this.stopAgent('SIGKILL');
     await this.stopCollector().catch(() => undefined);
+    await this.store?.stop().catch(() => undefined);
+    this.store = undefined;
     await this.broker.kill();
     this.t.cleanup();
   }

@@ -53,10 +53,10 @@ describe('certificate lifecycle', () => {
     await waitFor(() => w.status().link?.state === 'connected', 'connected with the new certificate');
     assert.equal(w.ingest(range(500, 1000)).code, 0);
     await waitFor(() => w.bufferedRows() === 0, 'delivery');
-    assert.equal(exactlyOnce(w.stored().values, 1000), null);
-    const events = w
-      .collectorBatches([2])
-      .flatMap((b) => b.events.map((e) => `${e.type}${e.details.days ? `:${e.details.days}` : ''}`));
+    assert.equal(exactlyOnce((await w.stored()).values, 1000), null);
+    const events = (await w.collectorBatches([2])).flatMap((b) =>
+      b.events.map((e) => `${e.type}${e.details.days ? `:${e.details.days}` : ''}`),
+    );
     for (const e of ['cert.expiring:7', 'cert.renewed'])
       assert.ok(events.includes(e), `${e} in ${events.join(', ')}`);
     assert.ok(!events.includes('cert.expiring:30'), 'with 5 days left only the 7-day warning is news');

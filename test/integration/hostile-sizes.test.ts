@@ -51,13 +51,15 @@ describe('sizes an attacker or a sensor can choose', () => {
     );
     const r = cli(['ingest'], { config: w.config, input: lines.join('\n') });
     assert.equal(r.code, 0, r.stderr);
-    const texts = await waitFor(() => {
-      const t = w.collectorBatches([1]).flatMap((b) => b.readings.map((x) => x.value.value as string));
+    const texts = await waitFor(async () => {
+      const t = (await w.collectorBatches([1])).flatMap((b) =>
+        b.readings.map((x) => x.value.value as string),
+      );
       return t.length >= 100 ? t : undefined;
     }, 'every reading at the collector');
     assert.equal(new Set(texts.map((t) => t.slice(0, 3))).size, 100, 'each once');
     assert.ok(texts.every((t) => t.length === 4000));
-    assert.ok(w.collectorBatches([1]).length >= 2, 'more than one batch');
+    assert.ok((await w.collectorBatches([1])).length >= 2, 'more than one batch');
     assert.equal(Object.keys(w.collector?.stats.rejected ?? {}).length, 0, 'the collector refused nothing');
     await waitFor(() => w.bufferedRows() === 0, 'the telemetry stream drained');
   });

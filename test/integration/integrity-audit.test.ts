@@ -3,10 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { auditContext, runAudit } from '../../agent/src/audit/index.js';
 import { parseConfig } from '../../agent/src/config/index.js';
-import { KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { freePort, MOSQUITTO } from '../../scripts/lib/mosquitto.js';
 import { cli } from '../helpers/agent.js';
 import { makeGateway } from '../helpers/gateway.js';
@@ -34,31 +32,18 @@ describe('integrity and audit, end to end', () => {
     assert.equal(cli(['integrity', 'baseline'], { config: w.config }).code, 0);
     await w.startAgent();
     writeFileSync(join(root, 'etc/ssh/sshd_config'), 'PermitRootLogin yes\n');
-    const ring = new KeyRing();
-    const reg = JSON.parse(readFileSync(w.registryFile, 'utf8'))[0];
-    ring.add(reg.deviceId, Buffer.from(reg.signingPublicKey, 'base64'));
     const found = await waitFor(
-      () => {
-        const db = new Database(join(w.t.dir, 'collector.db'), { readonly: true });
-        try {
-          const rows = db
-            .prepare<[], { stream: number; envelope: Buffer }>(
-              'SELECT stream, envelope FROM batches WHERE stream IN (2, 3)',
-            )
-            .all();
-          const batches = rows.map((r) => verifyEnvelope(r.envelope, ring).batch);
-          const ev = batches
-            .flatMap((b) => b.events)
-            .find((e) => e.type === 'integrity.modified' && e.subject === '/etc/ssh/sshd_config');
-          const rep = batches
-            .map((b) => b.report)
-            .find(
-              (r) => r?.kind === 'integrity' && JSON.parse(Buffer.from(r.body).toString()).changes.length > 0,
-            );
-          return ev && rep && { ev, rep: JSON.parse(Buffer.from(rep.body).toString()) };
-        } finally {
-          db.close();
-        }
+      async () => {
+        const batches = await w.collectorBatches([2, 3]);
+        const ev = batches
+          .flatMap((b) => b.events)
+          .find((e) => e.type === 'integrity.modified' && e.subject === '/etc/ssh/sshd_config');
+        const rep = batches
+          .map((b) => b.report)
+          .find(
+            (r) => r?.kind === 'integrity' && JSON.parse(Buffer.from(r.body).toString()).changes.length > 0,
+          );
+        return ev && rep && { ev, rep: JSON.parse(Buffer.from(rep.body).toString()) };
       },
       'the integrity event at the collector',
       30_000,

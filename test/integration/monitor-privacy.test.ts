@@ -72,7 +72,7 @@ describe('privacy by design, end to end', () => {
     }
     assert.ok(!log.includes(MAC) && !log.includes(PLATE), 'the log holds neither');
 
-    const readings = w.collectorBatches([1]).flatMap((b) => b.readings);
+    const readings = (await w.collectorBatches([1])).flatMap((b) => b.readings);
     const wifi = readings.filter((x) => x.sensorId === 'wifi-counter-3');
     assert.equal(wifi.length, 50);
     assert.equal(
@@ -142,7 +142,7 @@ describe('security events go first', () => {
     await w.startCollector();
     await waitFor(() => w.bufferedRows() === 0, 'delivery');
     // Batches in the order the collector stored them.
-    const batches = w.collectorBatches();
+    const batches = await w.collectorBatches();
     const events = batches.flatMap((b, arrival) => b.events.map((e) => ({ ...e, arrival })));
     const doorEvent = events.find((e) => e.type === 'tamper.door_open');
     assert.ok(doorEvent, 'the alert arrived');

@@ -30,14 +30,14 @@ describe('sensor inventory, end to end', () => {
   it('a swapped and a vanished sensor reach the collector as verified events, with the inventory report', async () => {
     await w.startAgent();
     await waitFor(
-      () => w.collectorBatches([3]).some((b) => b.report?.kind === 'inventory'),
+      async () => (await w.collectorBatches([3])).some((b) => b.report?.kind === 'inventory'),
       'the first inventory report',
     );
     swapUsb(root, ftdiAdapter('SWAPPED1'));
     removeUsb(root, '1-1.4');
     const events = await waitFor(
-      () => {
-        const ev = w.collectorBatches([2]).flatMap((b) => b.events);
+      async () => {
+        const ev = (await w.collectorBatches([2])).flatMap((b) => b.events);
         return (
           ev.some((e) => e.type === 'sensor.replaced') && ev.some((e) => e.type === 'sensor.removed') && ev
         );
@@ -50,10 +50,7 @@ describe('sensor inventory, end to end', () => {
     assert.equal(replaced?.severity, 4);
     assert.equal(events.find((e) => e.type === 'sensor.removed')?.subject, '1-1.4');
     assert.ok(events.some((e) => e.type === 'sensor.vulnerable' && e.details.cves === 'CVE-2022-26147'));
-    const last = w
-      .collectorBatches([3])
-      .filter((b) => b.report?.kind === 'inventory')
-      .at(-1);
+    const last = (await w.collectorBatches([3])).filter((b) => b.report?.kind === 'inventory').at(-1);
     const body = JSON.parse(Buffer.from(last?.report?.body ?? []).toString());
     assert.ok(!body.devices.some((d: { location: string }) => d.location === '1-1.4'));
   });

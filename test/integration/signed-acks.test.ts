@@ -82,10 +82,10 @@ describe('signed acks through Mosquitto', () => {
     // The collector comes back: it has every reading once, the rejections among the events,
     // and its own signed acks empty the outbox.
     await w.startCollector();
-    await waitFor(() => w.stored().values.length >= 30, 'the readings at the collector');
-    assert.equal(exactlyOnce(w.stored().values, 30), null);
-    const events = await waitFor(() => {
-      const ev = w.collectorBatches([Stream.EVENTS]).flatMap((b) => b.events);
+    await waitFor(async () => (await w.stored()).values.length >= 30, 'the readings at the collector');
+    assert.equal(exactlyOnce((await w.stored()).values, 30), null);
+    const events = await waitFor(async () => {
+      const ev = (await w.collectorBatches([Stream.EVENTS])).flatMap((b) => b.events);
       return ev.filter((e) => e.type === 'sync.ack_rejected').length >= 6 ? ev : undefined;
     }, 'sync.ack_rejected at the collector');
     const rejected = events.filter((e) => e.type === 'sync.ack_rejected');
@@ -114,7 +114,7 @@ describe('signed acks through Mosquitto', () => {
     assert.ok(w.bufferedRows() >= rows, 'nothing deleted by the revoked key');
     await w.startCollector();
     await waitFor(() => w.bufferedRows() === 0, 'the outbox emptied by acks of the new key', 20_000);
-    const stored = w.stored().values.filter((v) => v >= 100);
+    const stored = (await w.stored()).values.filter((v) => v >= 100);
     assert.equal(
       exactlyOnce(
         stored.map((v) => v - 100),

@@ -18,9 +18,8 @@ describe('gateway software end to end: a feed on the retained topic, findings at
   let platform: MqttClient;
   const publish = (doc: Buffer) =>
     platform.publishAsync('edge/v1/gw-test/vulnerabilities', doc, { qos: 1, retain: true });
-  const sboms = () =>
-    w
-      .collectorBatches([3])
+  const sboms = async () =>
+    (await w.collectorBatches([3]))
       .filter((b) => b.report?.kind === 'sbom')
       .map((b) => {
         assert.equal(b.report?.contentType, 'application/vnd.cyclonedx+json+gzip');
@@ -28,7 +27,7 @@ describe('gateway software end to end: a feed on the retained topic, findings at
           vulnerabilities?: { id: string }[];
         };
       });
-  const events = () => w.collectorBatches([2]).flatMap((b) => b.events);
+  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
 
   before(async () => {
     cpSync(IMAGE, root, { recursive: true });
@@ -50,12 +49,12 @@ describe('gateway software end to end: a feed on the retained topic, findings at
 
   it('the SBOM report arrives verified; the retained feed brings software.vulnerable events and the findings in the next SBOM', async () => {
     await w.startAgent();
-    await waitFor(() => sboms().length >= 1, 'the first SBOM report');
-    assert.equal(sboms()[0].vulnerabilities, undefined, 'no feed yet: nothing judged');
+    await waitFor(async () => (await sboms()).length >= 1, 'the first SBOM report');
+    assert.equal((await sboms())[0].vulnerabilities, undefined, 'no feed yet: nothing judged');
     await publish(readFileSync(fixtureFeed(w.t.dir, profilesKey, 3)));
     const ev = await waitFor(
-      () => {
-        const v = events().filter((e) => e.type === 'software.vulnerable');
+      async () => {
+        const v = (await events()).filter((e) => e.type === 'software.vulnerable');
         return v.length >= 6 && v;
       },
       'software.vulnerable events at the collector',
@@ -65,7 +64,10 @@ describe('gateway software end to end: a feed on the retained topic, findings at
     assert.equal(glibc?.severity, Severity.CRITICAL);
     assert.equal(glibc?.details.cves, 'CVE-2023-4911');
     assert.equal(glibc?.details.kev, 'true');
-    const bom = await waitFor(() => sboms().find((b) => b.vulnerabilities?.length), 'an SBOM with findings');
+    const bom = await waitFor(
+      async () => (await sboms()).find((b) => b.vulnerabilities?.length),
+      'an SBOM with findings',
+    );
     assert.deepEqual(cycloneDxValidator()(bom), []);
     assert.deepEqual(bom.vulnerabilities?.map((v) => v.id).sort(), [
       'CVE-2022-25883',
@@ -80,7 +82,7 @@ describe('gateway software end to end: a feed on the retained topic, findings at
   it('a feed signed by another key is refused with vulnerabilities.rejected; the findings stay', async () => {
     await publish(makeDoc('vulnerabilities', 9, { sources: [], records: [] }, docKey()));
     const rejected = await waitFor(
-      () => events().find((e) => e.type === 'vulnerabilities.rejected'),
+      async () => (await events()).find((e) => e.type === 'vulnerabilities.rejected'),
       'vulnerabilities.rejected at the collector',
       30_000,
     );

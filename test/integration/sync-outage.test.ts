@@ -35,7 +35,7 @@ describe('sync through a real Mosquitto (mTLS, ACL)', () => {
     assert.equal(up.link?.lastError, null);
     assert.ok(up.link?.lastAckAt);
 
-    const { values, seqs } = w.stored();
+    const { values, seqs } = await w.stored();
     assert.equal(exactlyOnce(values, 10_000), null);
     assert.deepEqual(seqs.get(1), range(1, lastSeq + 1), 'telemetry seqs contiguous');
     assert.equal(collector.stats.rejected.BAD_SIGNATURE ?? 0, 0);

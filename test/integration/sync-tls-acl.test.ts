@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { classify } from '../../agent/src/sync/index.js';
 import { TestBroker } from '../../scripts/lib/mosquitto.js';
@@ -90,7 +89,7 @@ describe('TLS faults: a distinct error for each, nothing accepted, data kept unt
     w.writeAgentConfig();
     await w.startAgent();
     await waitFor(() => w.bufferedRows() === 0, 'delivery once the fault is fixed');
-    assert.equal(exactlyOnce(w.stored().values, sent), null);
+    assert.equal(exactlyOnce((await w.stored()).values, sent), null);
     assert.ok(connectionsOf(w.broker.log(), 'gw-test') > 0);
   });
 
@@ -144,23 +143,16 @@ describe('the ACL and the collector refuse what is not theirs', () => {
     });
     return c;
   };
-  const storedEnvelope = (): Buffer => {
-    const db = new Database(join(w.t.dir, 'collector.db'), { readonly: true });
-    try {
-      return db
-        .prepare<[], { envelope: Buffer }>(
-          'SELECT envelope FROM batches WHERE stream = 1 ORDER BY seq LIMIT 1',
-        )
-        .get()!.envelope;
-    } finally {
-      db.close();
-    }
+  const storedEnvelope = async (): Promise<Buffer> => {
+    const first = (await w.storedBatches()).filter((b) => b.stream === 1).sort((x, y) => x.seq - y.seq)[0];
+    return Buffer.from(first.envelope);
   };
 
   it("refuses a device publishing on another device's topics", async () => {
     const c = await clientAs('gw-intruder');
+    const env0 = await storedEnvelope();
     const err = await new Promise<Error | undefined>((resolve) =>
-      c.publish('edge/v1/gw-test/telemetry', storedEnvelope(), { qos: 1 }, (e) => resolve(e ?? undefined)),
+      c.publish('edge/v1/gw-test/telemetry', env0, { qos: 1 }, (e) => resolve(e ?? undefined)),
     );
     await c.endAsync();
     assert.ok(err, 'the broker refused the publish');
@@ -170,7 +162,7 @@ describe('the ACL and the collector refuse what is not theirs', () => {
 
   it('rejects and counts a tampered envelope, stores a replayed one once', async () => {
     const c = await clientAs('gw-test');
-    const env = storedEnvelope();
+    const env = await storedEnvelope();
     const tampered = Buffer.from(env);
     tampered[tampered.length - 20] ^= 0x01;
     const batchesBefore = w.collector!.stats.batches;
@@ -188,6 +180,6 @@ describe('the ACL and the collector refuse what is not theirs', () => {
       );
     }, 'the collector to judge the three messages');
     assert.equal(s.batches, batchesBefore, 'nothing new stored');
-    assert.equal(exactlyOnce(w.stored().values, 300), null);
+    assert.equal(exactlyOnce((await w.stored()).values, 300), null);
   });
 });

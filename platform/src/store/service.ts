@@ -19,6 +19,8 @@ export interface StoreOptions extends OpenOptions {
   url: string;
   /** Apply missing migrations at start (default); otherwise refuse a schema that is behind. */
   migrate?: boolean;
+  /** Without `migrate`: refuse a schema that is behind (default), or open it as it is (the migrate command). */
+  check?: boolean;
 }
 
 /** Several processes may start at once: one migrates, the others wait on this lock. */
@@ -34,7 +36,7 @@ export class Store {
     this.engine = await openEngine(this.opts.url, this.opts);
     try {
       if (this.opts.migrate ?? true) await this.migrate();
-      else {
+      else if (this.opts.check ?? true) {
         const v = await this.schemaVersion();
         const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
         if (v < latest)

@@ -69,7 +69,7 @@ export const r1: Row = {
         addDefect(r, `hang: ${(e as Error).message}`);
       }
       const stored = new Map<number, number>();
-      for (const v of w.stored().values) stored.set(v, (stored.get(v) ?? 0) + 1);
+      for (const v of (await w.stored()).values) stored.set(v, (stored.get(v) ?? 0) + 1);
       for (const v of accepted) if (!stored.has(v)) r.lost++;
       for (const [v, n] of stored)
         if (n > 1) {

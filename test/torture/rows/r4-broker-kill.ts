@@ -47,7 +47,7 @@ export const r4: Row = {
         r.crashes++;
         addDefect(r, `the agent exited (code ${w.daemon?.exitCode})`);
       }
-      const values = w.stored().values;
+      const values = (await w.stored()).values;
       const counts = new Map<number, number>();
       for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
       for (let i = 0; i < n; i++) if (!counts.has(i)) r.lost++;

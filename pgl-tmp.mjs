@@ -1,0 +1,15 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const db = await PGlite.create();
+console.log('create mem', Date.now()-t);
+const dump = await db.dumpDataDir('none'); console.log('dump size', dump.size);
+await db.close();
+t=Date.now();
+const db2 = await PGlite.create({ loadDataDir: dump });
+console.log('create from dump', Date.now()-t);
+t=Date.now();
+const db3 = await PGlite.create('/tmp/pgl-x-'+process.pid);
+console.log('create dir', Date.now()-t); await db3.close();
+t=Date.now();
+const db4 = await PGlite.create('/tmp/pgl-x-'+process.pid);
+console.log('reopen dir', Date.now()-t); await db4.close();
