@@ -14,9 +14,12 @@ import { AlertBook, AlertSweep, DEFAULT_SWEEP, type SweepPolicy } from './alerts
 import { alertRoutes } from './api/alerts.js';
 import { accessRoutes } from './api/auth.js';
 import type { ApiContext } from './api/context.js';
+import { fleetRoutes } from './api/fleet.js';
 import { incidentRoutes } from './api/incidents.js';
-import { HttpServer, type Route } from './http/index.js';
+import { HttpServer, type Route, SECURITY_HEADERS } from './http/index.js';
 import { IncidentBook } from './incidents/index.js';
+import { LiveHub } from './live/index.js';
+import { pageRoutes } from './pages/index.js';
 import { migrateConsole } from './schema/index.js';
 import type { Clock, Db } from './types.js';
 
@@ -48,6 +51,7 @@ export class Console {
   private sweeper: AlertSweep | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
+  private live: LiveHub | undefined;
 
   constructor(private readonly opts: ConsoleOptions) {}
 
@@ -71,7 +75,20 @@ export class Console {
       limiter: new LoginLimiter(clock, limit),
       log: o.log.child({ module: 'console' }),
     };
-    const routes: Route[] = [...accessRoutes(ctx), ...alertRoutes(ctx), ...incidentRoutes(ctx)];
+    const live = new LiveHub(o.db, ctx.log, () => void this.sweep(), SECURITY_HEADERS);
+    const routes: Route[] = [
+      ...accessRoutes(ctx),
+      ...alertRoutes(ctx),
+      ...incidentRoutes(ctx),
+      ...fleetRoutes(ctx),
+      {
+        method: 'GET',
+        path: '/api/v1/events',
+        role: 'viewer',
+        handler: async () => ({ stream: (res) => live.attach(res) }),
+      },
+      ...pageRoutes(),
+    ];
     const http = new HttpServer({
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 8443,
@@ -81,7 +98,14 @@ export class Console {
       sessions: ctx.sessions,
       log: ctx.log,
     });
-    await http.start();
+    await live.start();
+    try {
+      await http.start();
+    } catch (e) {
+      await live.stop();
+      throw e;
+    }
+    this.live = live;
     this.ctx = ctx;
     this.http = http;
     this.sweeper = new AlertSweep(o.db, clock, alerts, o.sweep ?? DEFAULT_SWEEP);
@@ -110,6 +134,8 @@ export class Console {
     this.timer = undefined;
     await this.sweeping;
     this.sweeper = undefined;
+    await this.live?.stop();
+    this.live = undefined;
     const h = this.http;
     this.http = undefined;
     await h?.stop();

@@ -9,6 +9,8 @@ export interface Queryable {
 export interface Db extends Queryable {
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel until the returned function is called (live pages). */
+  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 /** Milliseconds since the epoch; injected so tests move time, not wait for it. */

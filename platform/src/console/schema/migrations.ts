@@ -100,8 +100,19 @@ CREATE TABLE console_cursors (
 );
 `;
 
+/** A report's posture score, or NULL: a malformed report must not break the fleet page. */
+const SCORE = `
+CREATE FUNCTION console_report_score(body bytea) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (convert_from(body, 'UTF8')::jsonb ->> 'score')::integer;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END $$;
+`;
+
 export const CONSOLE_MIGRATIONS: readonly ConsoleMigration[] = [
   { version: 1, name: 'access', sql: ACCESS },
   { version: 2, name: 'alerts and incidents', sql: ALERTS_INCIDENTS },
   { version: 3, name: 'alerts raised by the store', sql: DERIVE },
+  { version: 4, name: 'posture score of a report', sql: SCORE },
 ];
