@@ -145,6 +145,15 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await viewer.screenshot({ path: join(SHOTS, 'alerts-viewer.png'), fullPage: true });
   });
 
+  it('a gateway going offline (its last will) shows on the open fleet page within 2 s', async () => {
+    await op.goto(`${app.url}/#/fleet`);
+    await op.waitForSelector('tr[data-device=gw-north] td.online');
+    const sent = Date.now();
+    await t.store.recordStatus('gw-north', { state: 'offline', version: '0.1.0' });
+    await op.waitForSelector('tr[data-device=gw-north] td.offline', { timeout: 2000 });
+    assert.ok(Date.now() - sent < 2000);
+  });
+
   it('exports an incident as a STIX 2.1 bundle that validates', async () => {
     const api = new ConsoleClient(app.url, ca);
     await api.login('op', 'lamp-post kilowatt 7');
