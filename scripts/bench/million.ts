@@ -3,9 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from '../../agent/src/diag/index.js';
 import { loadSigningKey } from '../../agent/src/identity/index.js';
-import { Collector } from '../collector/collector.js';
-import { loadRegistry } from '../collector/registry.js';
+import { Collector } from '../../platform/src/collector/index.js';
+import { Store } from '../../platform/src/store/index.js';
 import { devTrust } from '../lib/dev-trust.js';
+import { tempDatabase } from '../lib/pg-temp.js';
 import { type BrokerAccess, prefill } from './drain.js';
 import { benchSealer } from './ingest.js';
 
@@ -16,7 +17,7 @@ function peakRssMb(pid: number): number {
 }
 
 /**
- * The real daemon draining a million buffered readings to the reference
+ * The real daemon draining a million buffered readings to the platform
  * collector: time until the collector has acked them all, and the daemon's peak RSS.
  */
 export async function benchMillion(
@@ -61,21 +62,21 @@ export async function benchMillion(
       if (d % 2000 === 0) log(`  prefilled ${d}/${batches} batches`);
     },
   );
-  const registry = join(dir, 'million-registry.json');
-  writeFileSync(
-    registry,
-    JSON.stringify([
-      { deviceId: 'million-gw', signingPublicKey: Buffer.from(key.publicKey).toString('base64') },
-    ]),
-  );
+  // The platform collector on the machine's PostgreSQL, as a city runs it.
+  const database = await tempDatabase('edge_bench_million');
+  const store = new Store({ url: database.url });
+  await store.start();
+  await store.addDevices([
+    { deviceId: 'million-gw', signingPublicKey: Buffer.from(key.publicKey).toString('base64') },
+  ]);
   const col = broker.pki.client('collector');
   const collector = new Collector({
     url: broker.url,
     ca: readFileSync(broker.ca),
     cert: readFileSync(col.cert),
     key: readFileSync(col.key),
-    db: join(dir, 'million-collector.db'),
-    registry: loadRegistry(registry),
+    store,
+    shareGroup: '',
     clientId: 'collector-million',
     ackKey: trust.collectorKey,
     keysDocument: trust.keysDocument,
@@ -116,6 +117,8 @@ export async function benchMillion(
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));
   await collector.stop();
+  await store.stop();
+  await database.drop();
   return {
     rss_peak_mb: peak,
     drain_1m_s: Math.round(seconds * 10) / 10,

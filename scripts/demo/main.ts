@@ -14,8 +14,9 @@ import {
   systemClock,
   systemRandom,
 } from '../../agent/src/core/index.js';
-import { Collector } from '../collector/collector.js';
-import { loadRegistry } from '../collector/registry.js';
+import { Collector } from '../../platform/src/collector/index.js';
+import { parseRegistry } from '../../platform/src/registry/index.js';
+import { Store } from '../../platform/src/store/index.js';
 import { devTrust } from '../lib/dev-trust.js';
 import { DemoBroker } from './broker.js';
 import { SimulatedSensors } from './sensors.js';
@@ -25,7 +26,7 @@ const HELP = `Usage: npm start [-- options]
 
 Runs the edge agent end to end on this machine: a development PKI, the device's
 identity and the collector's under .dev/, an embedded MQTT broker (aedes, TLS with
-client certificates and the ACL), the reference collector, and the agent with
+client certificates and the ACL), the platform's collector on PGlite (.dev/platform), and the agent with
 simulated sensors plus real health metrics. Then it takes the broker away for a
 while, so the backlog grows, and brings it back, so it drains. Ctrl-C stops it
 and prints the summary. When stdout is not a terminal (CI, a pipe, a log file) it
@@ -99,19 +100,26 @@ const trust = devTrust(join(dev, 'trust'));
 const { config, configFile, registry } = await devAgent(dev, broker.port, pki, trust);
 say(`agent:     device ${config.device.id}, config ${configFile}, log ${join(dev, 'agent.log')}`);
 
+// The platform side as a small city runs it: PGlite in-process, the same SQL as PostgreSQL.
+const storeUrl = `pglite:${join(dev, 'platform')}`;
+const store = new Store({ url: storeUrl });
+await store.start();
+await store.addDevices(parseRegistry(readFileSync(registry, 'utf8'), registry));
 const collector = new Collector({
   url: `mqtts://localhost:${broker.port}`,
   ca: readFileSync(pki.ca),
   cert: readFileSync(pki.collector.cert),
   key: readFileSync(pki.collector.key),
+  // aedes speaks MQTT 3.1.1 and has no shared subscriptions: one collector, plain subscriptions.
   protocolVersion: 4,
-  db: join(dev, 'collector.db'),
-  registry: loadRegistry(registry),
+  shareGroup: '',
+  clientId: 'collector-demo',
+  store,
   ackKey: trust.collectorKey,
   keysDocument: trust.keysDocument,
 });
 await collector.start();
-say(`collector: verifying with the registry ${registry}, storing in ${join(dev, 'collector.db')}`);
+say(`collector: edge-platform collector, registry ${registry} imported, storing in ${storeUrl}`);
 
 const log = pino(
   { level: config.log.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
@@ -195,6 +203,7 @@ async function shutdown(): Promise<void> {
   say(line());
   await agent.stop();
   await collector.stop();
+  await store.stop();
   await broker.stop();
   const s = collector.stats;
   say(

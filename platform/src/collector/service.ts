@@ -56,6 +56,7 @@ export class Collector {
     prevHashMismatches: 0,
     rejected: {},
     acksSent: 0,
+    transactions: 0,
     storeErrors: 0,
   };
 
@@ -290,6 +291,7 @@ export class Collector {
 
   private count(r: IngestResult, batch: IngestItem[]): void {
     const s = this.stats;
+    s.transactions++;
     s.batches += r.stored;
     s.readings += r.readings;
     s.events += r.events;

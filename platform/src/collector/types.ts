@@ -49,6 +49,8 @@ export interface CollectorStats {
   prevHashMismatches: number;
   rejected: Record<string, number>;
   acksSent: number;
+  /** Transactions committed (batches / transactions = the average transaction size). */
+  transactions: number;
   /** Transactions that failed (the store went away, a deadlock): their batches were not acked. */
   storeErrors: number;
 }
