@@ -26,6 +26,25 @@ const ALLOWED: Record<string, string[]> = {
   monitor: ['core', 'config'],
   sync: ['core', 'buffer', 'telemetry', 'config'],
   diag: ['core'],
+  // The daemon's wiring: one function per capability, so it reaches every capability.
+  daemon: [
+    'core',
+    'config',
+    'telemetry',
+    'buffer',
+    'trust',
+    'identity',
+    'pipeline',
+    'privacy',
+    'sensors',
+    'integrity',
+    'audit',
+    'software',
+    'monitor',
+    'sync',
+    'diag',
+  ],
+  supervisor: ['core', 'config', 'trust'],
 };
 /** Node built-ins that mean I/O: forbidden in the pure modules. */
 const IO_BUILTINS = [

@@ -66,7 +66,6 @@ export async function benchDrain(
   const ob = benchOutbox(file, sealer);
   await ob.start();
   const envelopes = ob.peek(batches).map((r) => r.envelope);
-  ob.rewind();
   const sync = new Sync({
     deviceId: 'bench-gw',
     mqtt: {
@@ -80,6 +79,7 @@ export async function benchDrain(
       ackMode: 'collector',
       ackTimeoutMs: 600_000,
       inflight: window,
+      inflightBytes: 1024 * 1024,
       publishTimeoutMs: 60_000,
       connectTimeoutMs: 10_000,
       backoffMinMs: 100,

@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   epoch INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
+  created_up INTEGER NOT NULL DEFAULT 0,
   items INTEGER NOT NULL,
   envelope BLOB NOT NULL
 );
@@ -50,11 +51,23 @@ export function openDb(file: string, walLimitBytes: number): Db {
     if (check !== 'ok')
       throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     db.exec(SCHEMA);
+    migrate(db);
     return db;
   } catch (e) {
     db.close();
     throw e;
   }
+}
+
+/**
+ * Adds `created_up` (the agent's uptime when the row was committed: ages for
+ * retention are monotonic) to an outbox made before it. Old rows get 0, which
+ * makes them as old as the agent's uptime counted from this version on.
+ */
+function migrate(db: Db): void {
+  const cols = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('outbox');
+  if (!cols.some((c) => c.name === 'created_up'))
+    db.exec('ALTER TABLE outbox ADD COLUMN created_up INTEGER NOT NULL DEFAULT 0');
 }
 
 /** Renames a bad database (and its WAL and shared memory) aside, kept for forensics. */

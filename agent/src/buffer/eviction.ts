@@ -1,4 +1,4 @@
-import type { Stream } from '../core/index.js';
+import { Stream, type StreamItem, securityEvent, streamName } from '../core/index.js';
 
 /** A contiguous run of a stream's oldest rows chosen for eviction. */
 export interface EvictionRange {
@@ -7,7 +7,8 @@ export interface EvictionRange {
   toSeq: number;
   rows: number;
   items: number;
-  reason: 'budget' | 'disk_space' | 'retention';
+  /** `lost`: committed batches the database no longer holds (found against the high-water mark). */
+  reason: 'budget' | 'disk_space' | 'retention' | 'lost';
 }
 
 /**
@@ -38,4 +39,25 @@ export function planEviction(
     if (range) out.push(range);
   }
   return out;
+}
+
+/** The `buffer.evicted` notice of one range: the platform matches it against its chain. */
+export function evictionNotice(r: EvictionRange, epoch: number, nowMs: number): StreamItem {
+  return {
+    stream: Stream.EVENTS,
+    event: securityEvent(
+      'buffer.evicted',
+      streamName(r.stream),
+      {
+        stream: streamName(r.stream),
+        epoch: String(epoch),
+        from_seq: String(r.fromSeq),
+        to_seq: String(r.toSeq),
+        count: String(r.rows),
+        items: r.reason === 'lost' ? 'unknown' : String(r.items),
+        reason: r.reason,
+      },
+      nowMs,
+    ),
+  };
 }

@@ -6,6 +6,8 @@ export {
   Outbox,
   type OutboxOptions,
   type OutboxRow,
+  type RowFigures,
+  type StoredRow,
   type StreamStats,
 } from './outbox.js';
 export { Retention, type RetentionOptions } from './retention.js';

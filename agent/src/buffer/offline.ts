@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { STREAMS, streamName } from '../core/index.js';
-import type { StreamStats } from './outbox.js';
+import { Queries } from './queries.js';
+import type { StreamStats } from './types.js';
 
 /**
  * The outbox's figures read straight from the file, for `status` while the
@@ -14,20 +15,15 @@ export function readOfflineStats(file: string): { epoch: number | null; streams:
     const epoch = db
       .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'")
       .get()?.value;
-    const q = db.prepare<
-      [number],
-      { rows: number; bytes: number | null; items: number | null; oldest: number | null }
-    >(
-      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items, min(created_ms) AS oldest FROM outbox WHERE stream = ?',
-    );
+    const q = new Queries(db);
     const head = db.prepare<[number], { seq: number }>('SELECT seq FROM chain WHERE stream = ?');
     const streams = STREAMS.map((s) => {
-      const r = q.get(s)!;
+      const r = q.totals(s);
       return {
         stream: streamName(s),
         lastSeq: head.get(s)?.seq ?? 0,
         // Nothing is in flight while the daemon is stopped: every row is pending.
-        pending: { rows: r.rows, bytes: r.bytes ?? 0, items: r.items ?? 0, oldestMs: r.oldest },
+        pending: r,
         sent: { rows: 0, bytes: 0, items: 0, oldestMs: null },
       };
     });

@@ -3,12 +3,8 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
   type ChainHead,
-  type Clock,
-  type Logger,
-  type Random,
   randomEpoch,
   type SealedBatch,
-  type Sealer,
   type Service,
   STREAMS,
   Stream,
@@ -17,47 +13,13 @@ import {
   streamName,
 } from '../core/index.js';
 import { type Db, isCorruption, openDb, quarantine } from './db.js';
-import { DeliveryState } from './delivery.js';
 import { BufferError, BufferFullError } from './errors.js';
-import { type EvictionRange, planEviction } from './eviction.js';
+import { type EvictionRange, evictionNotice, planEviction } from './eviction.js';
+import { HighWaterMark, lostRanges } from './high-water.js';
+import { Queries } from './queries.js';
+import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
 
-export interface OutboxOptions {
-  /** Path of the SQLite file. */
-  file: string;
-  /** Byte budget: database plus WAL. */
-  maxBytes: number;
-  /** Free space to keep on the filesystem. */
-  minFreeBytes: number;
-  /** Seals the outbox's own notices (evictions, quarantine) into the events stream. */
-  sealer: Sealer;
-  clock: Clock;
-  random: Random;
-  log: Logger;
-  /** Free bytes on the data filesystem; injectable for tests. */
-  freeBytes?: (dir: string) => number;
-}
-
-/** One buffered batch handed to sync. */
-export interface OutboxRow {
-  stream: Stream;
-  epoch: number;
-  seq: number;
-  envelope: Uint8Array;
-  items: number;
-}
-
-/** What one stream holds, per state. */
-export interface StreamStats {
-  stream: string;
-  lastSeq: number;
-  pending: { rows: number; bytes: number; items: number; oldestMs: number | null };
-  sent: { rows: number; bytes: number; items: number; oldestMs: number | null };
-}
-
-export interface AppendRequest {
-  stream: Stream;
-  items: StreamItem[];
-}
+export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
 
 const ZERO = new Uint8Array(32);
 const defaultFree = (dir: string): number => {
@@ -75,11 +37,15 @@ export class Outbox implements Service {
   private db!: Db;
   private epochValue = 0;
   private readonly heads = new Map<Stream, ChainHead>();
-  private readonly delivery = new DeliveryState();
+  /** Highest seq removed as a prefix (acked, evicted, expired), per stream. */
+  private readonly floors = new Map<Stream, number>();
   private startupNotices: StreamItem[] = [];
-  /** Prepared statements by SQL text: preparing is costly and appends are the hot path. */
-  private readonly stmts = new Map<string, Database.Statement>();
+  private q!: Queries;
   private pageSize = 4096;
+  private hwm!: HighWaterMark;
+  /** Uptime persisted at open, and the monotonic clock then: ages of rows never use the wall clock. */
+  private upBase = 0;
+  private monoAtOpen = 0;
 
   constructor(private readonly opts: OutboxOptions) {}
 
@@ -90,6 +56,7 @@ export class Outbox implements Service {
   async start(): Promise<void> {
     // The WAL counts against the budget and the disk: keep it small and truncated after checkpoints.
     const walLimit = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
+    this.hwm = new HighWaterMark(`${this.opts.file}.hwm`);
     try {
       this.db = openDb(this.opts.file, walLimit);
       this.loadState();
@@ -117,22 +84,32 @@ export class Outbox implements Service {
 
   async stop(): Promise<void> {
     if (this.db?.open) {
+      this.saveUptime.run(this.uptime());
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
+    this.hwm?.close();
+  }
+
+  /**
+   * How long this outbox has been open, summed over every run, in ms: the
+   * clock of row ages. Time with the agent stopped does not count, so a row
+   * can only look younger than it is, never older.
+   */
+  uptime(): number {
+    return this.upBase + Math.max(0, this.opts.clock.monotonic() - this.monoAtOpen);
+  }
+
+  private get saveUptime(): Database.Statement<[number]> {
+    return this.stmt<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)");
   }
 
   private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let st = this.stmts.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.stmts.set(sql, st);
-    }
-    return st as unknown as Database.Statement<P, R>;
+    return this.q.prepare<P, R>(sql);
   }
 
   private loadState(): void {
-    this.stmts.clear();
+    this.q = new Queries(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const get = this.stmt<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     let epoch = get.get('epoch')?.value;
@@ -143,6 +120,8 @@ export class Outbox implements Service {
       this.stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epochValue = Number(epoch);
+    this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
+    this.monoAtOpen = this.opts.clock.monotonic();
     this.heads.clear();
     for (const s of STREAMS) this.heads.set(s, { epoch: this.epochValue, seq: 0, prevHash: ZERO });
     const chain = this.db
@@ -150,12 +129,38 @@ export class Outbox implements Service {
       .all();
     for (const c of chain)
       this.heads.set(c.stream, { epoch: this.epochValue, seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
-    for (const s of STREAMS) {
-      const min = this.db
-        .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
-        .get(s)?.m;
-      this.delivery.reset(s, min ?? this.head(s).seq + 1);
+    this.checkHighWater();
+    for (const s of STREAMS) this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.head(s).seq + 1) - 1);
+  }
+
+  /**
+   * Batches sealed and committed but missing now (the WAL lost its tail): the
+   * heads move up to the mark so those seqs are never reused, and each loss
+   * is reported as an exact range in an eviction notice (reason `lost`).
+   */
+  private checkHighWater(): void {
+    const hw = this.hwm.read();
+    if (!hw || hw.epoch !== this.epochValue) return;
+    const chain = this.stmt('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    for (const range of lostRanges(hw, (s) => this.head(s).seq)) {
+      this.opts.log.error(
+        { range },
+        'the outbox lost committed batches (its WAL is damaged): reporting them lost',
+      );
+      const head = this.head(range.stream);
+      chain.run(range.stream, range.toSeq, Buffer.from(head.prevHash));
+      this.heads.set(range.stream, { ...head, seq: range.toSeq });
+      this.startupNotices.push(this.notice(range));
     }
+  }
+
+  /** Highest seq of `stream` removed as a prefix: nothing at or below it is stored. */
+  floor(stream: Stream): number {
+    return this.floors.get(stream) ?? 0;
+  }
+
+  private raiseFloor(stream: Stream, seq: number): void {
+    if ((this.floors.get(stream) ?? 0) < seq) this.floors.set(stream, seq);
   }
 
   /** Where a stream's chain stands (the last committed batch). */
@@ -167,17 +172,13 @@ export class Outbox implements Service {
 
   /** Bytes the outbox occupies now: live database pages plus the WAL file. */
   usedBytes(): number {
-    const { pages, free } = this.stmt<[], { pages: number; free: number }>(
-      'SELECT (SELECT page_count FROM pragma_page_count()) AS pages, (SELECT freelist_count FROM pragma_freelist_count()) AS free',
-    ).get()!;
-    const pageSize = this.pageSize;
     let wal = 0;
     try {
       wal = statSync(`${this.opts.file}-wal`).size;
     } catch {
       // No WAL yet.
     }
-    return (pages - free) * pageSize + wal;
+    return this.q.livePages() * this.pageSize + wal;
   }
 
   /**
@@ -218,7 +219,7 @@ export class Outbox implements Service {
       throw e;
     }
     for (const [k, v] of heads) this.heads.set(k, v);
-    for (const r of evictions) this.delivery.dropThrough(r.stream, r.toSeq);
+    for (const r of evictions) this.raiseFloor(r.stream, r.toSeq);
     if (evictions.length > 0) {
       this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
       if (evictions.some((r) => r.reason === 'disk_space')) this.giveBackSpace();
@@ -228,18 +229,31 @@ export class Outbox implements Service {
 
   private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
     const ins = this.stmt(
-      'INSERT INTO outbox (stream, epoch, seq, created_ms, items, envelope) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const chain = this.stmt('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     const del = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
     const now = this.opts.clock.now();
+    const up = this.uptime();
     this.db.transaction(() => {
       for (const r of evictions) del.run(r.stream, r.fromSeq, r.toSeq);
       for (const b of batches) {
-        ins.run(b.stream, b.epoch, b.seq, now, b.items, b.envelope);
+        ins.run(b.stream, b.epoch, b.seq, now, up, b.items, b.envelope);
         chain.run(b.stream, b.seq, b.payloadHash);
       }
+      this.saveUptime.run(up);
     })();
+    if (batches.length > 0) {
+      const seqs = new Map(this.heads);
+      for (const b of batches)
+        seqs.set(b.stream, { epoch: this.epochValue, seq: b.seq, prevHash: b.payloadHash });
+      try {
+        this.hwm.write(this.epochValue, (s) => seqs.get(s)?.seq ?? 0);
+      } catch (e) {
+        // The batches are committed all the same; a stale mark can only miss a later loss, never invent one.
+        this.opts.log.warn({ err: e }, 'cannot update the high-water mark');
+      }
+    }
   }
 
   /** Returns free pages and the WAL to the filesystem when it runs short. */
@@ -277,23 +291,7 @@ export class Outbox implements Service {
   }
 
   private notice(r: EvictionRange): StreamItem {
-    return {
-      stream: Stream.EVENTS,
-      event: securityEvent(
-        'buffer.evicted',
-        streamName(r.stream),
-        {
-          stream: streamName(r.stream),
-          epoch: String(this.epochValue),
-          from_seq: String(r.fromSeq),
-          to_seq: String(r.toSeq),
-          count: String(r.rows),
-          items: String(r.items),
-          reason: r.reason,
-        },
-        this.opts.clock.now(),
-      ),
-    };
+    return evictionNotice(r, this.epochValue, this.opts.clock.now());
   }
 
   /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Returns rows deleted. */
@@ -302,18 +300,21 @@ export class Outbox implements Service {
     const n = this.db
       .prepare('DELETE FROM outbox WHERE stream = ? AND seq <= ?')
       .run(stream, upToSeq).changes;
-    this.delivery.dropThrough(stream, upToSeq);
+    this.raiseFloor(stream, Math.min(upToSeq, this.head(stream).seq));
     return n;
   }
 
   /**
-   * Retention: evicts the rows of `stream` up to the newest one created before
-   * `cutoffMs`, with a `buffer.evicted` notice (reason `retention`). Returns rows evicted.
+   * Retention: evicts the rows of `stream` up to the newest one older than
+   * `maxAgeMs` of uptime, with a `buffer.evicted` notice (reason `retention`).
+   * Ages are monotonic: a wall-clock jump never makes a row old. Returns rows evicted.
    */
-  expireOlderThan(stream: Stream, cutoffMs: number): number {
+  expireOlderThan(stream: Stream, maxAgeMs: number): number {
+    const cutoff = this.uptime() - maxAgeMs;
+    if (cutoff <= 0) return 0;
     const last = this.stmt<[number, number], { s: number | null }>(
-      'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_ms < ?',
-    ).get(stream, cutoffMs)?.s;
+      'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
+    ).get(stream, cutoff)?.s;
     if (last === null || last === undefined) return 0;
     const r = this.stmt<[number, number], { f: number; n: number; i: number }>(
       'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
@@ -329,7 +330,7 @@ export class Outbox implements Service {
     const notice = this.opts.sealer(Stream.EVENTS, [this.notice(range)], this.head(Stream.EVENTS));
     this.commit([notice], [range]);
     this.heads.set(Stream.EVENTS, { epoch: this.epochValue, seq: notice.seq, prevHash: notice.payloadHash });
-    this.delivery.dropThrough(stream, last);
+    this.raiseFloor(stream, last);
     this.opts.log.info({ range }, 'retention: evicted old unsent rows');
     return range.rows;
   }
@@ -338,91 +339,43 @@ export class Outbox implements Service {
   ackOne(stream: Stream, epoch: number, seq: number): number {
     if (epoch !== this.epochValue) return 0;
     const n = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
-    this.delivery.dropOne(stream, seq);
     return n;
   }
 
+  /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
+  read(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
+    return this.q.rows(stream, afterSeq, limit);
+  }
+
   /**
-   * Hands out up to `limit` rows not yet handed out, security events before
-   * reports before telemetry, oldest first within a stream.
+   * The first `limit` stored rows, security events before reports before
+   * telemetry, oldest first within a stream. Stateless: delivery state is sync's.
    */
-  peek(limit: number): (OutboxRow & { createdMs: number })[] {
-    const q = this.stmt<
-      [number, number, number],
-      { seq: number; epoch: number; envelope: Buffer; items: number; created_ms: number }
-    >(
-      'SELECT seq, epoch, envelope, items, created_ms FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
-    );
-    const out: (OutboxRow & { createdMs: number })[] = [];
+  peek(limit: number): StoredRow[] {
+    const out: StoredRow[] = [];
     for (const stream of STREAMS) {
       if (out.length >= limit) break;
-      const rows = q.all(stream, this.delivery.cursor.get(stream)!, limit - out.length);
-      for (const r of rows) {
-        out.push({
-          stream,
-          epoch: r.epoch,
-          seq: r.seq,
-          envelope: r.envelope,
-          items: r.items,
-          createdMs: r.created_ms,
-        });
-      }
-      if (rows.length > 0) this.delivery.cursor.set(stream, rows[rows.length - 1].seq);
+      out.push(...this.read(stream, this.floor(stream), limit - out.length));
     }
     return out;
   }
 
-  /** The broker took the row (PUBACK): it now waits for the collector's ack. */
-  markSent(row: OutboxRow & { createdMs: number }): void {
-    this.delivery.markSent(row, this.opts.clock.monotonic());
-  }
-
-  /** The publish failed: the row is due again. */
-  release(row: Pick<OutboxRow, 'stream' | 'seq'>): void {
-    this.delivery.release(row.stream, row.seq);
-  }
-
-  /** Rows PUBACKed more than `timeoutMs` ago without an ack are due again; returns how many. */
-  expireUnacked(timeoutMs: number): number {
-    return this.delivery.expire(this.opts.clock.monotonic(), timeoutMs);
-  }
-
-  /** After a reconnect everything not acked is due again. */
-  rewind(): void {
-    for (const s of STREAMS) {
-      const min = this.db
-        .prepare<[number], { m: number | null }>('SELECT min(seq) AS m FROM outbox WHERE stream = ?')
-        .get(s)?.m;
-      this.delivery.reset(s, min ?? this.head(s).seq + 1);
-    }
-  }
-
-  /** Rows, bytes, items and oldest row per stream and state. */
-  stats(): StreamStats[] {
-    const q = this.stmt<
-      [number],
-      { rows: number; bytes: number | null; items: number | null; oldest: number | null }
-    >(
-      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items, min(created_ms) AS oldest FROM outbox WHERE stream = ?',
-    );
+  /**
+   * Rows, bytes, items and oldest row per stream: `sent` is what `awaiting`
+   * (sync's delivery state) reports as PUBACKed and waiting for the collector.
+   */
+  stats(awaiting?: (stream: Stream) => RowFigures): StreamStats[] {
     return STREAMS.map((stream) => {
-      const all = q.get(stream)!;
-      const sent = { rows: 0, bytes: 0, items: 0, oldestMs: null as number | null };
-      for (const s of this.delivery.sent.get(stream)!.values()) {
-        sent.rows++;
-        sent.bytes += s.bytes;
-        sent.items += s.items;
-        sent.oldestMs = sent.oldestMs === null ? s.createdMs : Math.min(sent.oldestMs, s.createdMs);
-      }
-      const pendingOldest = all.rows > sent.rows ? all.oldest : null;
+      const all = this.q.totals(stream);
+      const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
       return {
         stream: streamName(stream),
         lastSeq: this.head(stream).seq,
         pending: {
           rows: all.rows - sent.rows,
-          bytes: (all.bytes ?? 0) - sent.bytes,
-          items: (all.items ?? 0) - sent.items,
-          oldestMs: pendingOldest,
+          bytes: all.bytes - sent.bytes,
+          items: all.items - sent.items,
+          oldestMs: all.rows > sent.rows ? all.oldestMs : null,
         },
         sent,
       };

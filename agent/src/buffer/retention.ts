@@ -13,8 +13,6 @@ export interface RetentionOptions {
   outbox: Outbox;
   /** Maximum age of unsent rows per stream, in hours; 0 keeps them. */
   hours: Record<'telemetry' | 'events' | 'reports', number>;
-  /** Date-based decisions may act (no clock jump pending, clock plausible). */
-  clockTrusted: () => boolean;
   clock: Clock;
   log: Logger;
   intervalMs?: number;
@@ -22,12 +20,12 @@ export interface RetentionOptions {
 
 /**
  * Deletes unsent rows past their maximum age, each loss reported by a notice.
- * Paused while the clock cannot be trusted, so a wrong clock never empties the buffer.
+ * Ages are counted on the outbox's uptime (monotonic, summed over runs), never
+ * on the wall clock: a clock jump, even one the clock monitor trusts, deletes nothing.
  */
 export class Retention implements Service {
   readonly name = 'retention';
   private timer: TimerHandle | undefined;
-  paused = false;
 
   constructor(private readonly opts: RetentionOptions) {}
 
@@ -41,16 +39,10 @@ export class Retention implements Service {
 
   /** One pass; returns rows evicted. */
   run(): number {
-    if (!this.opts.clockTrusted()) {
-      if (!this.paused) this.opts.log.warn('retention paused: the clock cannot be trusted');
-      this.paused = true;
-      return 0;
-    }
-    this.paused = false;
     let n = 0;
     for (const s of STREAMS) {
       const h = this.opts.hours[streamName(s as Stream)];
-      if (h > 0) n += this.opts.outbox.expireOlderThan(s, this.opts.clock.now() - h * 3_600_000);
+      if (h > 0) n += this.opts.outbox.expireOlderThan(s, h * 3_600_000);
     }
     return n;
   }

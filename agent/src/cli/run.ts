@@ -1,9 +1,9 @@
 import { configPath } from '../config/index.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
 import { SystemdNotifier } from '../diag/index.js';
+import { Supervisor } from '../supervisor/index.js';
 import { configFrom, parse } from './args.js';
 import { type Io, println } from './io.js';
-import { Supervisor } from './supervisor.js';
 
 export const RUN_HELP = `Usage: edge-agent run [--config FILE]
 

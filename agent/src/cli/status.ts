@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { readOfflineStats, type StreamStats } from '../buffer/index.js';
+import { readOfflineStats } from '../buffer/index.js';
 import { type AgentConfig, readJsonState } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
+import type { AgentStatus } from '../daemon/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
 import { describeIdentity } from '../identity/index.js';
-import { readSyncState, type SyncStatus } from '../sync/index.js';
+import { readSyncState } from '../sync/index.js';
 import { configFrom, parse } from './args.js';
 import { bytes, type Io, println, table } from './io.js';
 
@@ -15,15 +16,6 @@ PUBACK and last ack, buffer rows, bytes and oldest age per
 stream and state, last seq per stream. Asks the running daemon through
 agent.sock; when the daemon is stopped, reads the data dir directly.`;
 
-interface Status {
-  deviceId: string;
-  running: boolean;
-  epoch: number | null;
-  buffer?: { streams: StreamStats[]; usedBytes?: number; maxBytes?: number };
-  link?: SyncStatus | null;
-  [more: string]: unknown;
-}
-
 export async function statusCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) {
@@ -31,9 +23,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
-  let status: Status;
+  let status: AgentStatus;
   try {
-    status = (await request(cfg.sockets.agent, 'status')) as Status;
+    status = (await request(cfg.sockets.agent, 'status')) as AgentStatus;
   } catch (e) {
     if (!(e instanceof DaemonUnreachableError)) throw e;
     const offline = readOfflineStats(join(cfg.storage.dir, 'outbox.db'));
@@ -61,22 +53,19 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     io.stdout,
     `device:  ${String(status.deviceId)}   daemon: ${status.running ? 'running' : 'stopped'}   epoch: ${String(status.epoch ?? '-')}`,
   );
-  const id = status.identity as { keyId?: string; certificate?: { validTo: string } | null } | undefined;
+  const id = status.identity;
   if (id)
     println(
       io.stdout,
       `identity: key ${id.keyId ?? '-'}, certificate ${id.certificate ? `valid until ${id.certificate.validTo}` : 'not installed'}`,
     );
-  const audit = status.audit as
-    | { score?: number; highFailures?: string[]; checkedAt?: string }
-    | null
-    | undefined;
+  const audit = status.audit;
   if (audit)
     println(
       io.stdout,
       `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
     );
-  const integ = status.integrity as { changes?: number; checkedAt?: string } | null | undefined;
+  const integ = status.integrity;
   if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
   const l = status.link;
   if (l) {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { wipeTargets } from '../agent.js';
 import { ExitCode } from '../core/index.js';
+import { wipeTargets } from '../daemon/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
 import { type WipeReport, wipeFiles } from '../privacy/index.js';
 import { configFrom, parse, UsageError } from './args.js';

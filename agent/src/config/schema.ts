@@ -100,6 +100,7 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     ackMode: oneOf(['collector', 'broker'] as const, { default: 'collector', remote: 'live' }),
     ackTimeoutMs: int({ min: 100, max: 3_600_000, default: 60_000, remote: 'live' }),
     inflight: int({ min: 1, max: 65_535, default: 100, remote: 'live' }),
+    inflightBytes: int({ min: 1024, max: 256 * 1024 * 1024, default: 1024 * 1024, remote: 'live' }),
     publishTimeoutMs: int({ min: 100, max: 600_000, default: 30_000, remote: 'live' }),
     connectTimeoutMs: int({ min: 100, max: 600_000, default: 15_000, remote: 'live' }),
     backoffMinMs: int({ min: 10, max: 600_000, default: 1000, remote: 'live' }),

@@ -83,6 +83,8 @@ export interface AgentConfig {
     ackTimeoutMs: number;
     /** Most QoS 1 publishes awaiting PUBACK at once; never above the broker's Receive Maximum. Default 100. */
     inflight: number;
+    /** Most envelope bytes in those publishes (one batch always fits an empty window). Default 1048576. */
+    inflightBytes: number;
     /** A publish without PUBACK within this time counts as failed and is sent again. Default 30000. */
     publishTimeoutMs: number;
     /** A connection attempt without CONNACK within this time fails. Default 15000. */

@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt';
-import type { Outbox, OutboxRow } from '../buffer/index.js';
-import type { Clock, Logger, Service, TimerHandle } from '../core/index.js';
+import type { Outbox } from '../buffer/index.js';
+import type { Clock, Logger, Service, Stream, TimerHandle } from '../core/index.js';
 import type { AckMessage } from '../telemetry/index.js';
+import { type Lease, Ledger } from './ledger.js';
 import type { Topics } from './topics.js';
 
 export interface DrainOptions {
@@ -9,7 +10,10 @@ export interface DrainOptions {
   topics: Topics;
   ackMode: 'collector' | 'broker';
   ackTimeoutMs: number;
+  /** Window in messages (capped by the broker's Receive Maximum). */
   inflight: number;
+  /** Window in envelope bytes; one batch always fits an empty window. */
+  inflightBytes: number;
   publishTimeoutMs: number;
   rateLimit: number;
   /** Opens and checks an ack (AckVerifier.accept): null deletes nothing. */
@@ -21,44 +25,62 @@ export interface DrainOptions {
 /** Delivery figures for `status`. */
 export interface DrainStats {
   inflight: number;
+  inflightBytes: number;
   window: number;
+  windowBytes: number;
   published: number;
   pubacked: number;
   failed: number;
+  timedOut: number;
   ackedRows: number;
   lastPubackAt: number | null;
   lastAckAt: number | null;
 }
 
-type Row = OutboxRow & { createdMs: number };
+type PublishCallback = (err?: Error, packet?: unknown) => void;
+
+/** The parts of mqtt.js's client the drain uses (a test may stand in for the broker's session). */
+export interface DrainClient extends Partial<Pick<MqttClient, 'connected' | 'disconnecting'>> {
+  publish(topic: string, payload: Buffer, opts: { qos: 1 }, cb: PublishCallback): unknown;
+  /** mqtt.js's publishes awaiting PUBACK, by message id. */
+  outgoing?: Record<number, { cb: unknown }>;
+  removeOutgoingMessage?(messageId: number): unknown;
+}
 
 /**
- * The drain loop: hands outbox rows to the broker at QoS 1 within a capped
- * in-flight window, and deletes them when the collector's ack covers them.
- * A failed, refused (reason ≥ 0x80) or timed-out publish leaves the row due.
+ * The drain loop: publishes due rows at QoS 1 within the window the ledger
+ * keeps, and deletes them when a verified ack of the collector covers them.
+ * A failed, refused (reason ≥ 0x80) or timed-out publish makes its row due
+ * again; a timed-out one is first withdrawn from mqtt.js so it is never in
+ * flight twice. Nothing is published into a client that is ending: its
+ * failures would come straight back (the livelock of issue #12).
  */
 export class Drain implements Service {
   readonly name = 'drain';
-  private client: MqttClient | undefined;
+  readonly ledger: Ledger;
+  private client: DrainClient | undefined;
   private window = 0;
-  private readonly inflight = new Map<string, TimerHandle>();
+  private readonly attempts = new Map<number, { timer: TimerHandle; cb: PublishCallback }>();
   private ticker: TimerHandle | undefined;
   private rateTimer: TimerHandle | undefined;
   private tokens = 0;
   private lastRefill = 0;
   private pumping = false;
-  private readonly s: DrainStats = {
-    inflight: 0,
-    window: 0,
+  /** A publish failed while pumping: stop until the next tick rather than spin on the same row. */
+  private stalled = false;
+  private readonly s = {
     published: 0,
     pubacked: 0,
     failed: 0,
+    timedOut: 0,
     ackedRows: 0,
-    lastPubackAt: null,
-    lastAckAt: null,
+    lastPubackAt: null as number | null,
+    lastAckAt: null as number | null,
   };
 
-  constructor(private readonly opts: DrainOptions) {}
+  constructor(private readonly opts: DrainOptions) {
+    this.ledger = new Ledger(opts.outbox);
+  }
 
   async start(): Promise<void> {
     this.tick();
@@ -68,24 +90,27 @@ export class Drain implements Service {
     if (this.ticker) this.opts.clock.clearTimeout(this.ticker);
     if (this.rateTimer) this.opts.clock.clearTimeout(this.rateTimer);
     this.ticker = undefined;
+    this.rateTimer = undefined;
     this.detach();
   }
 
-  /** A session is up: everything not yet acked is due again (the broker may have lost it). */
-  attach(client: MqttClient, receiveMaximum: number): void {
+  /** A session is up: rows the broker took before may be lost with the old session, so they are due again. */
+  attach(client: DrainClient, receiveMaximum: number): void {
+    this.detach();
     this.client = client;
     this.window = Math.max(1, Math.min(this.opts.inflight, receiveMaximum));
     this.tokens = this.opts.rateLimit;
     this.lastRefill = this.opts.clock.monotonic();
-    this.opts.outbox.rewind();
+    this.ledger.redeliver();
     this.pump();
   }
 
+  /** The session is gone: publishes in flight are abandoned, their rows due again. */
   detach(): void {
     this.client = undefined;
-    for (const t of this.inflight.values()) this.opts.clock.clearTimeout(t);
-    this.inflight.clear();
-    this.opts.outbox.rewind();
+    this.ledger.abandonInflight();
+    for (const a of this.attempts.values()) this.opts.clock.clearTimeout(a.timer);
+    this.attempts.clear();
   }
 
   /** New rows were committed. */
@@ -93,8 +118,21 @@ export class Drain implements Service {
     this.pump();
   }
 
+  /** `sync-now`: rows PUBACKed but not acked are sent again now. */
+  syncNow(): void {
+    this.ledger.redeliver();
+    this.pump();
+  }
+
   stats(): DrainStats {
-    return { ...this.s, inflight: this.inflight.size, window: this.window };
+    const o = this.ledger.outstanding;
+    return {
+      ...this.s,
+      inflight: o.messages,
+      inflightBytes: o.bytes,
+      window: this.window,
+      windowBytes: this.opts.inflightBytes,
+    };
   }
 
   /** An `ack` from the collector: only a verified one deletes rows. */
@@ -102,20 +140,19 @@ export class Drain implements Service {
     const ack = this.opts.verifyAck(payload);
     if (!ack) return;
     const n = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
+    this.ledger.forgetGone();
     this.s.ackedRows += n;
     this.s.lastAckAt = this.opts.clock.now();
     if (ack.epoch !== this.opts.outbox.epoch) this.opts.log.debug({ ack }, 'ack for another epoch');
+    this.pump();
   }
 
   private tick(): void {
     const every = Math.max(50, Math.min(5000, Math.floor(this.opts.ackTimeoutMs / 4)));
     this.ticker = this.opts.clock.setTimeout(() => {
       if (this.client && this.opts.ackMode === 'collector') {
-        const n = this.opts.outbox.expireUnacked(this.opts.ackTimeoutMs);
-        if (n > 0) {
-          this.opts.log.info({ rows: n }, 'no ack from the collector in time: sending again');
-          this.pump();
-        }
+        const n = this.ledger.expireDelivered(this.opts.clock.monotonic(), this.opts.ackTimeoutMs);
+        if (n > 0) this.opts.log.info({ rows: n }, 'no ack from the collector in time: sending again');
       }
       this.pump();
       this.tick();
@@ -133,68 +170,101 @@ export class Drain implements Service {
     return Math.floor(this.tokens);
   }
 
+  private usable(c: DrainClient): boolean {
+    return this.client === c && c.connected !== false && c.disconnecting !== true;
+  }
+
   /**
    * Tops the window up. After a PUBACK it waits until a quarter of the window
    * is free, so one outbox query serves many publishes.
    */
   private pump(afterPuback = false): void {
-    if (!this.client || this.pumping) return;
-    if (afterPuback && this.inflight.size > this.window - Math.max(1, Math.floor(this.window / 4))) return;
+    const c = this.client;
+    if (!c || this.pumping || !this.usable(c)) return;
+    const out = this.ledger.outstanding.messages;
+    if (afterPuback && out > this.window - Math.max(1, Math.floor(this.window / 4))) return;
     this.pumping = true;
+    this.stalled = false;
     try {
-      while (this.client && this.inflight.size < this.window) {
+      while (this.usable(c) && !this.stalled) {
         const allowed = this.allowance();
         if (allowed < 1) {
-          if (!this.rateTimer) {
-            this.rateTimer = this.opts.clock.setTimeout(
-              () => {
-                this.rateTimer = undefined;
-                this.pump();
-              },
-              Math.ceil(1000 / this.opts.rateLimit),
-            );
-          }
+          this.waitForTokens();
           break;
         }
-        const rows = this.opts.outbox.peek(Math.min(this.window - this.inflight.size, allowed));
-        if (rows.length === 0) break;
-        if (this.opts.rateLimit > 0) this.tokens -= rows.length;
-        for (const row of rows) this.publish(this.client, row);
+        const now = this.opts.clock.monotonic();
+        const leases = this.ledger.take(this.window, this.opts.inflightBytes, now, allowed);
+        if (leases.length === 0) break;
+        if (this.opts.rateLimit > 0) this.tokens -= leases.length;
+        for (let i = 0; i < leases.length; i++) {
+          if (!this.usable(c) || this.stalled) {
+            // Taken but not published: due again, without counting as a failure.
+            for (const l of leases.slice(i)) this.ledger.failed(l.row.stream, l.row.seq, l.token);
+            break;
+          }
+          this.publish(c, leases[i]);
+        }
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private publish(client: MqttClient, row: Row): void {
-    const key = `${row.stream}:${row.seq}`;
-    const fail = (why: string, err?: unknown) => {
+  private waitForTokens(): void {
+    if (this.rateTimer) return;
+    this.rateTimer = this.opts.clock.setTimeout(
+      () => {
+        this.rateTimer = undefined;
+        this.pump();
+      },
+      Math.ceil(1000 / this.opts.rateLimit),
+    );
+  }
+
+  private publish(c: DrainClient, { row, token }: Lease): void {
+    const fail = (why: string, err?: unknown): void => {
+      if (!this.ledger.failed(row.stream, row.seq, token)) return;
       this.s.failed++;
       this.opts.log.debug({ err, stream: row.stream, seq: row.seq }, why);
-      this.opts.outbox.release(row);
+      // The next tick sends it again: pumping now would hand the same row to a client that just failed it.
+      if (this.pumping) this.stalled = true;
     };
-    const timer = this.opts.clock.setTimeout(() => {
-      if (!this.inflight.delete(key)) return;
-      fail('no PUBACK in time');
-      this.pump();
-    }, this.opts.publishTimeoutMs);
-    this.inflight.set(key, timer);
-    this.s.published++;
-    client.publish(this.opts.topics.stream(row.stream), asBuffer(row.envelope), { qos: 1 }, (err, packet) => {
-      if (this.client !== client || this.inflight.get(key) !== timer) return;
-      this.opts.clock.clearTimeout(timer);
-      this.inflight.delete(key);
+    const cb: PublishCallback = (err, packet) => {
+      const a = this.attempts.get(token);
+      if (!a) return; // Abandoned (timeout, disconnect): its row is already due again.
+      this.opts.clock.clearTimeout(a.timer);
+      this.attempts.delete(token);
       const reason = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
-      if (err || reason >= 0x80) {
-        fail(`publish refused (reason ${reason})`, err);
-      } else {
-        this.s.pubacked++;
-        this.s.lastPubackAt = this.opts.clock.now();
-        if (this.opts.ackMode === 'broker') this.opts.outbox.ackOne(row.stream, row.epoch, row.seq);
-        else this.opts.outbox.markSent(row);
+      if (err || reason >= 0x80) return fail(`publish refused (reason ${reason})`, err);
+      if (!this.ledger.pubacked(row.stream, row.seq, token, this.opts.clock.monotonic())) return;
+      this.s.pubacked++;
+      this.s.lastPubackAt = this.opts.clock.now();
+      if (this.opts.ackMode === 'broker') {
+        this.opts.outbox.ackOne(row.stream, row.epoch, row.seq);
+        this.ledger.dropOne(row.stream, row.seq);
       }
       this.pump(true);
-    });
+    };
+    const timer = this.opts.clock.setTimeout(() => {
+      if (!this.attempts.delete(token)) return;
+      this.withdraw(c, cb);
+      this.s.timedOut++;
+      fail('no PUBACK in time');
+    }, this.opts.publishTimeoutMs);
+    this.attempts.set(token, { timer, cb });
+    this.s.published++;
+    c.publish(this.opts.topics.stream(row.stream as Stream), asBuffer(row.envelope), { qos: 1 }, cb);
+  }
+
+  /** Takes a timed-out publish back from mqtt.js, so it is not resent behind the row's next attempt. */
+  private withdraw(c: DrainClient, cb: PublishCallback): void {
+    const outgoing = c.outgoing ?? {};
+    for (const [id, o] of Object.entries(outgoing)) {
+      if (o.cb === cb) {
+        c.removeOutgoingMessage?.(Number(id));
+        return;
+      }
+    }
   }
 }
 

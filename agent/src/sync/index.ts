@@ -1,6 +1,7 @@
 export { type AckRejection, type AckVerdict, AckVerifier, type AckVerifierOptions } from './ack-verifier.js';
-export { Drain, type DrainOptions, type DrainStats } from './drain.js';
+export { Drain, type DrainClient, type DrainOptions, type DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
+export { type Lease, Ledger, type LedgerStore, type RowState } from './ledger.js';
 export { backoffDelay, type LinkState, MqttLink, type TlsMaterial } from './link.js';
 export { readSyncState, Sync, type SyncOptions, type SyncStatus } from './service.js';
 export { Topics } from './topics.js';

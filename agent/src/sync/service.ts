@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { Outbox } from '../buffer/index.js';
+import type { Outbox, RowFigures } from '../buffer/index.js';
 import { type AgentConfig, readJsonState, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Random, Service } from '../core/index.js';
+import type { Clock, EventType, Logger, Random, Service, Stream } from '../core/index.js';
 import { type AckRejection, AckVerifier } from './ack-verifier.js';
 import { Drain, type DrainStats } from './drain.js';
 import { MqttLink, type TlsMaterial } from './link.js';
@@ -180,6 +180,16 @@ export class Sync implements Service {
   /** New rows were committed: try to send them now. */
   kick(): void {
     this.drain.kick();
+  }
+
+  /** `sync-now`: rows PUBACKed but not yet acked are sent again at once. */
+  syncNow(): void {
+    this.drain.syncNow();
+  }
+
+  /** Rows of `stream` the broker took that wait for the collector's ack (the `sent` column of `status`). */
+  delivered(stream: Stream): RowFigures {
+    return this.drain.ledger.delivered(stream);
   }
 
   status(): SyncStatus {

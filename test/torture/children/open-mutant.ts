@@ -47,12 +47,17 @@ for (const dir of dirs) {
     const values: number[] = [];
     let bad = 0;
     let notices = 0;
+    const lost: [number, number][] = [];
     for (const row of ob.peek(1_000_000)) {
       try {
         const b = verifyEnvelope(row.envelope, ring).batch;
         for (const rd of b.readings) values.push(rd.value.value as number);
         if (row.stream === Stream.EVENTS)
-          notices += b.events.filter((e) => e.type === 'buffer.quarantined').length;
+          for (const e of b.events) {
+            if (e.type === 'buffer.quarantined') notices++;
+            if (e.type === 'buffer.evicted' && e.details.reason === 'lost')
+              lost.push([Number(e.details.from_seq), Number(e.details.to_seq)]);
+          }
       } catch {
         bad++;
       }
@@ -60,6 +65,7 @@ for (const dir of dirs) {
     out.values = values;
     out.badRows = bad;
     out.notices = notices;
+    out.lost = lost;
     await ob.stop();
   } catch (e) {
     out.crash = `outbox: ${(e as Error).stack ?? e}`;

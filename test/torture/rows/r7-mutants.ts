@@ -33,6 +33,8 @@ interface Outcome {
   values?: number[];
   badRows?: number;
   notices?: number;
+  /** Telemetry seq ranges reported lost (`buffer.evicted`, reason `lost`). */
+  lost?: [number, number][];
 }
 
 /** A data dir with rows in the database file and in the WAL, and a trust state. */
@@ -204,14 +206,14 @@ export const r7: Row = {
     const base = await pristine(ctx, keyFile, sealer);
     const root = readFileSync(join(ctx.dir, 'root.b64'), 'utf8');
     const total = ctx.quick ? QUICK_MUTANTS : FULL_MUTANTS;
-    const tally = { intact: 0, quarantined: 0, silentLoss: 0, damagedKept: 0 };
+    const tally = { intact: 0, quarantined: 0, reportedLoss: 0, silentLoss: 0, damagedKept: 0 };
     for (let start = 0; start < total; start += PER_CHILD) {
       const list: string[] = [];
       const what = new Map<string, string>();
       for (let i = start; i < Math.min(total, start + PER_CHILD); i++) {
         const dir = join(ctx.dir, `m${i}`);
         mkdirSync(dir);
-        for (const f of ['outbox.db', 'outbox.db-wal', 'trust.json'])
+        for (const f of ['outbox.db', 'outbox.db-wal', 'outbox.db.hwm', 'trust.json'])
           copyFileSync(join(base, f), join(dir, f));
         what.set(dir, `mutant ${i} (seed ${ctx.seed}): ${mutate(ctx, dir)}`);
         list.push(dir);
@@ -229,7 +231,7 @@ export const r7: Row = {
         }
       }
     }
-    r.notes = `${tally.intact} opened intact, ${tally.quarantined} quarantined with a notice, ${tally.silentLoss} opened with rows silently missing, ${tally.damagedKept} opened keeping rows whose signature no longer holds`;
+    r.notes = `${tally.intact} opened intact, ${tally.quarantined} quarantined with a notice, ${tally.reportedLoss} opened with the lost batches reported by exact range, ${tally.silentLoss} opened with rows silently missing, ${tally.damagedKept} opened keeping rows whose signature no longer holds`;
     return r;
   },
 };
@@ -248,8 +250,18 @@ function judge(r: RowResult, o: Outcome, what: string, tally: Record<string, num
   }
   const present = new Set(o.values);
   let missing = 0;
-  for (let v = 0; v < BATCHES * PER_BATCH; v++) if (!present.has(v)) missing++;
-  if (missing > 0) {
+  let unreported = 0;
+  const reported = (seq: number) => (o.lost ?? []).some(([f, t]) => seq >= f && seq <= t);
+  for (let v = 0; v < BATCHES * PER_BATCH; v++) {
+    if (present.has(v)) continue;
+    missing++;
+    // Batch seq k holds the readings (k-1)*PER_BATCH .. k*PER_BATCH-1.
+    if (!reported(Math.floor(v / PER_BATCH) + 1)) unreported++;
+  }
+  if (missing > 0 && unreported === 0) {
+    // Bit rot took the WAL's tail: nothing can bring it back, but the loss is announced exactly.
+    tally.reportedLoss++;
+  } else if (missing > 0) {
     tally.silentLoss++;
     r.lost += missing;
     addDefect(r, `${what}: opened without a quarantine, ${missing} accepted readings gone`);

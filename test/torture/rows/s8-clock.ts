@@ -56,7 +56,6 @@ async function scenario(ctx: Ctx, r: RowResult, withMarker: boolean): Promise<vo
   const retention = new Retention({
     outbox,
     hours: { telemetry: 24, events: 24, reports: 24 },
-    clockTrusted: () => monitor.trusted(),
     clock,
     log: silentLogger(),
   });

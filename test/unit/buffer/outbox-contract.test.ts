@@ -60,7 +60,11 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       assert.deepEqual(Buffer.from(t2.batch.prevHash), Buffer.from(t1.payloadHash));
       assert.equal(t1.batch.epoch, ob.epoch);
       assert.equal(rows[3].items, 2);
-      assert.deepEqual(ob.peek(100), [], 'rows already handed out are not handed out twice');
+      assert.deepEqual(
+        ob.peek(100).map((r) => r.seq),
+        rows.map((r) => r.seq),
+        'reading is stateless: delivery state belongs to sync',
+      );
     });
 
     it('deletes only what an ack of the current epoch covers', () => {
@@ -75,36 +79,24 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       assert.equal(ob.stats().find((s) => s.stream === 'telemetry')?.pending.rows, 2);
     });
 
-    it('hands a released row and everything after it out again', () => {
+    it('reads a stream after a seq, and keeps its floor where acks and evictions cut it', () => {
       for (let i = 1; i <= 4; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
-      const rows = ob.peek(10);
-      ob.markSent(rows[0]);
-      ob.release(rows[1]);
       assert.deepEqual(
-        ob.peek(10).map((r) => r.seq),
-        [2, 3, 4],
-      );
-    });
-
-    it('hands out again rows PUBACKed but not acked within the ack timeout', () => {
-      for (let i = 1; i <= 3; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
-      for (const r of ob.peek(10)) ob.markSent(r);
-      assert.equal(ob.stats()[2].sent.rows, 3);
-      clock.advance(30_000);
-      assert.equal(ob.expireUnacked(60_000), 0);
-      ob.ack(Stream.TELEMETRY, ob.epoch, 1);
-      clock.advance(30_000);
-      assert.equal(ob.expireUnacked(60_000), 2);
-      assert.deepEqual(
-        ob.peek(10).map((r) => r.seq),
+        ob.read(Stream.TELEMETRY, 1, 2).map((r) => r.seq),
         [2, 3],
       );
+      assert.equal(ob.floor(Stream.TELEMETRY), 0);
+      ob.ack(Stream.TELEMETRY, ob.epoch, 2);
+      assert.equal(ob.floor(Stream.TELEMETRY), 2);
+      ob.ack(Stream.TELEMETRY, ob.epoch, 99);
+      assert.equal(ob.floor(Stream.TELEMETRY), 4, 'an ack past the head cuts no further than the head');
+      assert.deepEqual(ob.read(Stream.TELEMETRY, 0, 10), []);
     });
 
-    it('keeps its epoch, chain and rows across a restart; unacked rows are due again', async () => {
+    it('keeps its epoch, chain, rows and floor across a restart', async () => {
       ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
       ob.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
-      for (const r of ob.peek(10)) ob.markSent(r);
+      ob.ack(Stream.TELEMETRY, ob.epoch, 1);
       const epoch = ob.epoch;
       const head = ob.head(Stream.TELEMETRY);
       await ob.stop();
@@ -119,11 +111,12 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       );
       assert.deepEqual(
         ob.peek(10).map((r) => r.seq),
-        [1, 2, 3],
+        [2, 3],
       );
+      assert.equal(ob.floor(Stream.TELEMETRY), 1, 'the floor survives the restart');
     });
 
-    it('reports rows, bytes, items and age per stream and state', () => {
+    it('reports rows, bytes, items and age per stream, split by what sync says awaits an ack', () => {
       ob.append([{ stream: Stream.TELEMETRY, items: [reading(1), reading(2), reading(3)] }]);
       clock.advance(1000);
       ob.append([
@@ -131,8 +124,11 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
         { stream: Stream.EVENTS, items: [event(1)] },
       ]);
       const [first] = ob.peek(1);
-      ob.markSent(first);
-      const st = Object.fromEntries(ob.stats().map((s) => [s.stream, s]));
+      const awaiting = (s: Stream) =>
+        s === first.stream
+          ? { rows: 1, bytes: first.envelope.length, items: first.items, oldestMs: first.createdMs }
+          : { rows: 0, bytes: 0, items: 0, oldestMs: null };
+      const st = Object.fromEntries(ob.stats(awaiting).map((s) => [s.stream, s]));
       assert.equal(st.events.sent.rows, 1);
       assert.equal(st.events.pending.rows, 0);
       assert.equal(st.telemetry.pending.rows, 2);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { MqttClient } from 'mqtt';
 import { ManualClock, Stream, silentLogger } from '../../../agent/src/core/index.js';
 import { Drain, Topics } from '../../../agent/src/sync/index.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
@@ -21,13 +20,14 @@ it('the drain keeps to its rate limit and its in-flight window (timers injected)
         published++;
         pending.push(() => cb(undefined, { reasonCode: 0 }));
       },
-    } as unknown as MqttClient;
+    };
     const drain = new Drain({
       outbox: ob,
       topics: new Topics('edge/v1', 'gw'),
       ackMode: 'collector',
       ackTimeoutMs: 60_000,
       inflight: 8,
+      inflightBytes: 1024 * 1024,
       publishTimeoutMs: 30_000,
       rateLimit: 20,
       verifyAck: () => null,

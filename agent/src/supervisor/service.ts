@@ -116,9 +116,9 @@ export class Supervisor {
       ...this.deps,
       configVersion: this.version,
       trust: this.trust,
-      onDocument: (raw, topic) => {
+      onDocument: ({ raw, topic }) => {
         this.queue = this.queue
-          .then(() => this.onDocument(raw, topic))
+          .then(() => this.onDocument(raw, topic === 'keys' ? 'keys' : undefined))
           .catch((err) => this.deps.log.error({ err }, 'remote document handling failed'));
       },
       onUp: () => this.onUp(),

@@ -1,0 +1,69 @@
+import type Database from 'better-sqlite3';
+import type { Stream } from '../core/index.js';
+import type { Db } from './db.js';
+import type { StoredRow } from './types.js';
+
+/** Rows, bytes, items and the oldest commit time of everything one stream holds. */
+export interface StreamTotals {
+  rows: number;
+  bytes: number;
+  items: number;
+  oldestMs: number | null;
+}
+
+/**
+ * The outbox's queries over one open database, prepared once each: preparing
+ * is costly and appends and reads are the hot path. Also used read-only by
+ * `status` while the daemon is stopped.
+ */
+export class Queries {
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  prepare<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let st = this.cache.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.cache.set(sql, st);
+    }
+    return st as unknown as Database.Statement<P, R>;
+  }
+
+  /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
+  rows(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
+    return this.prepare<
+      [number, number, number],
+      { seq: number; epoch: number; envelope: Buffer; items: number; created_ms: number }
+    >(
+      'SELECT seq, epoch, envelope, items, created_ms FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?',
+    )
+      .all(stream, afterSeq, limit)
+      .map((r) => ({
+        stream,
+        epoch: r.epoch,
+        seq: r.seq,
+        envelope: r.envelope,
+        items: r.items,
+        createdMs: r.created_ms,
+      }));
+  }
+
+  totals(stream: Stream): StreamTotals {
+    const r = this.prepare<
+      [number],
+      { rows: number; bytes: number | null; items: number | null; oldest: number | null }
+    >(
+      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items, min(created_ms) AS oldest FROM outbox WHERE stream = ?',
+    ).get(stream)!;
+    return { rows: r.rows, bytes: r.bytes ?? 0, items: r.items ?? 0, oldestMs: r.oldest };
+  }
+
+  /** Pages in use (not on the free list). */
+  livePages(): number {
+    const { pages, free } = this.prepare<[], { pages: number; free: number }>(
+      'SELECT (SELECT page_count FROM pragma_page_count()) AS pages, (SELECT freelist_count FROM pragma_freelist_count()) AS free',
+    ).get()!;
+    return pages - free;
+  }
+}

@@ -1,0 +1,13 @@
+export { Bus, type BusTopics, type RaisedEvent, type RemoteDocument } from './bus.js';
+export { type DaemonCore, trustOf, type Wired } from './core.js';
+export { Intake, type PrivacyReport } from './intake.js';
+export { wireIntegrityAudit } from './integrity-audit.js';
+export { wireInventory } from './inventory.js';
+export { wireMonitoring } from './monitoring.js';
+export { type Pipeline, wirePipeline } from './pipeline.js';
+export { wireRemote } from './remote.js';
+export { ServiceSet } from './services.js';
+export { wireSockets } from './sockets.js';
+export { type AgentStatus, daemonStatus } from './status.js';
+export { wireUplink } from './uplink.js';
+export { technicianOf, wipeDaemon, wipeTargets } from './wipe.js';

@@ -1,0 +1,55 @@
+import { SensorService } from '../sensors/index.js';
+import { SoftwareService } from '../software/index.js';
+import { TrustStore } from '../trust/index.js';
+import { AGENT_VERSION } from '../version.js';
+import type { DaemonCore, Wired } from './core.js';
+
+export interface Inventory {
+  sensors: SensorService;
+  software: SoftwareService;
+}
+
+/** What is attached and installed: the sensors behind the gateway, its own software and their vulnerabilities. */
+export function wireInventory(core: DaemonCore): Wired<Inventory> {
+  const { config, clock, random, log, bus } = core;
+  const dir = config.storage.dir;
+  const sensors = new SensorService({
+    root: config.monitor.root,
+    schedule: config.sensors.schedule,
+    declared: config.sensors.declared,
+    bundleFile: config.sensors.profilesBundle,
+    stateDir: dir,
+    trust: () => {
+      const t = new TrustStore(dir, config.trust.rootKey);
+      t.load();
+      return t;
+    },
+    raise: bus.raise,
+    submit: bus.submit,
+    clock,
+    log: log.child({ module: 'sensors' }),
+  });
+  const software = new SoftwareService({
+    root: config.monitor.root,
+    schedule: config.software.schedule,
+    feedFile: config.software.feed,
+    stateDir: dir,
+    deviceId: config.device.id,
+    agentVersion: AGENT_VERSION,
+    // The one store in force, so the feed's version floor and a key rotation never overwrite each other.
+    trust: core.trust,
+    raise: bus.raise,
+    submit: bus.submit,
+    clock,
+    random,
+    log: log.child({ module: 'software' }),
+  });
+  bus.on('document', (d) => {
+    if (d.topic === 'vulnerabilities') software.onFeedDocument(d.raw);
+  });
+  return {
+    sensors,
+    software,
+    services: [...(config.sensors.enabled ? [sensors] : []), ...(config.software.enabled ? [software] : [])],
+  };
+}

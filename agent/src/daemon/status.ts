@@ -1,0 +1,80 @@
+import type { AuditService } from '../audit/index.js';
+import type { StreamStats } from '../buffer/index.js';
+import type { ClockQuality, StreamName } from '../core/index.js';
+import type { SocketStats } from '../diag/index.js';
+import type { IntegrityService } from '../integrity/index.js';
+import type { Sync, SyncStatus } from '../sync/index.js';
+import { AGENT_VERSION } from '../version.js';
+import type { DaemonCore } from './core.js';
+import type { Pipeline } from './pipeline.js';
+
+/**
+ * What `edge-agent status` shows: one type for the daemon (which answers it on
+ * agent.sock), the CLI (which prints it, or fills it from the data dir when the
+ * daemon is stopped) and the tests (which read `status --json`).
+ */
+export interface AgentStatus {
+  deviceId: string;
+  running: boolean;
+  epoch: number | null;
+  agentVersion?: string;
+  bootTime?: string;
+  configVersion?: number;
+  clock?: { quality: ClockQuality; trusted: boolean; floor: string };
+  buffer?: { usedBytes?: number; maxBytes?: number; streams: StreamStats[] };
+  /** Items waiting in the batcher, per stream. */
+  queued?: Record<string, number>;
+  /** Items committed since start, per stream. */
+  accepted?: Record<StreamName, number>;
+  eventsRaised?: number;
+  integrity?: { checkedAt: string; changes: number; baseline: string } | null;
+  audit?: { checkedAt: string; score: number; highFailures: string[] } | null;
+  link?: SyncStatus | null;
+  socket?: SocketStats;
+  /** The device's key and certificate, read from their files by the CLI. */
+  identity?: { keyId: string; certificate: { subject: string; validTo: string } | null } | null;
+}
+
+/** The parts of a running daemon its status is read from. */
+export interface StatusSources {
+  core: DaemonCore;
+  pipe: Pipeline;
+  sync: Sync;
+  integrity: IntegrityService;
+  audit: AuditService;
+}
+
+/** The running daemon's status (the socket adds its own figures). */
+export function daemonStatus({ core, pipe, sync, integrity, audit }: StatusSources): AgentStatus {
+  const { config } = core;
+  const ilast = integrity.last;
+  const alast = audit.last;
+  return {
+    deviceId: config.device.id,
+    agentVersion: AGENT_VERSION,
+    bootTime: new Date(core.bootTime).toISOString(),
+    epoch: pipe.outbox.epoch,
+    running: true,
+    configVersion: core.configVersion,
+    clock: {
+      quality: pipe.clockMonitor.quality(),
+      trusted: pipe.clockMonitor.trusted(),
+      floor: new Date(pipe.clockMonitor.floor).toISOString(),
+    },
+    buffer: {
+      usedBytes: pipe.outbox.usedBytes(),
+      maxBytes: config.storage.maxBytes,
+      streams: pipe.outbox.stats((s) => sync.delivered(s)),
+    },
+    queued: pipe.batcher.queued(),
+    accepted: pipe.accepted,
+    eventsRaised: pipe.events.raised,
+    integrity: ilast && {
+      checkedAt: ilast.checkedAt,
+      changes: ilast.changes.length,
+      baseline: ilast.baselineDigest,
+    },
+    audit: alast && { checkedAt: alast.checkedAt, score: alast.score, highFailures: alast.highFailures },
+    link: sync.status(),
+  };
+}

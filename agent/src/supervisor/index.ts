@@ -1,0 +1,1 @@
+export { Supervisor } from './service.js';

@@ -1,0 +1,241 @@
+import type { RowFigures, StoredRow } from '../buffer/index.js';
+import { STREAMS, type Stream } from '../core/index.js';
+
+/** What the ledger needs of the durable store: reads in seq order, and where its prefix was cut. */
+export interface LedgerStore {
+  read(stream: Stream, afterSeq: number, limit: number): StoredRow[];
+  /** Highest seq of `stream` removed as a prefix (acked, evicted, expired): nothing at or below it is stored. */
+  floor(stream: Stream): number;
+}
+
+/** The delivery state of one stored row. Rows gone from the store have no state. */
+export type RowState = 'due' | 'inflight' | 'delivered';
+
+/** A row handed out for publishing; `token` names this one attempt. */
+export interface Lease {
+  row: StoredRow;
+  token: number;
+}
+
+interface Entry {
+  state: 'inflight' | 'delivered';
+  token: number;
+  bytes: number;
+  items: number;
+  createdMs: number;
+  /** Monotonic time the state was entered. */
+  at: number;
+}
+
+/**
+ * The one owner of delivery state. Every stored row above the store's floor is
+ * *due*, *in flight* (published, no PUBACK yet) or *delivered* (PUBACKed,
+ * awaiting the collector's ack); below the floor it is gone. The window counts
+ * in-flight publishes in messages and bytes, so a slow link can never hold more
+ * than the window at the broker, and a row is never in flight twice.
+ *
+ * Invariant: every stored row with floor < seq <= cursor is in flight or
+ * delivered; due rows are found by scanning the store after the cursor, which
+ * moves back when a row becomes due again (scanning skips busy rows).
+ */
+export class Ledger {
+  private readonly busy = new Map<Stream, Map<number, Entry>>();
+  private readonly cursor = new Map<Stream, number>();
+  private nextToken = 1;
+  private inflightRows = 0;
+  private inflightBytes = 0;
+
+  constructor(private readonly store: LedgerStore) {
+    // The cursor starts at 0 and is read as max(cursor, floor): the store may open after the ledger exists.
+    for (const s of STREAMS) {
+      this.busy.set(s, new Map());
+      this.cursor.set(s, 0);
+    }
+  }
+
+  /** Publishes the broker has not answered. */
+  get outstanding(): { messages: number; bytes: number } {
+    return { messages: this.inflightRows, bytes: this.inflightBytes };
+  }
+
+  /** A publish still unanswered counts as in flight even when its row was evicted meanwhile. */
+  state(stream: Stream, seq: number): RowState | 'gone' {
+    const e = this.busy.get(stream)!.get(seq);
+    if (e?.state === 'inflight') return 'inflight';
+    if (seq <= this.store.floor(stream)) return 'gone';
+    return e?.state ?? 'due';
+  }
+
+  /**
+   * Takes due rows, events before reports before telemetry, oldest first, while
+   * the window (`maxMessages`, `maxBytes`) has room; the first row always fits
+   * an empty window so an oversized batch cannot stall a stream. Each row taken is in flight.
+   */
+  take(maxMessages: number, maxBytes: number, now: number, limit = Number.POSITIVE_INFINITY): Lease[] {
+    this.forgetGone();
+    const out: Lease[] = [];
+    for (const stream of STREAMS) {
+      const busy = this.busy.get(stream)!;
+      let cursor = Math.max(this.cursor.get(stream)!, this.store.floor(stream));
+      let done = false;
+      while (!done) {
+        const room = Math.min(maxMessages - this.inflightRows, limit - out.length);
+        if (room <= 0) {
+          done = true;
+          break;
+        }
+        const rows = this.store.read(stream, cursor, room + Math.min(busy.size, 256));
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          if (busy.has(row.seq)) {
+            cursor = row.seq;
+            continue;
+          }
+          const bytes = row.envelope.length;
+          const full =
+            this.inflightRows >= maxMessages ||
+            out.length >= limit ||
+            (this.inflightRows > 0 && this.inflightBytes + bytes > maxBytes);
+          if (full) {
+            done = true;
+            break;
+          }
+          const token = this.nextToken++;
+          busy.set(row.seq, {
+            state: 'inflight',
+            token,
+            bytes,
+            items: row.items,
+            createdMs: row.createdMs,
+            at: now,
+          });
+          this.inflightRows++;
+          this.inflightBytes += bytes;
+          cursor = row.seq;
+          out.push({ row, token });
+        }
+      }
+      this.cursor.set(stream, cursor);
+      if (done) return out;
+    }
+    return out;
+  }
+
+  /** The broker took this attempt: the row waits for the collector's ack. False if the attempt was abandoned. */
+  pubacked(stream: Stream, seq: number, token: number, now: number): boolean {
+    const e = this.leased(stream, seq, token);
+    if (!e) return false;
+    this.leave(e);
+    if (seq <= this.store.floor(stream)) this.busy.get(stream)!.delete(seq);
+    else {
+      e.state = 'delivered';
+      e.at = now;
+    }
+    return true;
+  }
+
+  /** This attempt failed, was refused or timed out: the row is due again. False if it was no longer current. */
+  failed(stream: Stream, seq: number, token: number): boolean {
+    const e = this.leased(stream, seq, token);
+    if (!e) return false;
+    this.leave(e);
+    this.makeDue(stream, seq);
+    return true;
+  }
+
+  /** The row is gone (ackMode "broker": its PUBACK deleted it). */
+  dropOne(stream: Stream, seq: number): void {
+    const e = this.busy.get(stream)!.get(seq);
+    if (e?.state === 'inflight') this.leave(e);
+    this.busy.get(stream)!.delete(seq);
+  }
+
+  /** Delivered rows without the collector's ack for `timeoutMs` are due again; returns how many. */
+  expireDelivered(now: number, timeoutMs: number): number {
+    let n = 0;
+    for (const [stream, busy] of this.busy) {
+      for (const [seq, e] of busy) {
+        if (e.state === 'delivered' && now - e.at >= timeoutMs) {
+          busy.delete(seq);
+          this.moveCursorBelow(stream, seq);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The session is gone: every publish in flight is abandoned and its row due again. Returns the abandoned tokens. */
+  abandonInflight(): number[] {
+    const tokens: number[] = [];
+    for (const [stream, busy] of this.busy) {
+      for (const [seq, e] of busy) {
+        if (e.state !== 'inflight') continue;
+        tokens.push(e.token);
+        this.leave(e);
+        busy.delete(seq);
+        this.moveCursorBelow(stream, seq);
+      }
+    }
+    return tokens;
+  }
+
+  /** Delivered rows are due again (a new session, or `sync-now`): the broker may have lost them. */
+  redeliver(): number {
+    let n = 0;
+    for (const [stream, busy] of this.busy) {
+      for (const [seq, e] of busy) {
+        if (e.state !== 'delivered') continue;
+        busy.delete(seq);
+        this.moveCursorBelow(stream, seq);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Rows PUBACKed and awaiting the collector's ack, per stream. */
+  delivered(stream: Stream): RowFigures {
+    this.forgetGone();
+    const f: RowFigures = { rows: 0, bytes: 0, items: 0, oldestMs: null };
+    for (const e of this.busy.get(stream)!.values()) {
+      if (e.state !== 'delivered') continue;
+      f.rows++;
+      f.bytes += e.bytes;
+      f.items += e.items;
+      f.oldestMs = f.oldestMs === null ? e.createdMs : Math.min(f.oldestMs, e.createdMs);
+    }
+    return f;
+  }
+
+  /**
+   * Drops the state of delivered rows the store no longer holds (acked,
+   * evicted, expired). A publish in flight keeps its place in the window until
+   * the broker answers it or it times out: the broker still holds it.
+   */
+  forgetGone(): void {
+    for (const [stream, busy] of this.busy) {
+      const floor = this.store.floor(stream);
+      for (const [seq, e] of busy) if (seq <= floor && e.state === 'delivered') busy.delete(seq);
+    }
+  }
+
+  private leased(stream: Stream, seq: number, token: number): Entry | undefined {
+    const e = this.busy.get(stream)!.get(seq);
+    return e && e.state === 'inflight' && e.token === token ? e : undefined;
+  }
+
+  private leave(e: Entry): void {
+    this.inflightRows--;
+    this.inflightBytes -= e.bytes;
+  }
+
+  private makeDue(stream: Stream, seq: number): void {
+    this.busy.get(stream)!.delete(seq);
+    this.moveCursorBelow(stream, seq);
+  }
+
+  private moveCursorBelow(stream: Stream, seq: number): void {
+    if (this.cursor.get(stream)! >= seq) this.cursor.set(stream, seq - 1);
+  }
+}
