@@ -15,6 +15,7 @@ import { alertRoutes } from './api/alerts.js';
 import { accessRoutes } from './api/auth.js';
 import type { ApiContext } from './api/context.js';
 import { fleetRoutes } from './api/fleet.js';
+import { gatewayRoutes } from './api/gateway.js';
 import { incidentRoutes } from './api/incidents.js';
 import { HttpServer, type Route, SECURITY_HEADERS } from './http/index.js';
 import { IncidentBook } from './incidents/index.js';
@@ -81,6 +82,7 @@ export class Console {
       ...alertRoutes(ctx),
       ...incidentRoutes(ctx),
       ...fleetRoutes(ctx),
+      ...gatewayRoutes(ctx),
       {
         method: 'GET',
         path: '/api/v1/events',

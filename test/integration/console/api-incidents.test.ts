@@ -86,6 +86,12 @@ describe('console API: alerts and incidents (HTTPS, real PostgreSQL)', () => {
     assert.equal((bad.body as { field: string }).field, 'state');
     assert.equal((await viewer.get('/api/v1/alerts/abc')).status, 400);
     assert.equal((await viewer.get('/api/v1/alerts/99999')).status, 404);
+    assert.equal((await viewer.get('/api/v1/gateways/nope')).status, 404);
+    const gw = (await viewer.get('/api/v1/gateways/gw-7')).body as {
+      gateway: { site: string };
+      events: unknown[];
+    };
+    assert.deepEqual([gw.gateway.site, gw.events.length], ['Place du Marché', 3]);
   });
 
   it('an operator acknowledges (logged); a viewer may not (403); bad bodies are 400; a repeat is 409', async () => {

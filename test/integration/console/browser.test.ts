@@ -47,7 +47,21 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await fleet.add('gw-north', { site: 'Parc Nord', lat: 50.87, lon: 4.36 });
     await fleet.add('gw-south', { site: 'Gare du Midi', lat: 50.835, lon: 4.335 });
     await fleet.add('gw-east', { site: 'Place Flagey', lat: 50.827, lon: 4.372 });
-    await fleet.report('gw-north', 'audit', { score: 88 });
+    await fleet.report('gw-north', 'audit', {
+      score: 88,
+      checks: [
+        {
+          id: 'ssh-root-login',
+          title: 'SSH refuses root logins',
+          status: 'fail',
+          severity: 4,
+          etsi: ['5.1-1'],
+          iec: ['CR 1.1'],
+          detail: 'PermitRootLogin yes',
+          evidence: [],
+        },
+      ],
+    });
     await fleet.event('gw-east', 'integrity.modified', '/etc/edge-agent/config.json');
     await t.store.recordStatus('gw-north', { state: 'online', version: '0.1.0' });
     await t.store.recordStatus('gw-south', { state: 'offline', version: '0.1.0' });
@@ -115,8 +129,9 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
       'worst open alert: high',
     );
     await op.screenshot({ path: join(SHOTS, 'map.png') });
-    await op.goto(`${app.url}/#/gateway/gw-east`);
-    await op.waitForSelector('[data-testid=gateway]');
+    await op.goto(`${app.url}/#/gateway/gw-north`);
+    await op.waitForSelector('[data-testid=checks] tr[data-check=ssh-root-login][data-status=fail]');
+    assert.match((await op.textContent('tr[data-check=ssh-root-login]')) ?? '', /5\.1-1.*CR 1\.1/);
     await op.screenshot({ path: join(SHOTS, 'gateway.png'), fullPage: true });
   });
 

@@ -95,13 +95,20 @@ const views = {
         h('td', {}, a.state === 'open' ? act(a, 'acknowledge') : '', a.state !== 'resolved' && canAct ? act(a, 'resolve') : ''))), 'alerts')];
   },
   async gateway(id) {
-    const { gateways } = await api('GET', '/api/v1/fleet');
-    const g = gateways.find((x) => x.deviceId === id);
-    if (!g) return [h('p', {}, 'No gateway ' + id)];
-    const facts = [['State', g.state], ['Site', g.site || ''], ['Last seen', when(g.lastSeen)], ['Agent', g.agentVersion || ''],
-      ['Posture score', g.postureScore ?? '—'], ['Missing batches (unexplained)', g.missingBatches]];
+    const { gateway: g, posture, chains, events } = await api('GET', '/api/v1/gateways/' + encodeURIComponent(id));
+    const facts = [['State', g.state || 'unknown'], ['Site', g.site || ''], ['Status since', when(g.statusAt)], ['Agent', g.agentVersion || ''],
+      ['Certificate expires', when(g.certExpiresAt)], ['Posture score', posture?.score ?? '—'],
+      ['Audit report', posture ? when(posture.reportedAt) + ' (reports epoch ' + posture.source.epoch + ' seq ' + posture.source.seq + ')' : 'none yet']];
+    const checks = (posture?.checks || []).map((c) => h('tr', { 'data-check': c.id, 'data-status': c.status },
+      h('td', {}, c.id), h('td', {}, c.title), h('td', {}, c.status), h('td', {}, c.etsi.join(', ')), h('td', {}, c.iec.join(', ')), h('td', {}, c.detail)));
+    const chainRows = chains.map((c) => h('tr', {}, h('td', {}, c.stream), h('td', {}, c.epoch), h('td', {}, c.contiguous),
+      h('td', {}, c.highest), h('td', {}, c.explained), h('td', { class: c.missing > 0 ? 'overdue' : '' }, c.missing), h('td', {}, c.conflicts)));
+    const timeline = events.map((e) => h('tr', {}, h('td', {}, when(e.ts)), h('td', {}, e.type), h('td', {}, e.subject)));
     return [h('h1', {}, 'Gateway ' + id), table(['', ''], facts.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))), 'gateway'),
-      ...(await views.alerts(id)).slice(1)];
+      h('h2', {}, 'Posture checks'), table(['Check', 'Title', 'Status', 'ETSI EN 303 645', 'IEC 62443-4-2', 'Detail'], checks, 'checks'),
+      h('h2', {}, 'Chain health'), table(['Stream', 'Epoch', 'Contiguous', 'Highest', 'Explained gaps', 'Unexplained', 'Conflicts'], chainRows, 'chains'),
+      h('h2', {}, 'Alerts'), ...(await views.alerts(id)).slice(1),
+      h('h2', {}, 'Events'), table(['Time', 'Type', 'Subject'], timeline, 'timeline')];
   },
   async incidents() {
     const { incidents } = await api('GET', '/api/v1/incidents');

@@ -1,0 +1,95 @@
+import { notFound, type Route } from '../http/index.js';
+import type { ApiContext } from './context.js';
+
+interface Check {
+  id: string;
+  title: string;
+  status: string;
+  severity: number;
+  etsi: string[];
+  iec: string[];
+  detail: string;
+  evidence: unknown[];
+}
+
+/** The checks of an audit report body, or null when it is not one (a device's bytes, never trusted). */
+function checksOf(body: Uint8Array): Check[] | null {
+  try {
+    const r = JSON.parse(Buffer.from(body).toString('utf8')) as { checks?: unknown };
+    if (!Array.isArray(r.checks)) return null;
+    return r.checks
+      .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null)
+      .map((c) => ({
+        id: String(c.id ?? ''),
+        title: String(c.title ?? ''),
+        status: String(c.status ?? ''),
+        severity: Number(c.severity ?? 0),
+        etsi: Array.isArray(c.etsi) ? c.etsi.map(String) : [],
+        iec: Array.isArray(c.iec) ? c.iec.map(String) : [],
+        detail: String(c.detail ?? ''),
+        evidence: Array.isArray(c.evidence) ? c.evidence.slice(0, 20) : [],
+      }));
+  } catch {
+    return null;
+  }
+}
+
+/** One gateway: registry facts, posture checks with their ETSI/IEC references, chain health, recent events. */
+export function gatewayRoutes(ctx: ApiContext): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/v1/gateways/:id',
+      role: 'viewer',
+      handler: async (req) => {
+        const id = req.params.id;
+        const [device] = await ctx.db.query<Record<string, unknown>>(
+          `SELECT d.device_id AS "deviceId", d.site, d.lat, d.lon, d.groups, d.cert_fingerprint AS "certFingerprint",
+             d.cert_expires_at AS "certExpiresAt", d.revoked_at AS "revokedAt", s.state, s.agent_version AS "agentVersion",
+             s.config_version AS "configVersion", s.updated_at AS "statusAt"
+           FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id WHERE d.device_id = $1`,
+          [id],
+        );
+        if (!device) throw notFound(`gateway ${id}`);
+        const [audit] = await ctx.db.query<{
+          body: Uint8Array;
+          created_at: Date;
+          epoch: number;
+          seq: number;
+          score: number | null;
+        }>(
+          `SELECT body, created_at, epoch, seq, console_report_score(body) AS score FROM latest_reports
+           WHERE device_id = $1 AND kind = 'audit'`,
+          [id],
+        );
+        const chains = await ctx.db.query(
+          `SELECT stream, epoch, contiguous, highest, batches, explained, missing, duplicates, conflicts,
+             prev_hash_mismatches AS "prevHashMismatches", updated_at AS "updatedAt"
+           FROM chain_health WHERE device_id = $1 ORDER BY stream, epoch`,
+          [id],
+        );
+        const events = await ctx.db.query(
+          `SELECT ts, type, severity, subject, details, count, epoch, seq FROM security_events
+           WHERE device_id = $1 ORDER BY ts DESC LIMIT 100`,
+          [id],
+        );
+        return {
+          json: {
+            gateway: device,
+            posture: audit
+              ? {
+                  score: audit.score,
+                  reportedAt: new Date(audit.created_at).toISOString(),
+                  // The signed batch the report came in: an auditor checks it against the chain.
+                  source: { stream: 'reports', epoch: Number(audit.epoch), seq: Number(audit.seq) },
+                  checks: checksOf(audit.body),
+                }
+              : null,
+            chains,
+            events,
+          },
+        };
+      },
+    },
+  ];
+}
