@@ -12,6 +12,7 @@ import { benchDrain } from './drain.js';
 import { benchIngest, benchSealer } from './ingest.js';
 import { benchIntegrity } from './integrity.js';
 import { benchMillion } from './million.js';
+import { benchPlatform } from './platform.js';
 import { benchSign } from './sign.js';
 import { benchSoftware } from './software.js';
 
@@ -21,6 +22,7 @@ const { values: o } = parseArgs({
     readings: { type: 'string', default: '200000' },
     million: { type: 'string', default: '1000000' },
     'integrity-mb': { type: 'string', default: '1024' },
+    'platform-devices': { type: 'string', default: '50' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h' },
@@ -33,9 +35,13 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   ingest (batcher + seal + commit) vs raw better-sqlite3 inserts of the same bytes;
   drain (the agent's sync) vs a bare mqtt.js QoS 1 publisher with the same window;
   Ed25519 signatures/s (crypto and tweetnacl); the daemon draining a million buffered
-  readings to the reference collector (time, peak RSS); hashing a tree for the integrity
+  readings to the platform collector on PostgreSQL (time, peak RSS); hashing a tree for the integrity
   baseline (default 1024 MB) against sha256sum, with RSS growth and event-loop delay.
-  --million 0 and --integrity-mb 0 skip those parts.`);
+  the platform: batches stored per second by 1, 2 and 3 edge-platform collectors on the
+  machine's PostgreSQL (a database of its own), each of --platform-devices simulated devices
+  (default 50) publishing 40 sealed batches of 50 readings over its own mTLS connection,
+  against a bare pg loop inserting the same rows with the same transaction size.
+  --million 0, --integrity-mb 0 and --platform-devices 0 skip those parts.`);
   process.exit(0);
 }
 const log = (s: string) => {
@@ -72,7 +78,7 @@ try {
   );
   let million = {};
   if (Number(o.million) > 0) {
-    log(`million: the daemon drains ${o.million} buffered readings to the reference collector...`);
+    log(`million: the daemon drains ${o.million} buffered readings to the platform collector...`);
     const bin = join(fileURLToPath(new URL('../../../', import.meta.url)), 'bin', 'edge-agent.js');
     million = await benchMillion(
       dir,
@@ -83,18 +89,39 @@ try {
       log,
     );
   }
+  let platform = {};
+  if (Number(o['platform-devices']) > 0) {
+    const bin = join(fileURLToPath(new URL('../../../', import.meta.url)), 'bin', 'edge-platform.js');
+    platform = await benchPlatform(
+      dir,
+      { url: broker.url, ca: pki.caFile, pki },
+      bin,
+      { devices: Number(o['platform-devices']), batches: 40, readings: 50 },
+      log,
+    );
+  }
   let integrity = {};
   if (Number(o['integrity-mb']) > 0) {
     log(`integrity: hashing a ${o['integrity-mb']} MB tree...`);
     integrity = await benchIntegrity(dir, Number(o['integrity-mb']));
   }
-  const figures = { ...ingest, ...sign, ...drain, ...million, ...integrity, ...benchSoftware(dir) };
+  const figures = {
+    ...ingest,
+    ...sign,
+    ...drain,
+    ...million,
+    ...platform,
+    ...integrity,
+    ...benchSoftware(dir),
+  };
   if (o.json) console.log(JSON.stringify(figures));
   else {
     const targets: Record<string, string> = {
       ingest_vs_raw: 'target >= 0.5',
       drain_vs_raw: 'target >= 0.8',
       rss_peak_mb: 'target < 120',
+      platform_3c_vs_1c: 'target >= 2',
+      platform_1c_vs_raw: 'target >= 0.7',
     };
     const w = Math.max(...Object.keys(figures).map((k) => k.length));
     console.log(`\n${'figure'.padEnd(w)}  value`);
