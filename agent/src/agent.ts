@@ -83,7 +83,7 @@ export class Agent {
     const remote = wireRemote(core, pipe, sync, deps.onDocument);
     if (deps.onUp) this.bus.on('up', deps.onUp);
     const monitoring = wireMonitoring(core, pipe);
-    const inventory = wireInventory(core);
+    const inventory = wireInventory(core, pipe);
     const { integrity, audit, ...checks } = wireIntegrityAudit(core, pipe);
     const intake = new Intake(config.privacy.rules, pipe.privacy, this.bus);
     this.status = () => daemonStatus({ core, pipe, sync, integrity, audit });

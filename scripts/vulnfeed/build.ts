@@ -39,7 +39,7 @@ function jsonFiles(p: string): string[] {
  * Turns the downloaded data into a feed body: Debian tracker records for one
  * release and OSV records, CVSS scores from OSV joined onto the Debian records
  * of the same CVE (the tracker has none), the KEV flag set from CISA's
- * catalogue, duplicates (same id, package and release) kept once. The result is
+ * catalogue, duplicates (same id, package and release) kept once with their ranges merged. The result is
  * checked with the agent's own validator, so the builder never signs what an
  * agent would refuse.
  */
@@ -72,21 +72,29 @@ export function buildFeedBody(inputs: FeedInputs): { body: FeedBody; skipped: Sk
     sources.push('cisa-kev');
     for (const f of inputs.kev) for (const id of kevIds(readJson(f))) kev.add(id);
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, VulnRecord>();
   const out: VulnRecord[] = [];
   for (const r of records) {
     const key = `${r.id}|${r.eco}|${r.pkg}|${r.release ?? ''}`;
-    if (seen.has(key)) {
-      skipped.duplicate = (skipped.duplicate ?? 0) + 1;
+    const first = seen.get(key);
+    if (first) {
+      // An advisory lists a package once per affected line (6.x and 7.x, say): the ranges add up.
+      const known = new Set(first.ranges.map((g) => JSON.stringify(g)));
+      const more = r.ranges.filter((g) => !known.has(JSON.stringify(g)));
+      if (more.length === 0) skipped.duplicate = (skipped.duplicate ?? 0) + 1;
+      // An empty list means every version: it stays so.
+      else if (first.ranges.length > 0) first.ranges.push(...more);
       continue;
     }
-    seen.add(key);
     const s = r.cvss === undefined ? scores.get(r.id) : undefined;
-    out.push({
+    const rec: VulnRecord = {
       ...r,
+      ranges: [...r.ranges],
       ...(s ? { cvss: s.cvss, severity: s.severity } : {}),
       ...(kev.has(r.id) ? { kev: true } : {}),
-    });
+    };
+    seen.set(key, rec);
+    out.push(rec);
   }
   const body: FeedBody = { sources, records: out };
   const v = parseFeedBody(body);

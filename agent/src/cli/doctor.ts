@@ -20,6 +20,7 @@ import { classify } from '../sync/index.js';
 import { TrustStore } from '../trust/index.js';
 import { acksRow } from './acks.js';
 import { parse } from './args.js';
+import { cliAudience } from './inventory.js';
 import { type Io, println, table } from './io.js';
 
 export const DOCTOR_HELP = `Usage: edge-agent doctor [--config FILE] [--json]
@@ -435,7 +436,7 @@ export function sensorsRow(cfg: AgentConfig): Row {
   const trust = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);
   trust.load();
   let refused = '';
-  const bundle = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, (r) => {
+  const bundle = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, cliAudience(cfg), (r) => {
     refused = r;
   });
   if (!bundle)

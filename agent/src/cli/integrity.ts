@@ -2,7 +2,7 @@ import { ExitCode, shown } from '../core/index.js';
 import { loadSigningKey } from '../identity/index.js';
 import { makeBaseline, type ScanProgress, verifyAgainstBaseline } from '../integrity/index.js';
 import { configFrom, parse, UsageError } from './args.js';
-import { bytes, type Io, println, table } from './io.js';
+import { bytes, type Io, println, table, terminalJson } from './io.js';
 
 export const INTEGRITY_HELP = `Usage: edge-agent integrity <baseline|verify> [--root DIR] [--config FILE] [--json]
 
@@ -45,7 +45,7 @@ export async function integrityCommand(args: string[], io: Io): Promise<number> 
       onProgress,
     });
     endProgress();
-    if (values.json) println(io.stdout, JSON.stringify({ file: cfg.integrity.baselineFile, ...r }, null, 2));
+    if (values.json) println(io.stdout, terminalJson({ file: cfg.integrity.baselineFile, ...r }));
     else {
       println(
         io.stdout,
@@ -64,7 +64,7 @@ export async function integrityCommand(args: string[], io: Io): Promise<number> 
     onProgress,
   );
   endProgress();
-  if (values.json) println(io.stdout, JSON.stringify(r, null, 2));
+  if (values.json) println(io.stdout, terminalJson(r));
   else {
     println(
       io.stdout,

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type AgentConfig, configPath, loadConfig } from '../config/index.js';
 import { ExitCode } from '../core/index.js';
+import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { assess, discover, profilesFrom } from '../sensors/index.js';
-import { TrustStore } from '../trust/index.js';
+import { type Audience, TrustStore } from '../trust/index.js';
 import { parse } from './args.js';
 import { type Io, println, table } from './io.js';
 
@@ -28,7 +29,7 @@ export async function inventoryCommand(args: string[], io: Io): Promise<number> 
   if (cfg) {
     const trust = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);
     trust.load();
-    profiles = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, (r) =>
+    profiles = profilesFrom(cfg.sensors.profilesBundle, cfg.storage.dir, trust, cliAudience(cfg), (r) =>
       warnings.push(`profiles bundle refused: ${r}`),
     );
   }
@@ -63,4 +64,13 @@ export async function inventoryCommand(args: string[], io: Io): Promise<number> 
     for (const w of warnings) println(io.stderr, `warning: ${w}`);
   }
   return list.every((x) => x.verdict === 'approved') ? ExitCode.Ok : ExitCode.Findings;
+}
+
+/**
+ * This gateway as a command judges a signed bundle for it: the daemon's clock
+ * verdict is not at hand, so a date before this build counts as implausible.
+ */
+export function cliAudience(cfg: AgentConfig): Audience {
+  const nowMs = Date.now();
+  return { deviceId: cfg.device.id, groups: cfg.device.groups, nowMs, clockTrusted: nowMs >= BUILD_FLOOR_MS };
 }

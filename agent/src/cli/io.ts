@@ -60,3 +60,15 @@ export function table(head: string[], rows: string[][]): string {
       .trimEnd();
   return [line(head), ...rows.map(line)].join('\n');
 }
+
+/**
+ * JSON for a terminal: exact once parsed, but DEL, C1 controls and bidi
+ * overrides (which JSON.stringify leaves raw, and a terminal may act on) are
+ * written as \u escapes. They can only occur inside strings, where that is legal.
+ */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

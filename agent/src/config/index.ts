@@ -1,5 +1,6 @@
 export {
   FileReadError,
+  fsyncDir,
   KeyPermissionError,
   readJsonState,
   readPublicFile,

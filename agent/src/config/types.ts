@@ -89,7 +89,7 @@ export interface AgentConfig {
     publishTimeoutMs: number;
     /** A connection attempt without CONNACK within this time fails. Default 15000. */
     connectTimeoutMs: number;
-    /** Reconnect backoff, full jitter: a random delay up to min(max, min * 2^attempt). Default 1000. */
+    /** Reconnect backoff, full jitter: a random delay up to min(max, min * 2^attempt), and never two attempts less than this apart. Default 1000. */
     backoffMinMs: number;
     /** Upper bound of the reconnect backoff. Default 60000. */
     backoffMaxMs: number;

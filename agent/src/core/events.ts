@@ -56,6 +56,8 @@ export const EVENT_CATALOGUE = {
   'cert.expiring': { severity: Severity.MEDIUM, category: 'identity', etsi: '5.5-1', iec: 'CR 1.8' },
   'cert.expired': { severity: Severity.HIGH, category: 'identity', etsi: '5.5-1', iec: 'CR 1.8' },
   'cert.renewed': { severity: Severity.INFO, category: 'identity', etsi: '5.5-1', iec: 'CR 1.8' },
+  'cert.unreadable': { severity: Severity.HIGH, category: 'identity', etsi: '5.5-1', iec: 'CR 1.8' },
+  'cert.rolled_back': { severity: Severity.HIGH, category: 'identity', etsi: '5.5-1', iec: 'CR 1.8' },
   'buffer.evicted': { severity: Severity.MEDIUM, category: 'buffer', etsi: '5.9-2', iec: 'CR 7.2' },
   'buffer.pressure': { severity: Severity.MEDIUM, category: 'buffer', etsi: '5.9-2', iec: 'CR 7.2' },
   'buffer.quarantined': { severity: Severity.HIGH, category: 'buffer', etsi: '5.9-1', iec: 'CR 3.4' },

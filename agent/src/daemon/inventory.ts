@@ -3,6 +3,7 @@ import { SoftwareService } from '../software/index.js';
 import { TrustStore } from '../trust/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore, Wired } from './core.js';
+import type { Pipeline } from './pipeline.js';
 
 export interface Inventory {
   sensors: SensorService;
@@ -10,7 +11,7 @@ export interface Inventory {
 }
 
 /** What is attached and installed: the sensors behind the gateway, its own software and their vulnerabilities. */
-export function wireInventory(core: DaemonCore): Wired<Inventory> {
+export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory> {
   const { config, clock, random, log, bus } = core;
   const dir = config.storage.dir;
   const sensors = new SensorService({
@@ -24,6 +25,12 @@ export function wireInventory(core: DaemonCore): Wired<Inventory> {
       t.load();
       return t;
     },
+    audience: () => ({
+      deviceId: config.device.id,
+      groups: config.device.groups,
+      nowMs: clock.now(),
+      clockTrusted: pipe.clockMonitor.trusted(),
+    }),
     raise: bus.raise,
     submit: bus.submit,
     clock,

@@ -26,6 +26,7 @@ export function wireRemote(
     clockTrusted: () => pipe.clockMonitor.trusted(),
     sendCsr: (payload) => sync.publishJson('cert/csr', JSON.parse(payload)),
     reconnect: () => sync.reconnect(),
+    linkError: () => sync.status().lastError?.code ?? null,
     raise: bus.raise,
     clock,
     log: log.child({ module: 'identity' }),

@@ -1,6 +1,6 @@
 import { arr, bool, obj, oneOf, optional, type Schema, str, validate } from '../config/index.js';
 import type { FieldIssue } from '../core/index.js';
-import { checkProfilesDocument, type TrustStore } from '../trust/index.js';
+import { type Audience, checkProfilesDocument, type TrustStore } from '../trust/index.js';
 
 /** How to recognise a model on one bus. */
 export interface MatchRule {
@@ -122,9 +122,10 @@ export function parseProfiles(
 export function loadProfilesBundle(
   raw: Uint8Array,
   store: TrustStore,
+  audience: Audience,
   maxBytes = 1024 * 1024,
 ): { version: number; profiles: Profile[] } {
-  const doc = checkProfilesDocument(raw, store, maxBytes);
+  const doc = checkProfilesDocument(raw, store, maxBytes, audience);
   const r = parseProfiles(doc.body);
   if (!r.ok)
     throw Object.assign(new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join('; ')), {

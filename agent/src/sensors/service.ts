@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CronJob } from 'cron';
 import type { Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
 import { Stream } from '../core/index.js';
-import type { TrustStore } from '../trust/index.js';
+import type { Audience, TrustStore } from '../trust/index.js';
 import { assess } from './assess.js';
 import { diffInventory, type InventoryChange } from './diff.js';
 import { discover } from './discover.js';
@@ -18,6 +18,8 @@ export interface SensorServiceOptions {
   bundleFile: string;
   stateDir: string;
   trust: () => TrustStore;
+  /** This gateway and its clock: a bundle for other gateways, or expired, is refused. */
+  audience: () => Audience;
   raise: (type: EventType, subject: string, details: Record<string, string>) => void;
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
@@ -37,12 +39,13 @@ export function profilesFrom(
   bundleFile: string,
   stateDir: string,
   trust: TrustStore,
+  audience: Audience,
   onRejected?: (reason: string) => void,
 ): { version: number; profiles: Profile[] } | null {
   const lastGood = join(stateDir, 'profiles.last-good.json');
   if (existsSync(bundleFile)) {
     try {
-      const b = loadProfilesBundle(readFileSync(bundleFile), trust);
+      const b = loadProfilesBundle(readFileSync(bundleFile), trust, audience);
       copyFileSync(bundleFile, lastGood);
       trust.markSeen('profiles', b.version);
       return b;
@@ -52,7 +55,7 @@ export function profilesFrom(
   }
   if (!existsSync(lastGood)) return null;
   try {
-    return loadProfilesBundle(readFileSync(lastGood), trust);
+    return loadProfilesBundle(readFileSync(lastGood), trust, audience);
   } catch {
     return null;
   }
@@ -76,7 +79,7 @@ export class SensorService implements Service {
 
   async start(): Promise<void> {
     this.store.open();
-    const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), (reason) =>
+    const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), this.o.audience(), (reason) =>
       this.o.raise('profiles.rejected', 'profiles', { reason }),
     );
     this.profiles = b?.profiles ?? [];

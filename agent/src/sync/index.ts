@@ -2,6 +2,13 @@ export { type AckRejection, type AckVerdict, AckVerifier, type AckVerifierOption
 export { Drain, type DrainClient, type DrainOptions, type DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
 export { type Lease, Ledger, type LedgerStore, type RowState } from './ledger.js';
-export { backoffDelay, type LinkState, MqttLink, type TlsMaterial } from './link.js';
+export {
+  backoffDelay,
+  type LinkState,
+  MqttLink,
+  retryDelay,
+  STABLE_SESSION_MS,
+  type TlsMaterial,
+} from './link.js';
 export { readSyncState, Sync, type SyncOptions, type SyncStatus } from './service.js';
 export { Topics } from './topics.js';

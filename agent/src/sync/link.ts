@@ -59,7 +59,10 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
   private client: MqttClient | undefined;
   private timer: TimerHandle | undefined;
   private attempts = 0;
+  /** Monotonic start of the last attempt (the floor between two attempts counts from it). */
+  private attemptAt = Number.NEGATIVE_INFINITY;
   private readonly where: string;
+  private upAt = 0;
 
   constructor(private readonly opts: LinkOptions) {
     super();
@@ -128,6 +131,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
   private attempt(): void {
     if (this.state === 'stopped' && this.attempts > 0) return;
     this.state = 'connecting';
+    this.attemptAt = this.opts.clock.monotonic();
     let tls: TlsMaterial;
     try {
       tls = this.opts.tls();
@@ -179,7 +183,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
       if (this.client !== client) return;
       if (this.timer) this.opts.clock.clearTimeout(this.timer);
       this.state = 'connected';
-      this.attempts = 0;
+      this.upAt = this.opts.clock.monotonic();
       this.connectedAt = this.opts.clock.now();
       if (this.lastError) this.opts.log.info({ url: this.opts.url, after: this.lastError.code }, 'connected');
       else this.opts.log.info({ url: this.opts.url }, 'connected');
@@ -231,6 +235,9 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     client.removeAllListeners('message');
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
     const wasUp = this.state === 'connected';
+    // Only a session that lasted resets the backoff: a broker that drops every session right
+    // after CONNACK would otherwise be hammered at the first step's rate.
+    if (wasUp && this.opts.clock.monotonic() - this.upAt >= STABLE_SESSION_MS) this.attempts = 0;
     this.connectedAt = null;
     if (wasUp) {
       this.opts.log.warn({ url: this.opts.url }, 'connection lost');
@@ -245,9 +252,13 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
   private retry(): void {
     if (this.state === 'stopped') return;
     this.state = 'waiting';
-    const cap = Math.min(this.opts.backoffMaxMs, this.opts.backoffMinMs * 2 ** Math.min(this.attempts, 30));
-    const b = this.opts.random.bytes(4);
-    const delay = Math.floor(((((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0) / 2 ** 32) * cap);
+    const delay = retryDelay(
+      this.attempts,
+      this.opts.clock.monotonic() - this.attemptAt,
+      this.opts.backoffMinMs,
+      this.opts.backoffMaxMs,
+      this.opts.random,
+    );
     this.attempts++;
     this.timer = this.opts.clock.setTimeout(() => this.attempt(), delay);
   }
@@ -257,6 +268,24 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     if (this.lastError?.code !== e.code) this.opts.log.warn({ err: e, code: e.code }, e.message);
     this.lastError = { code: e.code, message: e.message, at: this.opts.clock.now() };
   }
+}
+
+/** A session up at least this long counts as a success: the backoff starts again from its first step. */
+export const STABLE_SESSION_MS = 30_000;
+
+/**
+ * The wait before the next attempt: whatever is left of `minMs` since the last
+ * attempt began (so a broker that drops each session at once never sees more
+ * than one attempt per `minMs`), then the full-jitter backoff on top.
+ */
+export function retryDelay(
+  attempt: number,
+  sinceAttemptMs: number,
+  minMs: number,
+  maxMs: number,
+  random: Random,
+): number {
+  return Math.max(0, minMs - sinceAttemptMs) + backoffDelay(attempt, minMs, maxMs, random);
 }
 
 /**

@@ -10,6 +10,7 @@ export {
 } from './document.js';
 export {
   type Accepted,
+  type Audience,
   applyKeysDocument,
   checkCatalogueDocument,
   checkDocument,

@@ -2,13 +2,17 @@ import { type AgentConfig, remoteIssues } from '../config/index.js';
 import { type DocType, DocumentError, type SignedDoc, targets, verifyDocument } from './document.js';
 import type { TrustStore } from './store.js';
 
-export interface OtaContext {
-  store: TrustStore;
+/** Who and when a document is judged for: its target and its expiry. */
+export interface Audience {
   deviceId: string;
   groups: string[];
   nowMs: number;
   /** The date can be trusted (DESIGN.md Time); expiry decisions wait otherwise. */
   clockTrusted: boolean;
+}
+
+export interface OtaContext extends Audience {
+  store: TrustStore;
   maxBytes: number;
   /** The document came on the `keys` topic: only a root-signed `keys` document is taken there. */
   only?: 'keys';
@@ -68,19 +72,30 @@ export function checkDocument(raw: Uint8Array, ctx: OtaContext): Accepted {
   }
 }
 
-function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepted {
-  if (!targets(doc, ctx.deviceId, ctx.groups))
+/** Target, then expiry (deferred while the clock is implausible): the same for every signed document. */
+function checkAudience(doc: SignedDoc, a: Audience, type?: DocType): void {
+  if (!targets(doc, a.deviceId, a.groups))
     throw new DocumentError(
       'NOT_TARGETED',
       `targets other devices (${JSON.stringify(doc.target).slice(0, 120)})`,
       doc.version,
+      type,
     );
   if (doc.notAfter !== undefined) {
-    if (!ctx.clockTrusted)
-      throw new DocumentError('DEFERRED', 'the clock cannot be trusted: the expiry check waits');
-    if (Date.parse(doc.notAfter) < ctx.nowMs)
-      throw new DocumentError('EXPIRED', `expired at ${doc.notAfter}`, doc.version);
+    if (!a.clockTrusted)
+      throw new DocumentError(
+        'DEFERRED',
+        'the clock cannot be trusted: the expiry check waits',
+        undefined,
+        type,
+      );
+    if (Date.parse(doc.notAfter) < a.nowMs)
+      throw new DocumentError('EXPIRED', `expired at ${doc.notAfter}`, doc.version, type);
   }
+}
+
+function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepted {
+  checkAudience(doc, ctx);
   const seen = ctx.store.highestSeen(type);
   if (doc.version <= seen)
     throw new DocumentError(
@@ -98,19 +113,23 @@ function afterSignature(doc: SignedDoc, type: DocType, ctx: OtaContext): Accepte
 /**
  * A document signed by the `profiles` role (a firmware-profiles bundle or a
  * vulnerability feed): signature by a current `profiles` key over the raw
- * bytes, the expected type, a version not below the highest seen of that type
- * (each type has its own floor; the same version is the same document read
- * again). The body is the caller's to validate.
+ * bytes, the expected type, its target and expiry when `audience` is given (a
+ * bundle for other gateways or past its `notAfter` is never applied), a
+ * version not below the highest seen of that type (each type has its own
+ * floor; the same version is the same document read again). The body is the
+ * caller's to validate.
  */
 export function checkCatalogueDocument(
   raw: Uint8Array,
   type: 'profiles' | 'vulnerabilities',
   store: TrustStore,
   maxBytes: number,
+  audience?: Audience,
 ): SignedDoc {
   if (!store.hasRoot && store.keysOf('profiles').size === 0)
     throw new DocumentError('NO_ROOT', 'no trusted profiles key');
   const { doc } = verifyDocument(raw, type, { maxBytes, keysOf: (r) => store.keysOf(r) });
+  if (audience) checkAudience(doc, audience, type);
   const seen = store.highestSeen(type);
   if (doc.version < seen)
     throw new DocumentError(
@@ -146,6 +165,11 @@ export function applyKeysDocument(
 }
 
 /** A firmware-profiles bundle (see checkCatalogueDocument). */
-export function checkProfilesDocument(raw: Uint8Array, store: TrustStore, maxBytes: number): SignedDoc {
-  return checkCatalogueDocument(raw, 'profiles', store, maxBytes);
+export function checkProfilesDocument(
+  raw: Uint8Array,
+  store: TrustStore,
+  maxBytes: number,
+  audience: Audience,
+): SignedDoc {
+  return checkCatalogueDocument(raw, 'profiles', store, maxBytes, audience);
 }

@@ -203,7 +203,7 @@ function targets(ctx: Ctx): Target<unknown>[] {
       ) as never,
       exec: (body: unknown) => {
         parseProfiles(body);
-        checkProfilesDocument(makeDoc('profiles', 2, body, profiles), store, 1 << 20);
+        checkProfilesDocument(makeDoc('profiles', 2, body, profiles), store, 1 << 20, ota);
       },
       expected: named('DocumentError'),
     },

@@ -140,11 +140,11 @@ function documents(ctx: Ctx, r: RowResult): void {
   flipAll('config document', cfgDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r, sample);
   flipAll('keys document', keysDoc, (b) => Boolean(checkDocument(b, ota)), isDocError, r, sample);
   const bundle = makeDoc('profiles', 3, { profiles: shippedProfiles().slice(0, 2) }, profiles);
-  checkProfilesDocument(bundle, store, 1 << 20);
+  checkProfilesDocument(bundle, store, 1 << 20, ota);
   flipAll(
     'profiles bundle',
     bundle,
-    (b) => Boolean(checkProfilesDocument(b, store, 1 << 20)),
+    (b) => Boolean(checkProfilesDocument(b, store, 1 << 20, ota)),
     isDocError,
     r,
     sample,

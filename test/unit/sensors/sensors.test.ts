@@ -118,6 +118,12 @@ describe('sensor inventory on a fixture cabinet', () => {
       bundleFile: join(data, 'profiles-bundle.json'),
       stateDir: data,
       trust: () => store,
+      audience: () => ({
+        deviceId: 'gw-test',
+        groups: [],
+        nowMs: Date.UTC(2026, 10, 26),
+        clockTrusted: true,
+      }),
       raise: (type, subject, details) => events.push({ type, subject, details, severity: 1, tsMs: 0 }),
       submit: async (items) => {
         reports.push(...items);

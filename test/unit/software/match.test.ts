@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { validate } from '../../../agent/src/config/index.js';
@@ -19,6 +20,7 @@ import {
   type VulnRecord,
 } from '../../../agent/src/software/index.js';
 import { TrustStore } from '../../../agent/src/trust/index.js';
+import { buildFeedBody } from '../../../scripts/vulnfeed/build.js';
 import { cvss3BaseScore, severityOf } from '../../../scripts/vulnfeed/cvss.js';
 import { tempDir } from '../../helpers/paths.js';
 import { trustProfilesKey } from '../../helpers/software.js';
@@ -251,5 +253,32 @@ describe('feed documents and parsers', () => {
       'low',
       'unknown',
     ]);
+  });
+
+  it('an advisory naming a package in several affected lines keeps every range (protobufjs 6.x and 7.x)', () => {
+    const t = tempDir();
+    try {
+      const f = `${t.dir}/osv.json`;
+      const line = (introduced: string, fixed: string) => ({
+        package: { ecosystem: 'npm', name: 'protobufjs' },
+        ranges: [{ type: 'SEMVER', events: [{ introduced }, { fixed }] }],
+      });
+      writeFileSync(
+        f,
+        JSON.stringify({
+          id: 'GHSA-h755-8qp9-cq85',
+          aliases: ['CVE-2023-36665'],
+          affected: [line('6.10.0', '6.11.4'), line('7.0.0', '7.2.4'), line('7.0.0', '7.2.4')],
+          database_specific: { severity: 'CRITICAL' },
+        }),
+      );
+      const { body, skipped } = buildFeedBody({ osv: [f] });
+      assert.equal(body.records.length, 1);
+      assert.equal(skipped.duplicate, 1, 'the repeated line is a duplicate');
+      for (const v of ['6.10.1', '7.2.3']) assert.notEqual(affects(body.records[0], v), undefined, v);
+      assert.equal(affects(body.records[0], '7.2.4'), undefined);
+    } finally {
+      t.cleanup();
+    }
   });
 });

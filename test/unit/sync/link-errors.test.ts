@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemRandom } from '../../../agent/src/core/index.js';
-import { backoffDelay, classify } from '../../../agent/src/sync/index.js';
+import { backoffDelay, classify, retryDelay } from '../../../agent/src/sync/index.js';
 
 const err = (code: string | number, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -47,5 +47,17 @@ describe('link errors', () => {
     const top = { bytes: (n: number) => new Uint8Array(n).fill(255) };
     assert.equal(backoffDelay(3, 1000, 60_000, zero), 0);
     assert.equal(backoffDelay(3, 1000, 60_000, top), 7999);
+  });
+
+  it('never starts two attempts less than the minimum apart, however quickly a session drops', () => {
+    const zero = { bytes: (n: number) => new Uint8Array(n) };
+    // A CONNACK and a drop 50 ms after the attempt began, with the luckiest jitter draw.
+    assert.equal(retryDelay(0, 50, 1000, 60_000, zero), 950);
+    for (const since of [0, 10, 400, 999, 1000, 5000])
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const d = retryDelay(attempt, since, 1000, 60_000, systemRandom);
+        assert.ok(since + d >= 1000, `attempt ${attempt}, ${since} ms in: next after ${since + d} ms`);
+        assert.ok(d < Math.max(0, 1000 - since) + Math.min(60_000, 1000 * 2 ** attempt));
+      }
   });
 });
