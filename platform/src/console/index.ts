@@ -1,5 +1,5 @@
 export type { AuditEntry, KdfParams, Session, User } from './access/index.js';
-export { STRONG_KDF } from './access/index.js';
+export { MIN_KDF, STRONG_KDF } from './access/index.js';
 export { ConsoleError, type ConsoleErrorCode } from './errors.js';
 export { CONSOLE_MIGRATIONS, migrateConsole } from './schema/index.js';
 export { Console, type ConsoleOptions, DEFAULT_LOGIN_LIMIT } from './service.js';

@@ -3,8 +3,6 @@ import {
   AuditLog,
   DEFAULT_SESSION_POLICY,
   type KdfParams,
-  type LimitPolicy,
-  LoginLimiter,
   type SessionPolicy,
   Sessions,
   STRONG_KDF,
@@ -13,14 +11,14 @@ import {
 import { AlertBook, AlertSweep, DEFAULT_SWEEP, type SweepPolicy } from './alerts/index.js';
 import { alertRoutes } from './api/alerts.js';
 import { accessRoutes } from './api/auth.js';
-import type { ApiContext } from './api/context.js';
+import type { ApiContext, LimitPolicy } from './api/context.js';
 import { fleetRoutes } from './api/fleet.js';
 import { gatewayRoutes } from './api/gateway.js';
 import { incidentRoutes } from './api/incidents.js';
-import { HttpServer, type Route, SECURITY_HEADERS } from './http/index.js';
+import { HttpServer, SECURITY_HEADERS } from './http/index.js';
 import { IncidentBook } from './incidents/index.js';
 import { LiveHub } from './live/index.js';
-import { pageRoutes } from './pages/index.js';
+import { ASSETS_DIR } from './pages/index.js';
 import { migrateConsole } from './schema/index.js';
 import type { Clock, Db } from './types.js';
 
@@ -73,32 +71,31 @@ export class Console {
       audit,
       alerts,
       incidents: new IncidentBook(o.db, clock, audit),
-      limiter: new LoginLimiter(clock, limit),
+      loginLimit: limit,
       log: o.log.child({ module: 'console' }),
     };
     const live = new LiveHub(o.db, ctx.log, () => void this.sweep(), SECURITY_HEADERS);
-    const routes: Route[] = [
-      ...accessRoutes(ctx),
-      ...alertRoutes(ctx),
-      ...incidentRoutes(ctx),
-      ...fleetRoutes(ctx),
-      ...gatewayRoutes(ctx),
-      {
-        method: 'GET',
-        path: '/api/v1/events',
-        role: 'viewer',
-        handler: async () => ({ stream: (res) => live.attach(res) }),
-      },
-      ...pageRoutes(),
-    ];
     const http = new HttpServer({
       host: o.host ?? '127.0.0.1',
       port: o.port ?? 8443,
       cert: o.cert,
       key: o.key,
-      routes,
       sessions: ctx.sessions,
+      clock,
       log: ctx.log,
+      assets: ASSETS_DIR,
+      routes: (app) => {
+        accessRoutes(app, ctx);
+        alertRoutes(app, ctx);
+        incidentRoutes(app, ctx);
+        fleetRoutes(app, ctx);
+        gatewayRoutes(app, ctx);
+        app.get('/api/v1/events', { config: { role: 'viewer' } }, (_req, reply) => {
+          // The stream outlives the handler: the hub owns the socket until the page goes.
+          reply.hijack();
+          live.attach(reply.raw);
+        });
+      },
     });
     await live.start();
     try {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../agent/src/core/index.js';
 import type { Alert } from '../../../platform/src/console/alerts/index.js';
 import type { IncidentDetail } from '../../../platform/src/console/incidents/index.js';
-import { Console, usersAdd } from '../../../platform/src/console/index.js';
+import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
 import { TestPki } from '../../../scripts/lib/test-pki.js';
 import { ConsoleClient } from '../../helpers/console.js';
 import { Fleet } from '../../helpers/console-world.js';
@@ -13,7 +13,7 @@ import { tempDir } from '../../helpers/paths.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
 
-const FAST = { logN: 14, r: 8, p: 1 };
+const FAST = MIN_KDF;
 const H = 3_600_000;
 
 describe('console API: alerts and incidents (HTTPS, real PostgreSQL)', () => {

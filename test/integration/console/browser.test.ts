@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { silentLogger } from '../../../agent/src/core/index.js';
-import { Console, usersAdd } from '../../../platform/src/console/index.js';
+import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
 import { TestPki } from '../../../scripts/lib/test-pki.js';
 import { ConsoleClient } from '../../helpers/console.js';
 import { Fleet } from '../../helpers/console-world.js';
@@ -14,7 +14,7 @@ import { repoRoot, tempDir } from '../../helpers/paths.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
 
-const FAST = { logN: 14, r: 8, p: 1 };
+const FAST = MIN_KDF;
 const SHOTS = join(repoRoot, 'test-artifacts', 'console');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 

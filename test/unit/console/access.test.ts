@@ -3,28 +3,34 @@ import { after, before, describe, it } from 'node:test';
 import {
   AuditLog,
   hashPassword,
-  LoginLimiter,
+  MIN_KDF,
   Sessions,
   Users,
   verifyPassword,
 } from '../../../platform/src/console/access/index.js';
+import { clockedStore } from '../../../platform/src/console/http/limit-store.js';
 import { migrateConsole } from '../../../platform/src/console/index.js';
 import { pgliteDb, type TestDb } from '../../helpers/platform-db.js';
 
-/** The least cost verifyPassword accepts: enough for tests, and proves weaker hashes are refused. */
-const FAST = { logN: 14, r: 8, p: 1 };
+/** The least cost verifyPassword accepts: quick enough for tests. */
+const FAST = MIN_KDF;
 
 describe('console passwords', () => {
-  it('hashes with scrypt at the strong default (N=2^17) and verifies only the right password', async () => {
+  it('hashes with argon2id at the strong default (64 MiB, 3 passes) and verifies only the right password', async () => {
     const h = await hashPassword('correct horse battery');
-    assert.match(h, /^scrypt\$17\$8\$1\$/);
+    assert.match(h, /^\$argon2id\$v=19\$m=65536,t=3,p=1\$/);
     assert.equal(await verifyPassword('correct horse battery', h), true);
     assert.equal(await verifyPassword('correct horse batterY', h), false);
   });
 
-  it('refuses a stored hash weaker than N=2^14 or malformed', async () => {
-    const weak = await hashPassword('correct horse battery', { logN: 10, r: 8, p: 1 });
+  it('refuses a stored hash weaker than 19 MiB / 2 passes, of another algorithm, or malformed', async () => {
+    const weak = await hashPassword('correct horse battery', { memoryCost: 8192, timeCost: 2, parallelism: 1 });
     assert.equal(await verifyPassword('correct horse battery', weak), false);
+    const one = await hashPassword('correct horse battery', { ...FAST, timeCost: 1 });
+    assert.equal(await verifyPassword('correct horse battery', one), false);
+    assert.equal(await verifyPassword('correct horse battery', await hashPassword('correct horse battery', FAST)), true);
+    const argon2i = (await hashPassword('x', FAST)).replace('$argon2id$', '$argon2i$');
+    assert.equal(await verifyPassword('x', argon2i), false);
     assert.equal(await verifyPassword('x', 'plain-text-password'), false);
     assert.equal(await verifyPassword('x', 'scrypt$14$8$1$AAAA$AAAA'), false);
   });
@@ -66,13 +72,13 @@ describe('console accounts, sessions, action log (PGlite)', () => {
     const users = new Users(t.db, clock, FAST);
     await users.add('carol', 'viewer', 'she has a secret too');
     const sessions = new Sessions(t.db, clock, { idleMs: 60_000, absoluteMs: 300_000 });
-    const { token, csrfToken } = await sessions.create('carol');
+    const { token, csrfSecret } = await sessions.create('carol');
     const stored = await t.db.query<{ token_hash: Uint8Array }>(
       "SELECT token_hash FROM console_sessions WHERE username = 'carol'",
     );
     assert.notEqual(Buffer.from(stored[0].token_hash).toString('base64url'), token);
     const s = await sessions.lookup(token);
-    assert.deepEqual([s?.username, s?.role, s?.csrfToken], ['carol', 'viewer', csrfToken]);
+    assert.deepEqual([s?.username, s?.role, s?.csrfSecret], ['carol', 'viewer', csrfSecret]);
     assert.equal(await sessions.lookup(`${token.slice(0, -1)}A`), null);
     assert.equal(await sessions.lookup('not a token'), null);
     now += 59_000;
@@ -113,24 +119,30 @@ describe('console accounts, sessions, action log (PGlite)', () => {
   });
 });
 
-describe('login limiter', () => {
-  it('allows max failures per name in the window, four times that per address, then frees up', () => {
+describe('login limit store (@fastify/rate-limit, injected clock)', () => {
+  it('counts per key in a fixed window, reads without counting, and frees up when the window ends', () => {
     let now = 0;
-    const l = new LoginLimiter(() => now, { max: 3, windowMs: 60_000 });
-    for (let i = 0; i < 3; i++) {
-      assert.equal(l.retryAfter('user:a'), 0);
-      l.fail('user:a');
-      now += 1000;
-    }
-    assert.equal(l.retryAfter('user:a'), 57_000);
-    for (let i = 0; i < 11; i++) l.fail('ip:1.2.3.4');
-    assert.equal(l.retryAfter('ip:1.2.3.4'), 0);
-    l.fail('ip:1.2.3.4');
-    assert.ok(l.retryAfter('ip:1.2.3.4') > 0);
-    now += 57_000;
-    assert.equal(l.retryAfter('user:a'), 0);
-    l.fail('user:b');
-    l.succeed('user:b');
-    assert.equal(l.retryAfter('user:b'), 0);
+    const Store = clockedStore(() => now);
+    const store = new Store({}).child({} as never) as InstanceType<typeof Store> & {
+      read: (k: string, cb: (e: Error | null, r?: { current: number; ttl: number }) => void, w: number) => void;
+    };
+    const seen: { current: number; ttl: number }[] = [];
+    const keep = (_e: Error | null, r?: { current: number; ttl: number }) => seen.push(r as never);
+    store.incr('user:a', keep, 60_000, 3);
+    now += 1000;
+    store.incr('user:a', keep, 60_000, 3);
+    store.read('user:a', keep, 60_000);
+    store.read('user:b', keep, 60_000);
+    now += 59_000;
+    store.read('user:a', keep, 60_000);
+    store.incr('user:a', keep, 60_000, 3);
+    assert.deepEqual(seen, [
+      { current: 1, ttl: 60_000 },
+      { current: 2, ttl: 59_000 },
+      { current: 2, ttl: 59_000 },
+      { current: 0, ttl: 0 },
+      { current: 0, ttl: 0 },
+      { current: 1, ttl: 60_000 },
+    ]);
   });
 });

@@ -1,51 +1,43 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Algorithm, hash, parseOptions, verify } from '@node-rs/argon2';
 
-/** scrypt's cost: N = 2^17, r = 8, p = 1 (128 MiB per hash), OWASP's recommendation for scrypt. */
+/**
+ * Argon2id's cost: memory in KiB, passes, lanes. The default is RFC 9106's second
+ * recommended option (64 MiB, 3 passes), above OWASP's floor.
+ */
 export interface KdfParams {
-  logN: number;
-  r: number;
-  p: number;
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
 }
-export const STRONG_KDF: KdfParams = { logN: 17, r: 8, p: 1 };
-/** Below this a stored hash is refused outright: a weakened hash is a planted one. */
-const MIN_LOG_N = 14;
-const KEY_LEN = 32;
+export const STRONG_KDF: KdfParams = { memoryCost: 65_536, timeCost: 3, parallelism: 1 };
+/**
+ * OWASP's least Argon2id setting (19 MiB, 2 passes). A stored hash below it is refused
+ * outright (a weakened hash is a planted one); tests hash at it to stay quick.
+ */
+export const MIN_KDF: KdfParams = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-function derive(password: string, salt: Buffer, k: KdfParams): Promise<Buffer> {
-  const N = 2 ** k.logN;
-  return new Promise((resolve, reject) =>
-    scrypt(
-      password.normalize('NFKC'),
-      salt,
-      KEY_LEN,
-      { N, r: k.r, p: k.p, maxmem: 256 * N * k.r },
-      (e, key) => (e ? reject(e) : resolve(key)),
-    ),
-  );
-}
-
-/** `scrypt$logN$r$p$salt$hash`, salt and hash in base64. */
-export async function hashPassword(password: string, k: KdfParams = STRONG_KDF): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await derive(password, salt, k);
-  return ['scrypt', k.logN, k.r, k.p, salt.toString('base64'), key.toString('base64')].join('$');
+/** A PHC string `$argon2id$v=19$m=…,t=…,p=…$salt$hash`, salt random per password. */
+export function hashPassword(password: string, k: KdfParams = STRONG_KDF): Promise<string> {
+  return hash(password.normalize('NFKC'), { algorithm: Algorithm.Argon2id, ...k, outputLen: 32 });
 }
 
 /** True when `password` matches; false for a wrong password or a stored value that is no hash of ours. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, logN, r, p, salt, hash] = stored.split('$');
-  const k = { logN: Number(logN), r: Number(r), p: Number(p) };
+  let o: ReturnType<typeof parseOptions>;
+  try {
+    o = parseOptions(stored);
+  } catch {
+    return false;
+  }
   if (
-    scheme !== 'scrypt' ||
-    !(k.logN >= MIN_LOG_N && k.logN <= 20) ||
-    !(k.r >= 1 && k.r <= 32) ||
-    !(k.p >= 1 && k.p <= 16)
+    o.algorithm !== Algorithm.Argon2id ||
+    o.memoryCost < MIN_KDF.memoryCost ||
+    o.timeCost < MIN_KDF.timeCost ||
+    o.outputLen < 32
   )
     return false;
-  const want = Buffer.from(hash ?? '', 'base64');
-  if (want.length !== KEY_LEN) return false;
-  const got = await derive(password, Buffer.from(salt ?? '', 'base64'), k);
-  return timingSafeEqual(got, want);
+  return verify(stored, password.normalize('NFKC')).catch(() => false);
 }
 
 /** Why a new password is refused, or null. Length over rules (NIST SP 800-63B). */

@@ -21,16 +21,17 @@ export class Sessions {
     private readonly policy: SessionPolicy = DEFAULT_SESSION_POLICY,
   ) {}
 
-  async create(username: string): Promise<{ token: string; csrfToken: string }> {
+  /** A new session: the cookie's token, and the secret its CSRF tokens are made from (kept server-side only). */
+  async create(username: string): Promise<{ token: string; csrfSecret: string }> {
     const token = randomBytes(32).toString('base64url');
-    const csrfToken = randomBytes(32).toString('base64url');
+    const csrfSecret = randomBytes(32).toString('base64url');
     const now = this.clock();
     await this.db.query(
       `INSERT INTO console_sessions (token_hash, username, csrf_token, created_at, last_seen_at, expires_at)
        VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))`,
-      [hashOf(token), username, csrfToken, now, now + this.policy.absoluteMs],
+      [hashOf(token), username, csrfSecret, now, now + this.policy.absoluteMs],
     );
-    return { token, csrfToken };
+    return { token, csrfSecret };
   }
 
   /** The session a cookie token opens, refreshed; null when unknown, expired, idle too long or its user disabled. */
@@ -46,7 +47,7 @@ export class Sessions {
       [hashOf(token), now, this.policy.idleMs],
     );
     if (!r) return null;
-    return { username: r.username, role: r.role, csrfToken: r.csrf_token, expiresAtMs: Number(r.expires) };
+    return { username: r.username, role: r.role, csrfSecret: r.csrf_token, expiresAtMs: Number(r.expires) };
   }
 
   async destroy(token: string): Promise<void> {

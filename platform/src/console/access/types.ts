@@ -11,7 +11,8 @@ export interface User {
 export interface Session {
   username: string;
   role: Role;
-  csrfToken: string;
+  /** What @fastify/csrf-protection makes and checks this session's CSRF tokens with. */
+  csrfSecret: string;
   expiresAtMs: number;
 }
 

@@ -1,4 +1,4 @@
-import type { Route } from '../http/index.js';
+import type { App } from '../http/index.js';
 import type { ApiContext } from './context.js';
 
 export interface GatewayRow {
@@ -32,13 +32,8 @@ FROM devices d LEFT JOIN device_status s ON s.device_id = d.device_id
 ORDER BY d.device_id`;
 
 /** The fleet at a glance: every registered gateway with its state, posture and open alerts. */
-export function fleetRoutes(ctx: ApiContext): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/api/v1/fleet',
-      role: 'viewer',
-      handler: async () => {
+export function fleetRoutes(app: App, ctx: ApiContext): void {
+  app.get('/api/v1/fleet', { config: { role: 'viewer' } }, async () => {
         const rows = await ctx.db.query<
           Omit<GatewayRow, 'postureScore' | 'lastSeen'> & { score: number | null; lastSeen: Date | null }
         >(FLEET);
@@ -47,8 +42,6 @@ export function fleetRoutes(ctx: ApiContext): Route[] {
           lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
           postureScore: score,
         }));
-        return { json: { gateways } };
-      },
-    },
-  ];
+        return { gateways };
+  });
 }

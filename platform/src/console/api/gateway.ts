@@ -1,4 +1,4 @@
-import { notFound, type Route } from '../http/index.js';
+import { type App, notFound } from '../http/index.js';
 import type { ApiContext } from './context.js';
 
 interface Check {
@@ -35,13 +35,8 @@ function checksOf(body: Uint8Array): Check[] | null {
 }
 
 /** One gateway: registry facts, posture checks with their ETSI/IEC references, chain health, recent events. */
-export function gatewayRoutes(ctx: ApiContext): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/api/v1/gateways/:id',
-      role: 'viewer',
-      handler: async (req) => {
+export function gatewayRoutes(app: App, ctx: ApiContext): void {
+  app.get<{ Params: { id: string } }>('/api/v1/gateways/:id', { config: { role: 'viewer' } }, async (req) => {
         const id = req.params.id;
         const [device] = await ctx.db.query<Record<string, unknown>>(
           `SELECT d.device_id AS "deviceId", d.site, d.lat, d.lon, d.groups, d.cert_fingerprint AS "certFingerprint",
@@ -74,7 +69,6 @@ export function gatewayRoutes(ctx: ApiContext): Route[] {
           [id],
         );
         return {
-          json: {
             gateway: device,
             posture: audit
               ? {
@@ -87,9 +81,6 @@ export function gatewayRoutes(ctx: ApiContext): Route[] {
               : null,
             chains,
             events,
-          },
         };
-      },
-    },
-  ];
+  });
 }

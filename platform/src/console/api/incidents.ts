@@ -1,101 +1,101 @@
+import type { FastifyRequest } from 'fastify';
 import { SEVERITIES } from '../alerts/index.js';
-import { type ApiRequest, idParam, type Route, validate } from '../http/index.js';
+import { type App, ID_PARAMS } from '../http/index.js';
 import { mispEvent, REPORT_STAGES, RSIT, stixBundle } from '../incidents/index.js';
-import type { ApiContext } from './context.js';
+import { type ApiContext, who } from './context.js';
 
+interface NewIncident {
+  title: string;
+  summary?: string;
+  severity: (typeof SEVERITIES)[number];
+  rsitClass: string;
+  rsitType: string;
+  awareAt?: string;
+  alertIds: number[];
+}
 const NEW = {
-  title: { type: 'string', min: 1, max: 200 },
-  summary: { type: 'string', max: 5000, optional: true },
-  severity: { type: 'string', oneOf: SEVERITIES },
-  rsitClass: { type: 'string', oneOf: Object.keys(RSIT) },
-  rsitType: { type: 'string', min: 1, max: 64 },
-  awareAt: { type: 'timestamp', optional: true },
-  alertIds: { type: 'integers', min: 1, maxItems: 1000 },
+  type: 'object',
+  additionalProperties: false,
+  required: ['title', 'severity', 'rsitClass', 'rsitType', 'alertIds'],
+  properties: {
+    title: { type: 'string', minLength: 1, maxLength: 200 },
+    summary: { type: 'string', maxLength: 5000 },
+    severity: { type: 'string', enum: SEVERITIES },
+    rsitClass: { type: 'string', enum: Object.keys(RSIT) },
+    rsitType: { type: 'string', minLength: 1, maxLength: 64 },
+    awareAt: { type: 'string', format: 'date-time' },
+    alertIds: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    },
+  },
 } as const;
-const who = (req: ApiRequest): string => (req.session as NonNullable<ApiRequest['session']>).username;
+const STAGE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['stage'],
+  properties: { stage: { type: 'string', enum: REPORT_STAGES } },
+} as const;
+type ById = FastifyRequest<{ Params: { id: string } }>;
+const BY_ID = { config: { role: 'viewer' as const }, schema: { params: ID_PARAMS } };
 
 /** Incidents: operators open them over alerts and record NIS2 reports; anyone logged in exports them. */
-export function incidentRoutes(ctx: ApiContext): Route[] {
-  const detail = (req: ApiRequest) => ctx.incidents.get(idParam('id', req.params.id));
-  return [
-    {
-      method: 'GET',
-      path: '/api/v1/incidents',
-      role: 'viewer',
-      handler: async () => ({ json: { incidents: await ctx.incidents.list(), rsit: RSIT } }),
+export function incidentRoutes(app: App, ctx: ApiContext): void {
+  const detail = (req: ById) => ctx.incidents.get(Number(req.params.id));
+  const exported = async (req: ById, kind: 'stix' | 'misp') => {
+    const inc = await detail(req);
+    await ctx.audit.record({
+      username: who(req),
+      action: `incident.export.${kind}`,
+      target: `incident:${inc.id}`,
+      ip: req.ip,
+    });
+    return inc;
+  };
+
+  app.get('/api/v1/incidents', { config: { role: 'viewer' } }, async () => ({
+    incidents: await ctx.incidents.list(),
+    rsit: RSIT,
+  }));
+
+  app.post<{ Body: NewIncident }>(
+    '/api/v1/incidents',
+    { config: { role: 'operator' }, schema: { body: NEW } },
+    async (req, reply) => {
+      const b = req.body;
+      const incident = await ctx.incidents.create(
+        {
+          title: b.title,
+          severity: b.severity,
+          rsitClass: b.rsitClass,
+          rsitType: b.rsitType,
+          alertIds: b.alertIds,
+          ...(b.summary !== undefined ? { summary: b.summary } : {}),
+          ...(b.awareAt !== undefined ? { awareAtMs: Date.parse(b.awareAt) } : {}),
+        },
+        who(req),
+        req.ip,
+      );
+      return reply.code(201).send({ incident });
     },
-    {
-      method: 'POST',
-      path: '/api/v1/incidents',
-      role: 'operator',
-      handler: async (req) => {
-        const b = validate(req.body, NEW);
-        const incident = await ctx.incidents.create(
-          {
-            title: b.title,
-            severity: b.severity as (typeof SEVERITIES)[number],
-            rsitClass: b.rsitClass,
-            rsitType: b.rsitType,
-            alertIds: b.alertIds,
-            ...(b.summary !== undefined ? { summary: b.summary } : {}),
-            ...(b.awareAt !== undefined ? { awareAtMs: b.awareAt } : {}),
-          },
-          who(req),
-          req.ip,
-        );
-        return { status: 201, json: { incident } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/incidents/:id',
-      role: 'viewer',
-      handler: async (req) => ({ json: { incident: await detail(req) } }),
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/incidents/:id/reports',
-      role: 'operator',
-      handler: async (req) => {
-        const { stage } = validate(req.body, { stage: { type: 'string', oneOf: REPORT_STAGES } });
-        const incident = await ctx.incidents.submitted(
-          idParam('id', req.params.id),
-          stage as (typeof REPORT_STAGES)[number],
-          who(req),
-          req.ip,
-        );
-        return { json: { incident } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/incidents/:id/stix',
-      role: 'viewer',
-      handler: async (req) => {
-        const inc = await detail(req);
-        await ctx.audit.record({
-          username: who(req),
-          action: 'incident.export.stix',
-          target: `incident:${inc.id}`,
-          ip: req.ip,
-        });
-        return { json: stixBundle(inc, ctx.clock()) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/v1/incidents/:id/misp',
-      role: 'viewer',
-      handler: async (req) => {
-        const inc = await detail(req);
-        await ctx.audit.record({
-          username: who(req),
-          action: 'incident.export.misp',
-          target: `incident:${inc.id}`,
-          ip: req.ip,
-        });
-        return { json: mispEvent(inc, ctx.clock()) };
-      },
-    },
-  ];
+  );
+
+  app.get('/api/v1/incidents/:id', BY_ID, async (req: ById) => ({ incident: await detail(req) }));
+
+  app.post<{ Params: { id: string }; Body: { stage: (typeof REPORT_STAGES)[number] } }>(
+    '/api/v1/incidents/:id/reports',
+    { config: { role: 'operator' }, schema: { params: ID_PARAMS, body: STAGE } },
+    async (req) => ({
+      incident: await ctx.incidents.submitted(Number(req.params.id), req.body.stage, who(req), req.ip),
+    }),
+  );
+
+  app.get('/api/v1/incidents/:id/stix', BY_ID, async (req: ById) =>
+    stixBundle(await exported(req, 'stix'), ctx.clock()),
+  );
+  app.get('/api/v1/incidents/:id/misp', BY_ID, async (req: ById) =>
+    mispEvent(await exported(req, 'misp'), ctx.clock()),
+  );
 }

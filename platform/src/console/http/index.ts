@@ -1,5 +1,4 @@
-export { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from './cookies.js';
-export { badRequest, HttpError, notFound } from './errors.js';
-export { type HttpOptions, HttpServer, SECURITY_HEADERS } from './server.js';
-export type { ApiRequest, Method, Reply, Route } from './types.js';
-export { idParam, validate } from './validate.js';
+export { badRequest, HttpError, notFound, toHttpError } from './errors.js';
+export { type App, buildHttp, type HttpOptions, HttpServer, SECURITY_HEADERS } from './server.js';
+export { SESSION_COOKIE, sessionCookieOptions } from './types.js';
+export { ID_PARAMS, intQuery, queryInt, schemaError } from './validation.js';

@@ -1,30 +1,44 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type onRequestHookHandler,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Sessions } from '../access/index.js';
-import { ConsoleError } from '../errors.js';
-import { roleAtLeast } from '../types.js';
-import { readCookie, SESSION_COOKIE } from './cookies.js';
-import { badRequest, HttpError } from './errors.js';
-import type { ApiRequest, Method, Reply, Route } from './types.js';
+import { type Clock, type Role, roleAtLeast } from '../types.js';
+import { HttpError, toHttpError } from './errors.js';
+import { clockedStore } from './limit-store.js';
+import { SESSION_COOKIE } from './types.js';
+import { schemaError } from './validation.js';
+
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger>;
 
 export interface HttpOptions {
   host: string;
   port: number;
   cert: string | Buffer;
   key: string | Buffer;
-  routes: Route[];
   sessions: Sessions;
+  clock: Clock;
   log: Logger;
-  /** Largest request body accepted. */
+  /** The folder of the page, script and style (served under /assets/, the page also at /). */
+  assets: string;
+  /** Registers the API's routes (after the guard is in place). */
+  routes: (app: App) => void;
   bodyLimit?: number;
 }
 
-const METHODS = new Set<string>(['GET', 'POST', 'PATCH', 'DELETE']);
 /** Pages are served from here only: no inline script, no other origin. */
-const SECURITY_HEADERS: Record<string, string> = {
+export const SECURITY_HEADERS: Record<string, string> = {
   'strict-transport-security': 'max-age=31536000',
   'content-security-policy':
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -34,179 +48,98 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-interface Compiled {
-  route: Route;
-  parts: string[];
+/** The session behind the cookie, with at least `role`; 401 or 403 otherwise, before the body is read. */
+function guard(sessions: Sessions, role: Role): onRequestHookHandler {
+  return async (req: FastifyRequest) => {
+    const token = req.cookies[SESSION_COOKIE] ?? null;
+    const session = token ? await sessions.lookup(token) : null;
+    if (!session) throw new HttpError(401, 'UNAUTHENTICATED', 'log in first');
+    if (!roleAtLeast(session.role, role))
+      throw new HttpError(403, 'FORBIDDEN', `needs the ${role} role (you are ${session.role})`);
+    req.session = session;
+    req.sessionToken = token;
+  };
 }
 
 /**
- * The console's HTTPS server on Node's own `https` (fastify is not installed; see
- * platform/NEEDS-DEPS.md): routing, JSON bodies, sessions, roles and CSRF in one place,
- * so that no handler can forget them.
+ * The console's fastify on HTTPS: every route with a `config.role` gets the session guard,
+ * and when it changes state @fastify/csrf-protection's check (the secret lives in the
+ * server-side session row, so the plugin runs in its session mode over our session).
  */
-export class HttpServer {
-  private server: Server | undefined;
-  private readonly compiled: Compiled[];
+export async function buildHttp(o: HttpOptions): Promise<App> {
+  const app = Fastify({
+    https: { cert: o.cert, key: o.key, minVersion: 'TLSv1.2' },
+    loggerInstance: o.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.bodyLimit ?? 65_536,
+    requestTimeout: 30_000,
+    exposeHeadRoutes: false,
+    forceCloseConnections: true,
+    // Bodies are checked as sent: no coercion ("42" is no integer), no silent removal of unknown fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
+    schemaErrorFormatter: schemaError,
+  }) as unknown as App;
+  // JSON only: a cross-site form cannot send it without a preflight.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('session', null);
+  app.decorateRequest('sessionToken', null);
+  await app.register(fastifyCookie);
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/session',
+    sessionKey: 'csrfSecret',
+    getToken: (req) => {
+      const t = req.headers['x-csrf-token'];
+      return typeof t === 'string' ? t : undefined;
+    },
+  });
+  await app.register(fastifyRateLimit, { global: false, store: clockedStore(o.clock) });
+  await app.register(fastifyStatic, { root: o.assets, prefix: '/assets/', wildcard: false, index: false });
+  app.addHook('onRoute', (r) => {
+    const role = r.config?.role;
+    if (!role) return;
+    const hooks: onRequestHookHandler[] = [guard(o.sessions, role)];
+    if (r.method !== 'GET') hooks.push(app.csrfProtection as onRequestHookHandler);
+    r.onRequest = [...hooks, ...(r.onRequest === undefined ? [] : [r.onRequest].flat())];
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.headers(SECURITY_HEADERS);
+    return payload;
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const e = toHttpError(err);
+    if (!e) {
+      req.log.error({ err }, 'console request failed');
+      return reply.code(500).send({ error: 'INTERNAL', reason: 'internal error (logged on the server)' });
+    }
+    return reply.code(e.status).headers(e.headers).send(e.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', reason: `no ${req.method} ${req.url.split('?')[0]}` }),
+  );
+  app.get('/', (_req, reply) => reply.sendFile('index.html'));
+  o.routes(app);
+  return app;
+}
 
-  constructor(private readonly opts: HttpOptions) {
-    this.compiled = opts.routes.map((route) => ({ route, parts: route.path.split('/') }));
-  }
+/** The console's HTTPS listener over `buildHttp`, with start()/stop(). */
+export class HttpServer {
+  private app: App | undefined;
+
+  constructor(private readonly opts: HttpOptions) {}
 
   async start(): Promise<void> {
-    const server = createServer(
-      { cert: this.opts.cert, key: this.opts.key, minVersion: 'TLSv1.2' },
-      (req, res) => {
-        this.handle(req, res).catch((err: unknown) => {
-          this.opts.log.error({ err }, 'console request failed');
-          if (!res.headersSent)
-            send(res, 500, { error: 'INTERNAL', reason: 'internal error (logged on the server)' });
-          else res.destroy();
-        });
-      },
-    );
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port, this.opts.host, () => resolve());
-    });
-    this.server = server;
+    const app = await buildHttp(this.opts);
+    await app.listen({ host: this.opts.host, port: this.opts.port });
+    this.app = app;
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const a = this.app;
+    this.app = undefined;
+    await a?.close();
   }
 
   get port(): number {
-    return (this.server?.address() as AddressInfo | undefined)?.port ?? 0;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://console.invalid');
-    try {
-      const method = req.method ?? 'GET';
-      const found = this.match(method, url.pathname);
-      if (!found) throw new HttpError(404, 'NOT_FOUND', `no ${method} ${url.pathname}`);
-      const { route, params } = found;
-      const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-      const session = route.role === null || token === null ? null : await this.opts.sessions.lookup(token);
-      if (route.role !== null) {
-        if (!session) throw new HttpError(401, 'UNAUTHENTICATED', 'log in first');
-        if (!roleAtLeast(session.role, route.role))
-          throw new HttpError(403, 'FORBIDDEN', `needs the ${route.role} role (you are ${session.role})`);
-        if (method !== 'GET' && !sameToken(req.headers['x-csrf-token'], session.csrfToken))
-          throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
-      }
-      const body = method === 'GET' ? undefined : await readJson(req, this.opts.bodyLimit ?? 65_536);
-      const request: ApiRequest = {
-        method: method as Method,
-        path: url.pathname,
-        params,
-        query: url.searchParams,
-        headers: req.headers,
-        body,
-        ip: req.socket.remoteAddress ?? '',
-        session,
-        token,
-      };
-      reply(res, await route.handler(request));
-    } catch (caught) {
-      const e = caught instanceof ConsoleError ? fromConsoleError(caught) : caught;
-      if (!(e instanceof HttpError)) throw e;
-      if (e.status >= 500) this.opts.log.error({ err: e }, 'console request failed');
-      send(res, e.status, e.toJSON(), e.headers);
-    }
-  }
-
-  private match(method: string, path: string): { route: Route; params: Record<string, string> } | undefined {
-    if (!METHODS.has(method)) return undefined;
-    const segs = path.split('/');
-    for (const c of this.compiled) {
-      if (c.route.method !== method || c.parts.length !== segs.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; ok && i < segs.length; i++) {
-        const p = c.parts[i];
-        if (p.startsWith(':')) params[p.slice(1)] = safeDecode(segs[i]);
-        else ok = p === segs[i];
-      }
-      if (ok) return { route: c.route, params };
-    }
-    return undefined;
+    return (this.app?.server.address() as AddressInfo | undefined)?.port ?? 0;
   }
 }
-
-const safeDecode = (s: string): string => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-};
-
-/** A refusal of the console's services as the client sees it: the field is what precedes the first colon. */
-function fromConsoleError(e: ConsoleError): HttpError {
-  if (e.code === 'NOT_FOUND') return new HttpError(404, 'NOT_FOUND', e.message);
-  if (e.code === 'BAD_TRANSITION') return new HttpError(409, 'BAD_TRANSITION', e.message);
-  const m = /^([A-Za-z]+): (.*)$/s.exec(e.message);
-  return new HttpError(400, 'BAD_REQUEST', m ? m[2] : e.message, m ? m[1] : 'body');
-}
-
-function sameToken(got: string | string[] | undefined, want: string): boolean {
-  if (typeof got !== 'string') return false;
-  const a = Buffer.from(got);
-  const b = Buffer.from(want);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** The body as JSON: `application/json` only (a cross-site form cannot send it without a preflight). */
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit) throw new HttpError(413, 'TOO_LARGE', `request body over ${limit} bytes`);
-    chunks.push(c);
-  }
-  if (size === 0) return undefined;
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
-    throw badRequest('content-type', 'must be application/json');
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('body', 'is not valid JSON');
-  }
-}
-
-function reply(res: ServerResponse, r: Reply): void {
-  if ('stream' in r) {
-    r.stream(res);
-    return;
-  }
-  if (r.cookies) res.setHeader('set-cookie', r.cookies);
-  if ('json' in r) send(res, r.status ?? 200, r.json);
-  else {
-    res.writeHead(r.status ?? 200, { ...SECURITY_HEADERS, 'content-type': r.type });
-    res.end(r.text);
-  }
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-  });
-  res.end(JSON.stringify(body));
-}
-
-export { SECURITY_HEADERS };

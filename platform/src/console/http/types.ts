@@ -1,35 +1,23 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Session } from '../access/index.js';
 import type { Role } from '../types.js';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-export interface ApiRequest {
-  method: Method;
-  path: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  /** The parsed JSON body (undefined when there was none). */
-  body: unknown;
-  ip: string;
-  /** Set on every route that needs a role; null only on public routes. */
-  session: Session | null;
-  /** The raw session token (for logout). */
-  token: string | null;
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The operator's session, set by the guard on every route with a role (null on
+     * public ones). @fastify/csrf-protection reads its `csrfSecret` (sessionKey).
+     */
+    session: Session | null;
+    /** The raw session token from the cookie (for logout). */
+    sessionToken: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The least role that may call the route; absent: anyone (the page, its assets, the login call). */
+    role?: Role;
+  }
 }
 
-export type Reply =
-  | { status?: number; json: unknown; cookies?: string[] }
-  | { status?: number; text: string | Buffer; type: string; cookies?: string[] }
-  /** A long-lived response (server-sent events): the handler owns `res` until it ends. */
-  | { stream: (res: ServerResponse) => void };
-
-export interface Route {
-  method: Method;
-  /** `/api/v1/alerts/:id`: segments starting with `:` are parameters. */
-  path: string;
-  /** The least role that may call it; null: anyone (the login page and call only). */
-  role: Role | null;
-  handler: (req: ApiRequest) => Promise<Reply>;
-}
+/** The session cookie: `__Host-` pins it to this origin, HTTPS and path `/`. */
+export const SESSION_COOKIE = '__Host-edge-session';
+export const sessionCookieOptions = (maxAgeS: number) =>
+  ({ path: '/', maxAge: maxAgeS, httpOnly: true, secure: true, sameSite: 'strict' }) as const;
