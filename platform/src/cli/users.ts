@@ -6,7 +6,7 @@ import { COMMON_HELP, parse, storeUrl, UsageError } from './args.js';
 
 const HELP = `Usage: edge-platform users <add|list> [options]
 
-Operator accounts of the console. Passwords are kept as scrypt hashes (N=2^17, r=8, p=1).
+Operator accounts of the console. Passwords are kept as argon2id hashes (64 MiB, 3 passes).
 
   users add NAME --role viewer|operator|admin [--password-stdin]
                     make an account; without --password-stdin a one-time password is

@@ -5,4 +5,4 @@ export { CONSOLE_MIGRATIONS, migrateConsole } from './schema/index.js';
 export { Console, type ConsoleOptions, DEFAULT_LOGIN_LIMIT } from './service.js';
 export type { Clock, Db, Queryable, Role } from './types.js';
 export { ROLES } from './types.js';
-export { type UsersAddInput, usersAdd, usersList } from './users-command.js';
+export { oneTimeAdmin, type UsersAddInput, usersAdd, usersList } from './users-command.js';

@@ -33,6 +33,28 @@ export async function usersAdd(
   return input.password === undefined ? { user, generatedPassword: password } : { user };
 }
 
+/**
+ * A one-time password for `username` (made an admin if it does not exist yet), its old
+ * sessions ended: how `npm start` hands its console to whoever runs it.
+ */
+export async function oneTimeAdmin(
+  db: Db,
+  username: string,
+  opts: { clock?: Clock; kdf?: KdfParams } = {},
+): Promise<string> {
+  const clock = opts.clock ?? Date.now;
+  await migrateConsole(db);
+  const users = new Users(db, clock, opts.kdf ?? STRONG_KDF);
+  if (!(await users.list()).some((u) => u.username === username)) {
+    const r = await usersAdd(db, { username, role: 'admin', by: 'npm-start' }, opts);
+    return r.generatedPassword as string;
+  }
+  const password = generatePassword();
+  await users.setPassword(username, password);
+  await new AuditLog(db, clock).record({ username: 'cli:npm-start', action: 'user.password', target: username });
+  return password;
+}
+
 export async function usersList(db: Db): Promise<User[]> {
   await migrateConsole(db);
   return new Users(db, Date.now).list();

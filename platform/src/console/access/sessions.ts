@@ -27,7 +27,7 @@ export class Sessions {
     const csrfSecret = randomBytes(32).toString('base64url');
     const now = this.clock();
     await this.db.query(
-      `INSERT INTO console_sessions (token_hash, username, csrf_token, created_at, last_seen_at, expires_at)
+      `INSERT INTO console_sessions (token_hash, username, csrf_secret, created_at, last_seen_at, expires_at)
        VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0))`,
       [hashOf(token), username, csrfSecret, now, now + this.policy.absoluteMs],
     );
@@ -38,16 +38,16 @@ export class Sessions {
   async lookup(token: string): Promise<Session | null> {
     if (!TOKEN.test(token)) return null;
     const now = this.clock();
-    const [r] = await this.db.query<{ username: string; role: Role; csrf_token: string; expires: number }>(
+    const [r] = await this.db.query<{ username: string; role: Role; csrf_secret: string; expires: number }>(
       `UPDATE console_sessions s SET last_seen_at = to_timestamp($2 / 1000.0)
        FROM console_users u
        WHERE s.token_hash = $1 AND u.username = s.username AND u.disabled_at IS NULL
          AND s.expires_at > to_timestamp($2 / 1000.0) AND s.last_seen_at > to_timestamp(($2 - $3) / 1000.0)
-       RETURNING s.username, u.role, s.csrf_token, (extract(epoch FROM s.expires_at) * 1000)::float8 AS expires`,
+       RETURNING s.username, u.role, s.csrf_secret, (extract(epoch FROM s.expires_at) * 1000)::float8 AS expires`,
       [hashOf(token), now, this.policy.idleMs],
     );
     if (!r) return null;
-    return { username: r.username, role: r.role, csrfSecret: r.csrf_token, expiresAtMs: Number(r.expires) };
+    return { username: r.username, role: r.role, csrfSecret: r.csrf_secret, expiresAtMs: Number(r.expires) };
   }
 
   async destroy(token: string): Promise<void> {

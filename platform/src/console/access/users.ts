@@ -51,6 +51,20 @@ export class Users {
     return toUser(rows[0]);
   }
 
+  /** Sets a new password and ends the account's sessions (the demo's one-time login on every start). */
+  async setPassword(username: string, password: string): Promise<User> {
+    const weak = passwordProblem(password, username);
+    if (weak) throw new ConsoleError('WEAK_PASSWORD', `password ${weak}`);
+    const hash = await hashPassword(password, this.kdf);
+    const rows = await this.db.query<UserRow>(
+      'UPDATE console_users SET password_hash = $2 WHERE username = $1 AND disabled_at IS NULL RETURNING *',
+      [username, hash],
+    );
+    if (rows.length === 0) throw new ConsoleError('UNKNOWN_USER', `no active user "${username}"`);
+    await this.db.query('DELETE FROM console_sessions WHERE username = $1', [username]);
+    return toUser(rows[0]);
+  }
+
   async list(): Promise<User[]> {
     return (await this.db.query<UserRow>('SELECT * FROM console_users ORDER BY username')).map(toUser);
   }

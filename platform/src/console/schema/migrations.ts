@@ -15,7 +15,7 @@ const ACCESS = `
 CREATE TABLE console_users (
   username text PRIMARY KEY,
   role text NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
-  -- scrypt$N$r$p$salt$hash (base64): the parameters travel with the hash, so they can grow.
+  -- argon2id PHC string ($argon2id$v=19$m=,t=,p=$salt$hash): the parameters travel with the hash, so they can grow.
   password_hash text NOT NULL,
   created_at timestamptz NOT NULL,
   disabled_at timestamptz
@@ -24,7 +24,8 @@ CREATE TABLE console_users (
 CREATE TABLE console_sessions (
   token_hash bytea PRIMARY KEY,
   username text NOT NULL REFERENCES console_users (username),
-  csrf_token text NOT NULL,
+  -- What @fastify/csrf-protection makes and checks the session's CSRF tokens with.
+  csrf_secret text NOT NULL,
   created_at timestamptz NOT NULL,
   last_seen_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL
