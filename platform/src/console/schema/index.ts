@@ -45,6 +45,16 @@ export async function migrateConsole(
   return { applied };
 }
 
+/** The newest console migration applied to `db` (0: none yet). */
+export async function consoleSchemaVersion(db: Db): Promise<number> {
+  const [t] = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('console_migrations') IS NOT NULL AS present",
+  );
+  if (!t?.present) return 0;
+  const [r] = await db.query<{ v: number | null }>('SELECT max(version) AS v FROM console_migrations');
+  return Number(r?.v ?? 0);
+}
+
 /** Splits on `;` at line ends, outside `$$ ... $$` bodies; drops `--` comment lines. */
 export function statements(sql: string): string[] {
   const out: string[] = [];
