@@ -29,7 +29,9 @@ function runDemo(
     child.stdout.on('data', (c: Buffer) => {
       const had = stdout;
       stdout += c;
-      const m = /console: +(https:\/\/localhost:\d+) \(CA (.+?)\), one-time login (\S+) \/ (\S+)\n/.exec(stdout);
+      const m = /console: +(https:\/\/localhost:\d+) \(CA (.+?)\), one-time login (\S+) \/ (\S+)\n/.exec(
+        stdout,
+      );
       if (m && !had.includes('one-time login')) {
         checked = onConsole(m[1], m[3], m[4], readFileSync(m[2], 'utf8'));
         checked.catch(() => {});

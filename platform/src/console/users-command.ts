@@ -51,7 +51,11 @@ export async function oneTimeAdmin(
   }
   const password = generatePassword();
   await users.setPassword(username, password);
-  await new AuditLog(db, clock).record({ username: 'cli:npm-start', action: 'user.password', target: username });
+  await new AuditLog(db, clock).record({
+    username: 'cli:npm-start',
+    action: 'user.password',
+    target: username,
+  });
   return password;
 }
 

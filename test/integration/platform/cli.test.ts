@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SimDevice } from '../../../scripts/lib/sim-device.js';
 import { CONSOLE_MIGRATIONS } from '../../../platform/src/console/index.js';
+import { SimDevice } from '../../../scripts/lib/sim-device.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 import { pgliteStore } from '../../helpers/platform.js';
 

@@ -24,11 +24,18 @@ describe('console passwords', () => {
   });
 
   it('refuses a stored hash weaker than 19 MiB / 2 passes, of another algorithm, or malformed', async () => {
-    const weak = await hashPassword('correct horse battery', { memoryCost: 8192, timeCost: 2, parallelism: 1 });
+    const weak = await hashPassword('correct horse battery', {
+      memoryCost: 8192,
+      timeCost: 2,
+      parallelism: 1,
+    });
     assert.equal(await verifyPassword('correct horse battery', weak), false);
     const one = await hashPassword('correct horse battery', { ...FAST, timeCost: 1 });
     assert.equal(await verifyPassword('correct horse battery', one), false);
-    assert.equal(await verifyPassword('correct horse battery', await hashPassword('correct horse battery', FAST)), true);
+    assert.equal(
+      await verifyPassword('correct horse battery', await hashPassword('correct horse battery', FAST)),
+      true,
+    );
     const argon2i = (await hashPassword('x', FAST)).replace('$argon2id$', '$argon2i$');
     assert.equal(await verifyPassword('x', argon2i), false);
     assert.equal(await verifyPassword('x', 'plain-text-password'), false);
@@ -124,7 +131,11 @@ describe('login limit store (@fastify/rate-limit, injected clock)', () => {
     let now = 0;
     const Store = clockedStore(() => now);
     const store = new Store({}).child({} as never) as InstanceType<typeof Store> & {
-      read: (k: string, cb: (e: Error | null, r?: { current: number; ttl: number }) => void, w: number) => void;
+      read: (
+        k: string,
+        cb: (e: Error | null, r?: { current: number; ttl: number }) => void,
+        w: number,
+      ) => void;
     };
     const seen: { current: number; ttl: number }[] = [];
     const keep = (_e: Error | null, r?: { current: number; ttl: number }) => seen.push(r as never);

@@ -4,7 +4,11 @@ import { type ApiContext, who } from './context.js';
 
 const NOTE = { type: 'string', minLength: 1, maxLength: 2000 } as const;
 const ASSIGNEE = { type: 'string', minLength: 1, maxLength: 63 } as const;
-const body = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties: props });
+const body = (props: Record<string, unknown>) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties: props,
+});
 const LIST = {
   type: 'object',
   properties: {
@@ -43,7 +47,13 @@ export function alertRoutes(app: App, ctx: ApiContext): void {
                 ? await ctx.alerts.resolve(id, who(req), b, tx)
                 : await ctx.alerts.annotate(id, b, tx);
           await ctx.audit.record(
-            { username: who(req), action: `alert.${verb}`, target: `alert:${id}`, detail: { ...b }, ip: req.ip },
+            {
+              username: who(req),
+              action: `alert.${verb}`,
+              target: `alert:${id}`,
+              detail: { ...b },
+              ip: req.ip,
+            },
             tx,
           );
           return a;

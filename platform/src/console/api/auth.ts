@@ -35,7 +35,11 @@ export function accessRoutes(app: App, ctx: ApiContext): void {
     keyGenerator: (req) => `user:${(req.body as Login).username}`,
   });
   // One NAT may front several operators.
-  const byIp = app.createRateLimit({ max: max * 4, timeWindow: windowMs, keyGenerator: (req) => `ip:${req.ip}` });
+  const byIp = app.createRateLimit({
+    max: max * 4,
+    timeWindow: windowMs,
+    keyGenerator: (req) => `ip:${req.ip}`,
+  });
 
   app.post<{ Body: Login }>('/api/v1/login', { schema: { body: LOGIN } }, async (req, reply) => {
     const { username, password } = req.body;

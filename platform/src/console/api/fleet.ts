@@ -34,14 +34,14 @@ ORDER BY d.device_id`;
 /** The fleet at a glance: every registered gateway with its state, posture and open alerts. */
 export function fleetRoutes(app: App, ctx: ApiContext): void {
   app.get('/api/v1/fleet', { config: { role: 'viewer' } }, async () => {
-        const rows = await ctx.db.query<
-          Omit<GatewayRow, 'postureScore' | 'lastSeen'> & { score: number | null; lastSeen: Date | null }
-        >(FLEET);
-        const gateways: GatewayRow[] = rows.map(({ score, ...r }) => ({
-          ...r,
-          lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
-          postureScore: score,
-        }));
-        return { gateways };
+    const rows = await ctx.db.query<
+      Omit<GatewayRow, 'postureScore' | 'lastSeen'> & { score: number | null; lastSeen: Date | null }
+    >(FLEET);
+    const gateways: GatewayRow[] = rows.map(({ score, ...r }) => ({
+      ...r,
+      lastSeen: r.lastSeen ? new Date(r.lastSeen).toISOString() : null,
+      postureScore: score,
+    }));
+    return { gateways };
   });
 }

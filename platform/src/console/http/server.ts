@@ -6,10 +6,10 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyRequest,
+  LogController,
   type onRequestHookHandler,
 } from 'fastify';
 import type { Logger } from 'pino';
@@ -76,7 +76,9 @@ export async function buildHttp(o: HttpOptions): Promise<App> {
     exposeHeadRoutes: false,
     forceCloseConnections: true,
     // Bodies are checked as sent: no coercion ("42" is no integer), no silent removal of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true } },
+    ajv: {
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, verbose: true },
+    },
     schemaErrorFormatter: schemaError,
   }) as unknown as App;
   // JSON only: a cross-site form cannot send it without a preflight.

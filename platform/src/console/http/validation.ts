@@ -39,7 +39,10 @@ export function schemaError(errors: FastifySchemaValidationError[], dataVar: str
       return badRequest(field, `must be at most ${p.limit}`);
     case 'minItems':
     case 'maxItems':
-      return badRequest(field, `must hold ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${p.limit} items`);
+      return badRequest(
+        field,
+        `must hold ${e.keyword === 'minItems' ? 'at least' : 'at most'} ${p.limit} items`,
+      );
     case 'format':
       return badRequest(
         field,
@@ -48,7 +51,10 @@ export function schemaError(errors: FastifySchemaValidationError[], dataVar: str
           : `must be a ${p.format}`,
       );
     case 'pattern':
-      return badRequest(field, e.parentSchema?.description ? `must be ${e.parentSchema.description}` : `must match ${p.pattern}`);
+      return badRequest(
+        field,
+        e.parentSchema?.description ? `must be ${e.parentSchema.description}` : `must match ${p.pattern}`,
+      );
     default:
       return badRequest(field, e.message ?? 'is not valid');
   }
@@ -69,7 +75,13 @@ export const intQuery = (...names: string[]) => ({
 });
 
 /** An integer query parameter already shaped by `intQuery`, bounded; a 400 naming it otherwise. */
-export function queryInt(v: string | undefined, name: string, dflt: number, min: number, max: number): number {
+export function queryInt(
+  v: string | undefined,
+  name: string,
+  dflt: number,
+  min: number,
+  max: number,
+): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (n < min || n > max) throw badRequest(name, `must be an integer between ${min} and ${max}`);
