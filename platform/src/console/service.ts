@@ -11,6 +11,7 @@ import {
 import { AlertBook, AlertSweep, DEFAULT_SWEEP, type SweepPolicy } from './alerts/index.js';
 import { alertRoutes } from './api/alerts.js';
 import { accessRoutes } from './api/auth.js';
+import { complianceRoutes } from './api/compliance.js';
 import type { ApiContext, LimitPolicy } from './api/context.js';
 import { fleetRoutes } from './api/fleet.js';
 import { gatewayRoutes } from './api/gateway.js';
@@ -90,6 +91,7 @@ export class Console {
         incidentRoutes(app, ctx);
         fleetRoutes(app, ctx);
         gatewayRoutes(app, ctx);
+        complianceRoutes(app, ctx);
         app.get('/api/v1/events', { config: { role: 'viewer' } }, (_req, reply) => {
           // The stream outlives the handler: the hub owns the socket until the page goes.
           reply.hijack();

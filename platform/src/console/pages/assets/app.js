@@ -81,6 +81,27 @@ function showLogin(message) {
   main.replaceChildren(h('h1', {}, 'Log in'), form);
 }
 
+/** A button that fetches a JSON export and saves it as a file. */
+const saveButton = (kind, label, path, name) =>
+  h(
+    'button',
+    {
+      type: 'button',
+      'data-export': kind,
+      onclick: async () => {
+        const data = await api('GET', path);
+        const a = h('a', {
+          href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
+          download: name,
+        });
+        document.body.append(a);
+        a.click();
+        a.remove();
+      },
+    },
+    label,
+  );
+
 const views = {
   async fleet() {
     const { gateways } = await api('GET', '/api/v1/fleet');
@@ -290,28 +311,48 @@ const views = {
       table(['Time', 'Type', 'Subject'], timeline, 'timeline'),
     ];
   },
+  async compliance() {
+    const { gateways, provisions } = await api('GET', '/api/v1/compliance');
+    const ids = gateways.map((g) => g.deviceId);
+    const pct = (p) =>
+      p.share === null ? '—' : `${Math.round(p.share * 100)} % (${p.compliant}/${p.assessed})`;
+    return [
+      h('h1', {}, 'Compliance'),
+      h(
+        'p',
+        {},
+        'Each provision per gateway, from the checks of its latest signed audit report that cite it. ',
+        saveButton(
+          'oscal',
+          'OSCAL assessment results',
+          '/api/v1/compliance/oscal',
+          'fleet-oscal-assessment-results.json',
+        ),
+      ),
+      table(
+        ['Standard', 'Provision', ...ids, 'Compliant'],
+        provisions.map((p) =>
+          h(
+            'tr',
+            { 'data-provision': `${p.standard} ${p.provision}` },
+            h('td', {}, p.standard),
+            h('td', {}, p.provision),
+            ids.map((id) => h('td', { class: p.results[id] || '', 'data-device': id }, p.results[id] || '—')),
+            h('td', { 'data-testid': 'share' }, pct(p)),
+          ),
+        ),
+        'compliance',
+      ),
+    ];
+  },
   async incidents() {
     const { incidents } = await api('GET', '/api/v1/incidents');
     const download = (i, kind) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          'data-export': kind,
-          onclick: async () => {
-            const data = await api('GET', `/api/v1/incidents/${i.id}/${kind}`);
-            const a = h('a', {
-              href: URL.createObjectURL(
-                new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
-              ),
-              download: `incident-${i.id}-${kind}.json`,
-            });
-            document.body.append(a);
-            a.click();
-            a.remove();
-          },
-        },
+      saveButton(
+        kind,
         kind.toUpperCase(),
+        `/api/v1/incidents/${i.id}/${kind}`,
+        `incident-${i.id}-${kind}.json`,
       );
     return [
       h('h1', {}, 'Incidents'),
