@@ -133,6 +133,11 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await op.waitForSelector('[data-testid=checks] tr[data-check=ssh-root-login][data-status=fail]');
     assert.match((await op.textContent('tr[data-check=ssh-root-login]')) ?? '', /5\.1-1.*CR 1\.1/);
     await op.screenshot({ path: join(SHOTS, 'gateway.png'), fullPage: true });
+    await op.goto(`${app.url}/#/compliance`);
+    const cell = '[data-testid=compliance] tr[data-provision="ETSI EN 303 645 5.1-1"]';
+    await op.waitForSelector(`${cell} td[data-device=gw-north].fail`);
+    assert.equal(await op.textContent(`${cell} [data-testid=share]`), '0 % (0/1)');
+    await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
   });
 
   it('a cabinet door opened on a gateway appears on the open alerts page within 2 s, without a reload', async () => {
