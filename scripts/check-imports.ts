@@ -73,8 +73,11 @@ const walk = (d: string): string[] =>
   );
 
 const problems: string[] = [];
+/** File → the project files it imports, for the cycle check. */
+const graph = new Map<string, string[]>();
 for (const file of walk(src)) {
   const rel = relative(src, file);
+  graph.set(rel, []);
   const mod = rel.includes(sep) ? rel.split(sep)[0] : null;
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(
@@ -83,6 +86,8 @@ for (const file of walk(src)) {
     const spec = m[1] ?? m[2];
     if (spec.startsWith('.')) {
       const target = relative(src, resolve(dirname(file), spec));
+      if (!m[0].includes('import type') && !m[0].includes('export type'))
+        graph.get(rel)?.push(target.replace(/\.js$/, '.ts'));
       if (target.startsWith('..')) {
         problems.push(`${rel}: imports ${spec}, outside agent/src`);
         continue;
@@ -108,6 +113,30 @@ for (const file of walk(src)) {
     }
   }
 }
+problems.push(...cycles(graph));
 for (const p of problems) console.error(`import rule: ${p}`);
 console.log(`import rules: ${problems.length === 0 ? 'OK' : `${problems.length} violation(s)`}`);
 process.exitCode = problems.length === 0 ? 0 : 1;
+
+/**
+ * Import cycles between files (type-only imports left out: they vanish at run
+ * time). A cycle makes module start order depend on which file is loaded first.
+ */
+function cycles(g: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    path.push(f);
+    for (const t of g.get(f) ?? []) {
+      if (state.get(t) === 'open')
+        found.push(`import cycle: ${[...path.slice(path.indexOf(t)), t].join(' -> ')}`);
+      else if (!state.has(t) && g.has(t)) visit(t);
+    }
+    path.pop();
+    state.set(f, 'done');
+  };
+  for (const f of [...g.keys()].sort()) if (!state.has(f)) visit(f);
+  return found;
+}

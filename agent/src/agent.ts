@@ -1,4 +1,3 @@
-import type { Outbox } from './buffer/index.js';
 import type { AgentConfig } from './config/index.js';
 import type { Clock, Logger, Random } from './core/index.js';
 import {
@@ -19,9 +18,8 @@ import {
   wireSockets,
   wireUplink,
 } from './daemon/index.js';
-import type { ClockMonitor, EventReporter, HealthSampler } from './monitor/index.js';
+import type { HealthSampler } from './monitor/index.js';
 import { recordCleanStop, recordStart } from './monitor/index.js';
-import type { Batcher } from './pipeline/index.js';
 import type { Sync } from './sync/index.js';
 import type { TrustStore } from './trust/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -48,13 +46,10 @@ export interface AgentDeps {
  */
 export class Agent {
   readonly bus: Bus;
-  readonly outbox: Outbox;
-  readonly batcher: Batcher;
-  readonly events: EventReporter;
-  readonly clockMonitor: ClockMonitor;
+  /** The critical path (outbox, batcher, events, clock), for the supervisor and the demo. */
+  readonly pipe: Pipeline;
   readonly sync: Sync;
   readonly health: HealthSampler;
-  readonly accepted: Pipeline['accepted'];
   /** Resolves when the agent asks to be stopped (after a wipe). */
   readonly stopRequested: Promise<string>;
   private requestStop!: (why: string) => void;
@@ -86,7 +81,7 @@ export class Agent {
     const inventory = wireInventory(core, pipe);
     const { integrity, audit, ...checks } = wireIntegrityAudit(core, pipe);
     const intake = new Intake(config.privacy.rules, pipe.privacy, this.bus);
-    this.status = () => daemonStatus({ core, pipe, sync, integrity, audit });
+    this.status = () => daemonStatus({ core, pipe, sync, integrity, audit, services: this.services });
     const sockets = wireSockets(core, {
       pipe,
       sync,
@@ -106,25 +101,13 @@ export class Agent {
         return report;
       },
     });
+    const wired = [pipe, uplink, remote, monitoring, inventory, checks, sockets];
     this.services = new ServiceSet(
-      [
-        ...pipe.services,
-        ...uplink.services,
-        ...remote.services,
-        ...monitoring.services,
-        ...inventory.services,
-        ...checks.services,
-        ...sockets.services,
-      ],
-      log,
+      wired.flatMap((w) => w.services),
+      wired.flatMap((w) => w.optional ?? []),
+      { clock, log, bus: this.bus },
     );
-    ({
-      outbox: this.outbox,
-      batcher: this.batcher,
-      events: this.events,
-      clockMonitor: this.clockMonitor,
-    } = pipe);
-    this.accepted = pipe.accepted;
+    this.pipe = pipe;
     this.sync = sync;
     this.health = monitoring.health;
   }
@@ -132,16 +115,21 @@ export class Agent {
   /** Starts every service in order; on failure stops those already started and rethrows. */
   async start(): Promise<void> {
     await this.services.start();
-    recordStart(this.config.storage.dir, this.deps.clock.now(), AGENT_VERSION, this.events);
+    recordStart(this.config.storage.dir, this.deps.clock.now(), AGENT_VERSION, this.pipe.events);
     this.deps.log.info(
-      { deviceId: this.config.device.id, epoch: this.outbox.epoch, version: AGENT_VERSION },
+      { deviceId: this.config.device.id, epoch: this.pipe.outbox.epoch, version: AGENT_VERSION },
       'agent started',
     );
   }
 
+  /** The critical services run and the outbox takes commits (or has none to take). */
+  healthy(): boolean {
+    return this.services.criticalUp && this.pipe.commits.healthy;
+  }
+
   /** Stops in reverse order; one failing stop never keeps the others from running. */
   async stop(): Promise<void> {
-    const clean = this.services.complete;
+    const clean = this.services.criticalUp;
     await this.services.stop();
     if (clean) recordCleanStop(this.config.storage.dir);
   }

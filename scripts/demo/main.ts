@@ -138,7 +138,7 @@ const log = pino(
 );
 const agent = new Agent(config, { clock: systemClock, random: systemRandom, log });
 await agent.start();
-const sensors = new SimulatedSensors(Number(o.rate), (items) => agent.batcher.submit(items));
+const sensors = new SimulatedSensors(Number(o.rate), (items) => agent.pipe.batcher.submit(items));
 sensors.start();
 void agent.health.sampleNow();
 
@@ -148,13 +148,13 @@ const outageFor = Number(o['outage-for']) * 1000;
 let phase: 'live' | 'outage' | 'draining' = 'live';
 let outageDone = false;
 
-const buffered = () => agent.outbox.stats().reduce((n, s) => n + s.pending.rows + s.sent.rows, 0);
+const buffered = () => agent.pipe.outbox.stats().reduce((n, s) => n + s.pending.rows + s.sent.rows, 0);
 const line = () => {
   const link = agent.sync.status();
   const s = collector.stats;
   const t = Math.round((Date.now() - started) / 1000);
   const label = phase === 'outage' ? 'OUTAGE  ' : phase === 'draining' ? 'draining' : 'live    ';
-  return `[${String(t).padStart(3)}s ${label}] sealed ${agent.accepted.telemetry} readings | buffered ${buffered()} batches | PUBACKed ${link.delivery.pubacked} | collector verified ${s.batches} batches, ${s.readings} readings, acked ${link.delivery.ackedRows} | link ${link.state}${link.lastError ? ` (${link.lastError.code})` : ''}`;
+  return `[${String(t).padStart(3)}s ${label}] sealed ${agent.pipe.accepted.telemetry} readings | buffered ${buffered()} batches | PUBACKed ${link.delivery.pubacked} | collector verified ${s.batches} batches, ${s.readings} readings, acked ${link.delivery.ackedRows} | link ${link.state}${link.lastError ? ` (${link.lastError.code})` : ''}`;
 };
 
 const ticker = setInterval(
@@ -166,7 +166,7 @@ const ticker = setInterval(
       await broker.pause();
       setTimeout(() => {
         say('--- the cabinet door opens during the outage: a security event joins the backlog ---');
-        void agent.batcher.submit([
+        void agent.pipe.batcher.submit([
           {
             stream: Stream.EVENTS,
             event: {
@@ -205,12 +205,12 @@ async function shutdown(): Promise<void> {
   if (phase === 'outage') await broker.resume();
   say(line());
   say('stopping: waiting for the last batches to be acked (10 s at most)...');
-  await agent.batcher.stop();
+  await agent.pipe.batcher.stop();
   const until = Date.now() + 10_000;
   while (buffered() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   const left = buffered();
-  const sealed = agent.accepted.telemetry;
-  const events = agent.accepted.events;
+  const sealed = agent.pipe.accepted.telemetry;
+  const events = agent.pipe.accepted.events;
   say(line());
   await agent.stop();
   await collector.stop();

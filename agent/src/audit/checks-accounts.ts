@@ -13,7 +13,7 @@ export const defaultPasswords: Check = {
     'Set a unique strong password with `passwd <user>` or lock the account with `passwd -l <user>`; prefer SSH keys.',
   etsi: ['5.1-1', '5.1-2'],
   iec: ['CR 1.5', 'CR 1.7'],
-  run({ root }) {
+  async run({ root }) {
     const r = readGateway(root, '/etc/shadow');
     if (r.kind === 'missing') return na('no /etc/shadow');
     if (r.kind === 'not-readable') return unreadable(r.path);
@@ -28,11 +28,11 @@ export const defaultPasswords: Check = {
     const pairs = hashed.flatMap((a) =>
       [...VENDOR_DEFAULTS, a.user].map((candidate) => ({ candidate, hash: a.hash, a })),
     );
-    const matches = cryptMatches(pairs);
-    if (matches === null)
+    const matches = await cryptMatches(pairs);
+    if (!Array.isArray(matches))
       return {
         status: 'not-readable',
-        detail: 'cannot compute password hashes (perl with libcrypt is needed)',
+        detail: `cannot compute password hashes: ${matches.error}`,
         evidence: [],
       };
     const hit = new Set<string>();

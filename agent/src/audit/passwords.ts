@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /**
  * Well-known vendor and distribution defaults an attacker tries first
@@ -27,19 +27,40 @@ export const VENDOR_DEFAULTS = [
   'admin123',
 ];
 
+/** Far below systemd's `WatchdogSec=30`; the event loop stays free meanwhile (the check is asynchronous). */
+export const CRYPT_TIMEOUT_MS = 10_000;
+
 /**
  * Which (candidate, hash) pairs match, computed by the system's libcrypt through
  * Perl's `crypt` (Node's crypto has no yescrypt, the scheme of Debian 12 and
- * Raspberry Pi OS). One Perl process checks every pair. Returns null when Perl
- * is missing, so the check can say so instead of passing.
+ * Raspberry Pi OS). One Perl process checks every pair, off the event loop: a
+ * yescrypt hash costs tens of ms on a Pi. Resolves to why not when Perl is
+ * missing, fails or runs past `timeoutMs`, so the check can say so instead of passing.
  */
-export function cryptMatches(pairs: { candidate: string; hash: string }[]): boolean[] | null {
-  if (pairs.length === 0) return [];
+export function cryptMatches(
+  pairs: { candidate: string; hash: string }[],
+  timeoutMs = CRYPT_TIMEOUT_MS,
+): Promise<boolean[] | { error: string }> {
+  if (pairs.length === 0) return Promise.resolve([]);
   const input = pairs.map((p) => `${Buffer.from(p.candidate).toString('hex')}\t${p.hash}`).join('\n');
   const script =
     'while(<STDIN>){chomp;my($c,$h)=split(/\\t/,$_,2);my $p=pack("H*",$c);my $r=crypt($p,$h);print((defined $r && $r eq $h)?"1\\n":"0\\n");}';
-  const r = spawnSync('perl', ['-e', script], { input, encoding: 'utf8', timeout: 120_000 });
-  if (r.error || r.status !== 0) return null;
-  const out = r.stdout.trim().split('\n');
-  return pairs.map((_, i) => out[i] === '1');
+  return new Promise((resolve) => {
+    const child = spawn('perl', ['-e', script], { stdio: ['pipe', 'pipe', 'ignore'], timeout: timeoutMs });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stdin.on('error', () => {}); // Perl gone early: 'close' says why.
+    child.stdin.end(input);
+    child.on('error', (e) => resolve({ error: `perl with libcrypt is needed (${e.message})` }));
+    child.on('close', (code, signal) => {
+      if (signal) resolve({ error: `hashing took longer than ${timeoutMs / 1000} s and was stopped` });
+      else if (code !== 0) resolve({ error: `perl exited with code ${code}` });
+      else {
+        const lines = out.trim().split('\n');
+        resolve(pairs.map((_, i) => lines[i] === '1'));
+      }
+    });
+  });
 }

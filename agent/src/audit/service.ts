@@ -1,8 +1,15 @@
 import { join } from 'node:path';
-import { CronJob } from 'cron';
 import { readJsonState, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Service, Severity, StreamItem } from '../core/index.js';
-import { Stream } from '../core/index.js';
+import type {
+  CapabilityReport,
+  Clock,
+  EventType,
+  Logger,
+  Service,
+  Severity,
+  StreamItem,
+} from '../core/index.js';
+import { ScheduledJob, Stream } from '../core/index.js';
 import { type AuditReport, runAudit } from './report.js';
 import type { AuditContext } from './types.js';
 
@@ -14,6 +21,7 @@ export interface AuditServiceOptions {
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
   log: Logger;
+  report?: CapabilityReport;
 }
 
 const STATE = 'audit-state.json';
@@ -24,47 +32,55 @@ const STATE = 'audit-state.json';
  */
 export class AuditService implements Service {
   readonly name = 'audit';
-  private job: CronJob | undefined;
+  private readonly job: ScheduledJob;
   last: AuditReport | null = null;
 
-  constructor(private readonly opts: AuditServiceOptions) {}
+  constructor(private readonly opts: AuditServiceOptions) {
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.runOnce() });
+  }
 
   async start(): Promise<void> {
-    this.job = CronJob.from({ cronTime: this.opts.schedule, onTick: () => void this.runNow(), start: true });
-    void this.runNow();
+    this.job.start();
+    void this.job.runNow();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await this.job.stop();
   }
 
+  /** One audit; null when it failed (logged). */
   async runNow(): Promise<AuditReport | null> {
     try {
-      const r = await runAudit(this.opts.context(), this.opts.clock.now());
-      const file = join(this.opts.stateDir, STATE);
-      const before = new Set(readJsonState<{ failing: string[] }>(file)?.failing ?? []);
-      for (const c of r.checks) {
-        if (c.status === 'fail' && r.highFailures.includes(c.id) && !before.has(c.id)) {
-          this.opts.raise(
-            'audit.check_failed',
-            c.id,
-            { title: c.title, detail: c.detail, etsi: c.etsi.join(','), remedy: c.remedy },
-            c.severity,
-          );
-        }
-      }
-      writeJsonState(file, { failing: r.highFailures, score: r.score, checkedAt: r.checkedAt });
-      await this.opts.submit([
-        {
-          stream: Stream.REPORTS,
-          report: { kind: 'audit', contentType: 'application/json', body: Buffer.from(JSON.stringify(r)) },
-        },
-      ]);
-      this.last = r;
-      return r;
+      return await this.runOnce();
     } catch (e) {
       this.opts.log.error({ err: e }, 'audit failed');
       return null;
     }
+  }
+
+  private async runOnce(): Promise<AuditReport> {
+    const r = await runAudit(this.opts.context(), this.opts.clock.now());
+    const file = join(this.opts.stateDir, STATE);
+    const before = new Set(readJsonState<{ failing: string[] }>(file)?.failing ?? []);
+    for (const c of r.checks) {
+      if (c.status === 'fail' && r.highFailures.includes(c.id) && !before.has(c.id)) {
+        this.opts.raise(
+          'audit.check_failed',
+          c.id,
+          { title: c.title, detail: c.detail, etsi: c.etsi.join(','), remedy: c.remedy },
+          c.severity,
+        );
+      }
+    }
+    await this.opts.submit([
+      {
+        stream: Stream.REPORTS,
+        report: { kind: 'audit', contentType: 'application/json', body: Buffer.from(JSON.stringify(r)) },
+      },
+    ]);
+    // Saved only once the report is accepted: a failed submit raises the new failures again.
+    writeJsonState(file, { failing: r.highFailures, score: r.score, checkedAt: r.checkedAt });
+    this.last = r;
+    return r;
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { Logger } from '../core/index.js';
 
 export type Db = Database.Database;
 
@@ -68,6 +69,16 @@ function migrate(db: Db): void {
   const cols = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('outbox');
   if (!cols.some((c) => c.name === 'created_up'))
     db.exec('ALTER TABLE outbox ADD COLUMN created_up INTEGER NOT NULL DEFAULT 0');
+}
+
+/** Returns free pages and the WAL to the filesystem when it runs short. */
+export function giveBackSpace(db: Db, log: Logger): void {
+  try {
+    db.pragma('incremental_vacuum');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (e) {
+    log.warn({ err: e }, 'could not give space back to the filesystem');
+  }
 }
 
 /** Renames a bad database (and its WAL and shared memory) aside, kept for forensics. */

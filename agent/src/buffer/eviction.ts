@@ -1,4 +1,27 @@
+import { statfsSync } from 'node:fs';
 import { Stream, type StreamItem, securityEvent, streamName } from '../core/index.js';
+
+export const defaultFree = (dir: string): number => {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+};
+
+/**
+ * Bytes to free before `incoming` bytes go in: past the byte budget, or below
+ * the free-space threshold (enough to get back above it; pages go back to the
+ * filesystem through incremental vacuum), whichever needs more.
+ */
+export function evictionNeed(
+  used: number,
+  incoming: number,
+  maxBytes: number,
+  free: number,
+  minFree: number,
+): { need: number; reason: 'budget' | 'disk_space' } {
+  const over = used + incoming - maxBytes;
+  const short = free - incoming < minFree ? minFree - free + 2 * incoming : 0;
+  return { need: Math.max(over, short), reason: over >= short ? 'budget' : 'disk_space' };
+}
 
 /** A contiguous run of a stream's oldest rows chosen for eviction. */
 export interface EvictionRange {
@@ -57,6 +80,20 @@ export function evictionNotice(r: EvictionRange, epoch: number, nowMs: number): 
         items: r.reason === 'lost' ? 'unknown' : String(r.items),
         reason: r.reason,
       },
+      nowMs,
+    ),
+  };
+}
+
+/** The `buffer.quarantined` notice: the bad file kept aside, and the new epoch. */
+export function quarantineNotice(aside: string, err: unknown, epoch: number, nowMs: number): StreamItem {
+  const reason = String((err as Error).message).slice(0, 200);
+  return {
+    stream: Stream.EVENTS,
+    event: securityEvent(
+      'buffer.quarantined',
+      'outbox',
+      { file: aside, reason, epoch: String(epoch) },
       nowMs,
     ),
   };

@@ -1,4 +1,4 @@
-import { statfsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
@@ -9,12 +9,18 @@ import {
   STREAMS,
   Stream,
   type StreamItem,
-  securityEvent,
   streamName,
 } from '../core/index.js';
-import { type Db, isCorruption, openDb, quarantine } from './db.js';
-import { BufferError, BufferFullError } from './errors.js';
-import { type EvictionRange, evictionNotice, planEviction } from './eviction.js';
+import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
+import { BufferError, commitFailure } from './errors.js';
+import {
+  defaultFree,
+  type EvictionRange,
+  evictionNeed,
+  evictionNotice,
+  planEviction,
+  quarantineNotice,
+} from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
 import { Queries } from './queries.js';
 import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
@@ -22,10 +28,6 @@ import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats }
 export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
 
 const ZERO = new Uint8Array(32);
-const defaultFree = (dir: string): number => {
-  const s = statfsSync(dir);
-  return s.bavail * s.bsize;
-};
 
 /**
  * The store-and-forward outbox. A batch is *accepted* once `append` returns:
@@ -41,6 +43,8 @@ export class Outbox implements Service {
   private readonly floors = new Map<Stream, number>();
   private startupNotices: StreamItem[] = [];
   private q!: Queries;
+  /** What each stream holds, kept with every commit and delete: `status` never scans the table. */
+  private readonly totals = new Map<Stream, { rows: number; bytes: number; items: number }>();
   private pageSize = 4096;
   private hwm!: HighWaterMark;
   /** Uptime persisted at open, and the monotonic clock then: ages of rows never use the wall clock. */
@@ -66,15 +70,7 @@ export class Outbox implements Service {
       this.opts.log.error({ err: e, aside }, 'outbox database is corrupt: quarantined, starting a new epoch');
       this.db = openDb(this.opts.file, walLimit);
       this.loadState();
-      this.startupNotices.push({
-        stream: Stream.EVENTS,
-        event: securityEvent(
-          'buffer.quarantined',
-          'outbox',
-          { file: aside, reason: String((e as Error).message).slice(0, 200), epoch: String(this.epochValue) },
-          this.opts.clock.now(),
-        ),
-      });
+      this.startupNotices.push(quarantineNotice(aside, e, this.epochValue, this.opts.clock.now()));
     }
     if (this.startupNotices.length > 0) {
       this.append([{ stream: Stream.EVENTS, items: this.startupNotices }]);
@@ -91,33 +87,25 @@ export class Outbox implements Service {
     this.hwm?.close();
   }
 
-  /**
-   * How long this outbox has been open, summed over every run, in ms: the
-   * clock of row ages. Time with the agent stopped does not count, so a row
-   * can only look younger than it is, never older.
-   */
+  /** Ms this outbox has been open, summed over runs: the clock of row ages (a row never looks older than it is). */
   uptime(): number {
     return this.upBase + Math.max(0, this.opts.clock.monotonic() - this.monoAtOpen);
   }
 
   private get saveUptime(): Database.Statement<[number]> {
-    return this.stmt<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)");
-  }
-
-  private stmt<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    return this.q.prepare<P, R>(sql);
+    return this.q.prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)");
   }
 
   private loadState(): void {
     this.q = new Queries(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const get = this.stmt<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    const get = this.q.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     let epoch = get.get('epoch')?.value;
     if (epoch === undefined) {
-      const rows = this.stmt<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
+      const rows = this.q.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
       if (rows > 0) throw new BufferError('BUFFER_SCHEMA', 'outbox has rows but no epoch');
       epoch = String(randomEpoch(this.opts.random));
-      this.stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
+      this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epochValue = Number(epoch);
     this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
@@ -130,7 +118,10 @@ export class Outbox implements Service {
     for (const c of chain)
       this.heads.set(c.stream, { epoch: this.epochValue, seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
     this.checkHighWater();
-    for (const s of STREAMS) this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.head(s).seq + 1) - 1);
+    for (const s of STREAMS) {
+      this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.head(s).seq + 1) - 1);
+      this.totals.set(s, this.q.totals(s));
+    }
   }
 
   /**
@@ -141,7 +132,7 @@ export class Outbox implements Service {
   private checkHighWater(): void {
     const hw = this.hwm.read();
     if (!hw || hw.epoch !== this.epochValue) return;
-    const chain = this.stmt('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     for (const range of lostRanges(hw, (s) => this.head(s).seq)) {
       this.opts.log.error(
         { range },
@@ -150,7 +141,7 @@ export class Outbox implements Service {
       const head = this.head(range.stream);
       chain.run(range.stream, range.toSeq, Buffer.from(head.prevHash));
       this.heads.set(range.stream, { ...head, seq: range.toSeq });
-      this.startupNotices.push(this.notice(range));
+      this.startupNotices.push(evictionNotice(range, this.epochValue, this.opts.clock.now()));
     }
   }
 
@@ -204,45 +195,51 @@ export class Outbox implements Service {
       // Notices first, so the events chain records the loss before anything newer.
       heads.clear();
       for (const [k, v] of this.heads) heads.set(k, v);
-      const notices = sealAll([{ stream: Stream.EVENTS, items: evictions.map((r) => this.notice(r)) }]);
+      const notices = sealAll([
+        {
+          stream: Stream.EVENTS,
+          items: evictions.map((r) => evictionNotice(r, this.epochValue, this.opts.clock.now())),
+        },
+      ]);
       batches = [...notices, ...sealAll(requests)];
     }
     try {
       this.commit(batches, evictions);
     } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
-      if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
-        throw new BufferFullError(`the filesystem holding ${this.opts.file} is full: nothing was accepted`, {
-          cause: e,
-        });
-      }
-      throw e;
+      const dir = dirname(this.opts.file);
+      throw commitFailure(e, this.opts.file, () => (this.opts.freeBytes ?? defaultFree)(dir));
     }
     for (const [k, v] of heads) this.heads.set(k, v);
     for (const r of evictions) this.raiseFloor(r.stream, r.toSeq);
     if (evictions.length > 0) {
       this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
-      if (evictions.some((r) => r.reason === 'disk_space')) this.giveBackSpace();
+      if (evictions.some((r) => r.reason === 'disk_space')) giveBackSpace(this.db, this.opts.log);
     }
     return batches;
   }
 
   private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
-    const ins = this.stmt(
+    const ins = this.q.prepare(
       'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    const chain = this.stmt('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
-    const del = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
+    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    const del = this.q.prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
     const now = this.opts.clock.now();
     const up = this.uptime();
+    const gone: [Stream, ReturnType<Queries['range']>][] = [];
     this.db.transaction(() => {
-      for (const r of evictions) del.run(r.stream, r.fromSeq, r.toSeq);
+      for (const r of evictions) {
+        gone.push([r.stream, this.q.range(r.stream, r.fromSeq, r.toSeq)]);
+        del.run(r.stream, r.fromSeq, r.toSeq);
+      }
       for (const b of batches) {
         ins.run(b.stream, b.epoch, b.seq, now, up, b.items, b.envelope);
         chain.run(b.stream, b.seq, b.payloadHash);
       }
       this.saveUptime.run(up);
     })();
+    for (const [s, f] of gone) this.count(s, -f.rows, -f.bytes, -f.items);
+    for (const b of batches) this.count(b.stream, 1, b.envelope.length, b.items);
     if (batches.length > 0) {
       const seqs = new Map(this.heads);
       for (const b of batches)
@@ -256,52 +253,52 @@ export class Outbox implements Service {
     }
   }
 
-  /** Returns free pages and the WAL to the filesystem when it runs short. */
-  private giveBackSpace(): void {
-    try {
-      this.db.pragma('incremental_vacuum');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch (e) {
-      this.opts.log.warn({ err: e }, 'could not give space back to the filesystem');
-    }
-  }
-
   private planFor(incoming: number): EvictionRange[] {
-    const over = this.usedBytes() + incoming - this.opts.maxBytes;
     let free = Number.POSITIVE_INFINITY;
     try {
       free = (this.opts.freeBytes ?? defaultFree)(dirname(this.opts.file));
     } catch (e) {
       this.opts.log.warn({ err: e }, 'cannot read free space');
     }
-    // Below the free-space threshold: release enough to get back above it (pages go back via incremental vacuum).
-    const short = free - incoming < this.opts.minFreeBytes ? this.opts.minFreeBytes - free + 2 * incoming : 0;
-    const need = Math.max(over, short);
-    if (need <= 0) return [];
-    const reason = over >= short ? 'budget' : 'disk_space';
-    const rows = this.stmt<[number], { seq: number; size: number; items: number }>(
-      'SELECT seq, length(envelope) + 64 AS size, items FROM outbox WHERE stream = ? ORDER BY seq',
+    const { need, reason } = evictionNeed(
+      this.usedBytes(),
+      incoming,
+      this.opts.maxBytes,
+      free,
+      this.opts.minFreeBytes,
     );
+    if (need <= 0) return [];
     return planEviction(
       need,
       [Stream.TELEMETRY, Stream.REPORTS, Stream.EVENTS],
-      (s) => rows.iterate(s),
+      (s) => this.q.sizes(s),
       reason,
     );
-  }
-
-  private notice(r: EvictionRange): StreamItem {
-    return evictionNotice(r, this.epochValue, this.opts.clock.now());
   }
 
   /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Returns rows deleted. */
   ack(stream: Stream, epoch: number, upToSeq: number): number {
     if (epoch !== this.epochValue || !this.heads.has(stream)) return 0;
-    const n = this.db
-      .prepare('DELETE FROM outbox WHERE stream = ? AND seq <= ?')
-      .run(stream, upToSeq).changes;
-    this.raiseFloor(stream, Math.min(upToSeq, this.head(stream).seq));
+    return this.remove(stream, this.floor(stream) + 1, Math.min(upToSeq, this.head(stream).seq));
+  }
+
+  /** Deletes rows from..to of `stream` that sync says are gone, keeping the counters. */
+  private remove(stream: Stream, fromSeq: number, toSeq: number): number {
+    if (toSeq < fromSeq) return 0;
+    const f = this.q.range(stream, fromSeq, toSeq);
+    const n = this.q
+      .prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?')
+      .run(stream, fromSeq, toSeq).changes;
+    this.count(stream, -f.rows, -f.bytes, -f.items);
+    if (fromSeq <= this.floor(stream) + 1) this.raiseFloor(stream, toSeq);
     return n;
+  }
+
+  private count(stream: Stream, rows: number, bytes: number, items: number): void {
+    const t = this.totals.get(stream)!;
+    t.rows += rows;
+    t.bytes += bytes;
+    t.items += items;
   }
 
   /**
@@ -312,13 +309,17 @@ export class Outbox implements Service {
   expireOlderThan(stream: Stream, maxAgeMs: number): number {
     const cutoff = this.uptime() - maxAgeMs;
     if (cutoff <= 0) return 0;
-    const last = this.stmt<[number, number], { s: number | null }>(
-      'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
-    ).get(stream, cutoff)?.s;
+    const last = this.q
+      .prepare<[number, number], { s: number | null }>(
+        'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
+      )
+      .get(stream, cutoff)?.s;
     if (last === null || last === undefined) return 0;
-    const r = this.stmt<[number, number], { f: number; n: number; i: number }>(
-      'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
-    ).get(stream, last)!;
+    const r = this.q
+      .prepare<[number, number], { f: number; n: number; i: number }>(
+        'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
+      )
+      .get(stream, last)!;
     const range: EvictionRange = {
       stream,
       fromSeq: r.f,
@@ -327,7 +328,11 @@ export class Outbox implements Service {
       items: r.i,
       reason: 'retention',
     };
-    const notice = this.opts.sealer(Stream.EVENTS, [this.notice(range)], this.head(Stream.EVENTS));
+    const notice = this.opts.sealer(
+      Stream.EVENTS,
+      [evictionNotice(range, this.epochValue, this.opts.clock.now())],
+      this.head(Stream.EVENTS),
+    );
     this.commit([notice], [range]);
     this.heads.set(Stream.EVENTS, { epoch: this.epochValue, seq: notice.seq, prevHash: notice.payloadHash });
     this.raiseFloor(stream, last);
@@ -337,9 +342,8 @@ export class Outbox implements Service {
 
   /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
   ackOne(stream: Stream, epoch: number, seq: number): number {
-    if (epoch !== this.epochValue) return 0;
-    const n = this.stmt('DELETE FROM outbox WHERE stream = ? AND seq = ?').run(stream, seq).changes;
-    return n;
+    if (epoch !== this.epochValue || !this.heads.has(stream)) return 0;
+    return this.remove(stream, seq, seq);
   }
 
   /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
@@ -366,7 +370,7 @@ export class Outbox implements Service {
    */
   stats(awaiting?: (stream: Stream) => RowFigures): StreamStats[] {
     return STREAMS.map((stream) => {
-      const all = this.q.totals(stream);
+      const all = { ...this.totals.get(stream)!, oldestMs: this.q.oldest(stream) };
       const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
       return {
         stream: streamName(stream),

@@ -59,6 +59,33 @@ export class Queries {
     return { rows: r.rows, bytes: r.bytes ?? 0, items: r.items ?? 0, oldestMs: r.oldest };
   }
 
+  /** Rows, bytes and items of `stream` with seq in from..to: an index range, not a table scan. */
+  range(stream: Stream, fromSeq: number, toSeq: number): Omit<StreamTotals, 'oldestMs'> {
+    const r = this.prepare<
+      [number, number, number],
+      { rows: number; bytes: number | null; items: number | null }
+    >(
+      'SELECT count(*) AS rows, sum(length(envelope)) AS bytes, sum(items) AS items FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?',
+    ).get(stream, fromSeq, toSeq)!;
+    return { rows: r.rows, bytes: r.bytes ?? 0, items: r.items ?? 0 };
+  }
+
+  /** When the oldest stored row of `stream` was committed (wall clock, for display). */
+  oldest(stream: Stream): number | null {
+    return (
+      this.prepare<[number], { c: number }>(
+        'SELECT created_ms AS c FROM outbox WHERE stream = ? ORDER BY seq LIMIT 1',
+      ).get(stream)?.c ?? null
+    );
+  }
+
+  /** Each stored row of `stream`, oldest first, with its size counted against the budget. */
+  sizes(stream: Stream): Iterable<{ seq: number; size: number; items: number }> {
+    return this.prepare<[number], { seq: number; size: number; items: number }>(
+      'SELECT seq, length(envelope) + 64 AS size, items FROM outbox WHERE stream = ? ORDER BY seq',
+    ).iterate(stream);
+  }
+
   /** Pages in use (not on the free list). */
   livePages(): number {
     const { pages, free } = this.prepare<[], { pages: number; free: number }>(

@@ -2,7 +2,7 @@ import type { AgentConfig } from '../config/index.js';
 import { readPublicFile } from '../identity/index.js';
 import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { applyKeysDocument, TrustStore } from '../trust/index.js';
-import type { Row } from './doctor.js';
+import type { Row } from './doctor-checks.js';
 
 const trustOf = (cfg: AgentConfig): TrustStore => {
   const t = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);

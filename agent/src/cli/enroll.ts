@@ -11,7 +11,7 @@ import { seal } from '../telemetry/index.js';
 import { DocumentError } from '../trust/index.js';
 import { installKeysFile } from './acks.js';
 import { configFrom, parse } from './args.js';
-import { certificates, network, type Row, sensorsRow } from './doctor.js';
+import { certificates, network, type Row, sensorsRow } from './doctor-checks.js';
 import { type Io, println, table } from './io.js';
 
 export const ENROLL_HELP = `Usage: edge-agent enroll [--config FILE] [--keys FILE] [--json]

@@ -1,5 +1,6 @@
 import { configPath } from '../config/index.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
+import { installCrashHandlers } from '../daemon/index.js';
 import { SystemdNotifier } from '../diag/index.js';
 import { Supervisor } from '../supervisor/index.js';
 import { configFrom, parse } from './args.js';
@@ -9,7 +10,8 @@ export const RUN_HELP = `Usage: edge-agent run [--config FILE]
 
 Runs the agent daemon: ingest on agent.sock, batching, sealing and the SQLite
 outbox. Logs JSON lines (pino) to stderr. SIGTERM or SIGINT stop it cleanly
-(everything accepted is committed) with exit code 0.`;
+(everything accepted is committed) with exit code 0. An unexpected error is
+logged and ends it with exit code 2, for systemd to restart it.`;
 
 export async function runCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {});
@@ -19,6 +21,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
   const cfg = configFrom(values.config, io.env);
   const log = createLogger({ level: cfg.log.level, file: cfg.log.file });
+  installCrashHandlers(log);
   // The supervisor owns the agent: a signed remote config rebuilds it, and may roll it back.
   const supervisor = new Supervisor(configPath(values.config, io.env), {
     clock: systemClock,
@@ -27,7 +30,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   });
   await supervisor.start();
   const systemd = new SystemdNotifier(io.env);
-  systemd.ready();
+  // WATCHDOG=1 only while the loop answers, the outbox takes commits and the critical services run.
+  systemd.ready(() => supervisor.healthy());
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       log.info({ signal: sig }, 'stopping');

@@ -67,6 +67,9 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     );
   const integ = status.integrity;
   if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
+  for (const c of status.capabilities ?? [])
+    if (c.state === 'failed')
+      println(io.stdout, `failed:  ${c.name} (${c.error?.code ?? '?'}: ${c.error?.message ?? ''})`);
   const l = status.link;
   if (l) {
     const shown = status.running ? l.state : `${l.state} (when the daemon stopped)`;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   fsyncSync,
   mkdirSync,
@@ -114,7 +115,46 @@ export function writeJsonState(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, 0o644);
 }
 
-/** Reads a JSON state file; null when absent or unreadable. */
+/** Moves a bad state file (and a SQLite file's WAL and shared memory) aside for forensics; returns where. */
+export function quarantineFile(file: string, stamp: number): string {
+  const aside = `${file}.quarantined-${stamp}`;
+  for (const suffix of ['', '-wal', '-shm'])
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  fsyncDir(dirname(file));
+  return aside;
+}
+
+/**
+ * Reads a JSON state file the daemon owns: null when there is none. One that
+ * cannot be read as JSON (or fails `valid`) is moved aside to
+ * `<file>.quarantined-<stamp>` for a technician and handed to `onCorrupt` so the
+ * loss is reported: never a silent reset.
+ */
+export function loadJsonState<T>(
+  file: string,
+  o: { stamp: number; valid?: (v: unknown) => boolean; onCorrupt: (aside: string, reason: string) => void },
+): T | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  let reason: string | null = null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+    if (o.valid && !o.valid(value)) reason = 'not the expected shape';
+  } catch (e) {
+    reason = `not JSON: ${(e as Error).message}`;
+  }
+  if (reason === null) return value as T;
+  o.onCorrupt(quarantineFile(file, o.stamp), reason);
+  return null;
+}
+
+/** Reads a JSON state file; null when absent or unreadable (read-only callers: status, doctor). */
 export function readJsonState<T>(file: string): T | null {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;

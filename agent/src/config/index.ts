@@ -2,6 +2,8 @@ export {
   FileReadError,
   fsyncDir,
   KeyPermissionError,
+  loadJsonState,
+  quarantineFile,
   readJsonState,
   readPublicFile,
   readSecretFile,

@@ -4,6 +4,7 @@ export * from './events.js';
 export * from './lines.js';
 export * from './log.js';
 export * from './random.js';
+export * from './schedule.js';
 export type * from './service.js';
 export * from './stdio.js';
 export * from './terminal.js';

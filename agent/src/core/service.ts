@@ -7,3 +7,12 @@ export interface Service {
   /** Releases resources; must be safe to call after a failed start. */
   stop(): Promise<void>;
 }
+
+/**
+ * How an optional capability tells the daemon it failed at run time (a cron run,
+ * an unreadable device) or works again: `agent.capability_failed`, status, doctor.
+ */
+export interface CapabilityReport {
+  failed(err: Error): void;
+  recovered(): void;
+}

@@ -25,6 +25,8 @@ export interface BusTopics {
   certIssued: string;
   /** A security event to report. */
   raise: RaisedEvent;
+  /** An optional capability failed at run time (`error`), or works again (`null`). */
+  capability: { name: string; error: Error | null };
   /** Items were committed to the outbox: there is something to send. */
   committed: { items: number };
 }

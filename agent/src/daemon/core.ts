@@ -18,8 +18,12 @@ export interface DaemonCore {
   bootTime: number;
 }
 
-/** What a wiring function returns: its services in start order, and what others may use of it. */
-export type Wired<T> = T & { services: Service[] };
+/**
+ * What a wiring function returns: its critical services in start order, its
+ * optional ones (isolated: their failure never stops telemetry), and what
+ * others may use of it.
+ */
+export type Wired<T> = T & { services: Service[]; optional?: Service[] };
 
 /** A service made of a start and a stop function (small periodic jobs). */
 export const task = (name: string, start: () => void, stop: () => void): Service => ({
@@ -34,7 +38,7 @@ export function trustOf(config: AgentConfig, given: TrustStore | undefined): () 
   return () => {
     if (!store) {
       store = new TrustStore(config.storage.dir, config.trust.rootKey);
-      store.load();
+      store.load(true);
     }
     return store;
   };

@@ -1,12 +1,13 @@
 export { Bus, type BusTopics, type RaisedEvent, type RemoteDocument } from './bus.js';
 export { type DaemonCore, trustOf, type Wired } from './core.js';
+export { CRASH_EXIT_CODE, installCrashHandlers } from './crash.js';
 export { Intake, type PrivacyReport } from './intake.js';
 export { wireIntegrityAudit } from './integrity-audit.js';
 export { wireInventory } from './inventory.js';
 export { wireMonitoring } from './monitoring.js';
-export { type Pipeline, wirePipeline } from './pipeline.js';
+export { CommitHealth, type Pipeline, wirePipeline } from './pipeline.js';
 export { wireRemote } from './remote.js';
-export { ServiceSet } from './services.js';
+export { type CapabilityState, codeOf, reportTo, ServiceSet } from './services.js';
 export { wireSockets } from './sockets.js';
 export { type AgentStatus, daemonStatus } from './status.js';
 export { wireUplink } from './uplink.js';

@@ -2,6 +2,7 @@ import { AuditService, auditContext } from '../audit/index.js';
 import { IntegrityService } from '../integrity/index.js';
 import type { DaemonCore, Wired } from './core.js';
 import type { Pipeline } from './pipeline.js';
+import { reportTo } from './services.js';
 
 export interface IntegrityAudit {
   integrity: IntegrityService;
@@ -21,6 +22,7 @@ export function wireIntegrityAudit(core: DaemonCore, pipe: Pipeline): Wired<Inte
     submit: bus.submit,
     clock,
     log: log.child({ module: 'integrity' }),
+    report: reportTo(bus, 'integrity'),
   });
   const audit = new AuditService({
     schedule: config.audit.schedule,
@@ -30,6 +32,12 @@ export function wireIntegrityAudit(core: DaemonCore, pipe: Pipeline): Wired<Inte
     submit: bus.submit,
     clock,
     log: log.child({ module: 'audit' }),
+    report: reportTo(bus, 'audit'),
   });
-  return { integrity, audit, services: [integrity, ...(config.audit.enabled ? [audit] : [])] };
+  return {
+    integrity,
+    audit,
+    services: [],
+    optional: [integrity, ...(config.audit.enabled ? [audit] : [])],
+  };
 }

@@ -1,9 +1,9 @@
 import { SensorService } from '../sensors/index.js';
 import { SoftwareService } from '../software/index.js';
-import { TrustStore } from '../trust/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore, Wired } from './core.js';
 import type { Pipeline } from './pipeline.js';
+import { reportTo } from './services.js';
 
 export interface Inventory {
   sensors: SensorService;
@@ -20,11 +20,8 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
     declared: config.sensors.declared,
     bundleFile: config.sensors.profilesBundle,
     stateDir: dir,
-    trust: () => {
-      const t = new TrustStore(dir, config.trust.rootKey);
-      t.load();
-      return t;
-    },
+    // The one store in force: its own copy would erase the other floors when either saves.
+    trust: core.trust,
     audience: () => ({
       deviceId: config.device.id,
       groups: config.device.groups,
@@ -35,6 +32,7 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
     submit: bus.submit,
     clock,
     log: log.child({ module: 'sensors' }),
+    report: reportTo(bus, 'sensors'),
   });
   const software = new SoftwareService({
     root: config.monitor.root,
@@ -50,6 +48,7 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
     clock,
     random,
     log: log.child({ module: 'software' }),
+    report: reportTo(bus, 'software'),
   });
   bus.on('document', (d) => {
     if (d.topic === 'vulnerabilities') software.onFeedDocument(d.raw);
@@ -57,6 +56,7 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
   return {
     sensors,
     software,
-    services: [...(config.sensors.enabled ? [sensors] : []), ...(config.software.enabled ? [software] : [])],
+    services: [],
+    optional: [...(config.sensors.enabled ? [sensors] : []), ...(config.software.enabled ? [software] : [])],
   };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Service } from '../core/index.js';
+import { Every, type Service } from '../core/index.js';
 import {
   AuthMonitor,
   BufferPressure,
@@ -14,6 +14,7 @@ import {
 } from '../monitor/index.js';
 import { type DaemonCore, task, type Wired } from './core.js';
 import type { Pipeline } from './pipeline.js';
+import { reportTo } from './services.js';
 
 export interface Monitoring {
   health: HealthSampler;
@@ -26,17 +27,13 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
   const m = config.monitor;
   const monitorLog = log.child({ module: 'monitor' });
   const pressure = new BufferPressure(pipe.events);
-  let pressureTimer: NodeJS.Timeout | undefined;
+  const pressureTimer = new Every(clock, 10_000, () =>
+    pressure.check(pipe.outbox.usedBytes(), config.storage.maxBytes),
+  );
   const pressureTask = task(
     'buffer-pressure',
-    () => {
-      pressureTimer = setInterval(
-        () => pressure.check(pipe.outbox.usedBytes(), config.storage.maxBytes),
-        10_000,
-      );
-      pressureTimer.unref();
-    },
-    () => clearInterval(pressureTimer),
+    () => pressureTimer.start(),
+    () => pressureTimer.stop(),
   );
   const auth = new AuthMonitor({
     reporter: pipe.events,
@@ -61,6 +58,7 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
     allow: m.listeners.allow,
     intervalMs: m.listeners.intervalS * 1000,
     reporter: pipe.events,
+    clock,
   });
   const door = m.door
     ? new DoorMonitor({
@@ -68,6 +66,7 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
         openValue: m.door.openValue,
         reporter: pipe.events,
         clock,
+        report: reportTo(bus, 'door-monitor'),
       })
     : undefined;
   const loop = monitorEventLoopDelay({ resolution: 20 });
@@ -82,9 +81,9 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
     agentFigures: () => agentFigures(loop, pipe),
     clock,
     log: monitorLog,
+    report: reportTo(bus, 'health'),
   });
-  const services: Service[] = [
-    loopTask,
+  const optional: Service[] = [
     pressureTask,
     auth,
     ...(authSource ? [authSource] : []),
@@ -92,7 +91,7 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
     ...(door ? [door] : []),
     ...(config.health.enabled ? [health] : []),
   ];
-  return { health, door, services };
+  return { health, door, services: [loopTask], optional };
 }
 
 /** The agent's own health figures, sampled with the gateway's. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Outbox, Retention } from '../buffer/index.js';
 import type { AgentConfig } from '../config/index.js';
-import { type Sealer, Stream, type StreamItem, type StreamName, streamName } from '../core/index.js';
+import { asError, type Sealer, Stream, type StreamItem, type StreamName, streamName } from '../core/index.js';
 import { DeviceIdentity, readPublicFile, signedNotBefore } from '../identity/index.js';
 import { ClockMonitor, EventReporter } from '../monitor/index.js';
 import { Batcher, type Commit } from '../pipeline/index.js';
@@ -20,12 +20,14 @@ export interface Pipeline {
   privacy: PrivacyEngine;
   /** Items accepted (committed) since start, per stream. */
   accepted: Record<StreamName, number>;
+  commits: CommitHealth;
 }
 
 export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
   const { config, clock, random, log, bus } = core;
   const dir = config.storage.dir;
   const accepted: Record<StreamName, number> = { telemetry: 0, events: 0, reports: 0 };
+  const commits = new CommitHealth();
   const m = config.monitor;
   const events = new EventReporter({
     submit: bus.submit,
@@ -58,7 +60,7 @@ export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
   const b = config.batching;
   const batcher = new Batcher({
     policies: { [Stream.TELEMETRY]: b.telemetry, [Stream.EVENTS]: b.events, [Stream.REPORTS]: b.reports },
-    commit: committerTo(outbox, accepted, bus),
+    commit: committerTo(outbox, accepted, bus, commits),
     clock,
     log: log.child({ module: 'pipeline' }),
   });
@@ -87,8 +89,22 @@ export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
     clockMonitor,
     privacy,
     accepted,
+    commits,
     services: [identity, outbox, batcher, events, clockMonitor, privacy, retention],
   };
+}
+
+/** Whether the outbox takes commits: what the watchdog asks of the pipeline. */
+export class CommitHealth {
+  lastError: Error | null = null;
+
+  /**
+   * True unless the last commit failed. A full disk does not count: the outbox
+   * refusing then is it working (a restart would not free a byte).
+   */
+  get healthy(): boolean {
+    return this.lastError === null || (this.lastError as { code?: string }).code === 'BUFFER_DISK_FULL';
+  }
 }
 
 /** Seals each batch with the device's current key, stamped with the clock's quality. */
@@ -116,9 +132,20 @@ function sealerFor(
 }
 
 /** Commits a closed batch to the outbox, counts it, and tells the uplink there is something to send. */
-function committerTo(outbox: Outbox, accepted: Record<StreamName, number>, bus: Bus): Commit {
+function committerTo(
+  outbox: Outbox,
+  accepted: Record<StreamName, number>,
+  bus: Bus,
+  health: CommitHealth,
+): Commit {
   return function commit(requests) {
-    outbox.append(requests);
+    try {
+      outbox.append(requests);
+      health.lastError = null;
+    } catch (e) {
+      health.lastError = asError(e);
+      throw e;
+    }
     let items = 0;
     for (const r of requests) {
       accepted[streamName(r.stream)] += r.items.length;

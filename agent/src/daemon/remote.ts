@@ -1,7 +1,8 @@
 import { CertRenewal } from '../identity/index.js';
 import type { Sync } from '../sync/index.js';
+import { TrustStoreCorruptError } from '../trust/index.js';
 import type { RemoteDocument } from './bus.js';
-import type { DaemonCore, Wired } from './core.js';
+import { type DaemonCore, task, type Wired } from './core.js';
 import type { Pipeline } from './pipeline.js';
 
 /**
@@ -31,11 +32,25 @@ export function wireRemote(
     clock,
     log: log.child({ module: 'identity' }),
   });
+  // The trust store's health is a capability of its own: corrupt, it refuses every document.
+  let told = false;
+  const trust = task(
+    'trust',
+    () => {
+      const store = core.trust();
+      if (store.corrupt) store.load(true);
+      if (!store.corrupt) return;
+      if (!told) bus.raise('trust.store_corrupt', 'trust.json', { quarantined: store.corrupt });
+      told = true;
+      throw new TrustStoreCorruptError(store.corrupt);
+    },
+    () => undefined,
+  );
   bus.on('up', () => certs.onUp());
   bus.on('certIssued', (pem) => certs.onIssued(pem));
   if (judge)
     bus.on('document', (d) => {
       if (d.topic !== 'vulnerabilities') judge(d);
     });
-  return { certs, services: [certs] };
+  return { certs, services: [], optional: [trust, certs] };
 }

@@ -7,6 +7,7 @@ import type { Sync, SyncStatus } from '../sync/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore } from './core.js';
 import type { Pipeline } from './pipeline.js';
+import type { CapabilityState, ServiceSet } from './services.js';
 
 /**
  * What `edge-agent status` shows: one type for the daemon (which answers it on
@@ -30,6 +31,8 @@ export interface AgentStatus {
   integrity?: { checkedAt: string; changes: number; baseline: string } | null;
   audit?: { checkedAt: string; score: number; highFailures: string[] } | null;
   link?: SyncStatus | null;
+  /** Each capability's state; an optional one that failed is named here with its error code. */
+  capabilities?: CapabilityState[];
   socket?: SocketStats;
   /** The device's key and certificate, read from their files by the CLI. */
   identity?: { keyId: string; certificate: { subject: string; validTo: string } | null } | null;
@@ -42,10 +45,11 @@ export interface StatusSources {
   sync: Sync;
   integrity: IntegrityService;
   audit: AuditService;
+  services: ServiceSet;
 }
 
 /** The running daemon's status (the socket adds its own figures). */
-export function daemonStatus({ core, pipe, sync, integrity, audit }: StatusSources): AgentStatus {
+export function daemonStatus({ core, pipe, sync, integrity, audit, services }: StatusSources): AgentStatus {
   const { config } = core;
   const ilast = integrity.last;
   const alast = audit.last;
@@ -76,5 +80,6 @@ export function daemonStatus({ core, pipe, sync, integrity, audit }: StatusSourc
     },
     audit: alast && { checkedAt: alast.checkedAt, score: alast.score, highFailures: alast.highFailures },
     link: sync.status(),
+    capabilities: services.states(),
   };
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { type Clock, Every, systemClock } from '../core/index.js';
 
 /**
  * Talks to systemd for a `Type=notify` unit. Node cannot send on the notify
@@ -6,11 +7,12 @@ import { spawn } from 'node:child_process';
  * `NotifyAccess=all`). Does nothing outside systemd.
  */
 export class SystemdNotifier {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Every | undefined;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly command = 'systemd-notify',
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get active(): boolean {
@@ -28,17 +30,15 @@ export class SystemdNotifier {
     this.send('--ready', `--pid=${process.pid}`);
     const usec = Number(this.env.WATCHDOG_USEC);
     if (!this.active || !Number.isFinite(usec) || usec <= 0) return;
-    this.timer = setInterval(
-      () => {
-        if (healthy()) this.send(`--pid=${process.pid}`, 'WATCHDOG=1');
-      },
-      Math.max(1000, usec / 2000),
-    );
-    this.timer.unref();
+    // A ping missed is systemd's cue to restart the agent: none while it is unhealthy.
+    this.timer = new Every(this.clock, Math.max(1000, usec / 2000), () => {
+      if (healthy()) this.send(`--pid=${process.pid}`, 'WATCHDOG=1');
+    });
+    this.timer.start();
   }
 
   stopping(): void {
-    clearInterval(this.timer);
+    this.timer?.stop();
     this.send(`--pid=${process.pid}`, 'STOPPING=1');
   }
 }

@@ -1,6 +1,5 @@
-import { CronJob } from 'cron';
-import type { Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
-import { Stream } from '../core/index.js';
+import type { CapabilityReport, Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
+import { ScheduledJob, Stream } from '../core/index.js';
 import { BaselineError } from './baseline.js';
 import { type IntegrityReport, verifyAgainstBaseline } from './run.js';
 
@@ -13,6 +12,7 @@ export interface IntegrityServiceOptions {
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
   log: Logger;
+  report?: CapabilityReport;
 }
 
 /**
@@ -21,27 +21,32 @@ export interface IntegrityServiceOptions {
  */
 export class IntegrityService implements Service {
   readonly name = 'integrity';
-  private job: CronJob | undefined;
-  private running = false;
+  private readonly job: ScheduledJob;
   last: IntegrityReport | null = null;
 
-  constructor(private readonly opts: IntegrityServiceOptions) {}
+  constructor(private readonly opts: IntegrityServiceOptions) {
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.verifyOnce() });
+  }
 
   async start(): Promise<void> {
-    this.job = CronJob.from({
-      cronTime: this.opts.schedule,
-      onTick: () => void this.verifyNow(),
-      start: true,
-    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await this.job.stop();
   }
 
+  /** One verification; null when there is no baseline yet or it failed (logged). */
   async verifyNow(): Promise<IntegrityReport | null> {
-    if (this.running) return null;
-    this.running = true;
+    try {
+      return await this.verifyOnce();
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'integrity verification failed');
+      return null;
+    }
+  }
+
+  private async verifyOnce(): Promise<IntegrityReport | null> {
     try {
       const r = await verifyAgainstBaseline(
         this.opts.baselineFile,
@@ -67,12 +72,9 @@ export class IntegrityService implements Service {
       this.last = r;
       return r;
     } catch (e) {
-      if (e instanceof BaselineError && e.code === 'BASELINE_MISSING')
-        this.opts.log.info('no integrity baseline yet: nothing to verify');
-      else this.opts.log.error({ err: e }, 'integrity verification failed');
+      if (!(e instanceof BaselineError && e.code === 'BASELINE_MISSING')) throw e;
+      this.opts.log.info('no integrity baseline yet: nothing to verify');
       return null;
-    } finally {
-      this.running = false;
     }
   }
 }

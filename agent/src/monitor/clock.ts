@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonState, writeJsonState } from '../config/index.js';
+import { loadJsonState, writeJsonState } from '../config/index.js';
 import { type Clock, ClockQuality, type Service } from '../core/index.js';
 import type { EventReporter } from './reporter.js';
 import { BUILD_FLOOR_MS } from './time.js';
@@ -52,7 +52,17 @@ export class ClockMonitor implements Service {
   constructor(private readonly opts: ClockMonitorOptions) {}
 
   async start(): Promise<void> {
-    const saved = readJsonState<{ floorMs?: number }>(join(this.opts.stateDir, FLOOR_FILE));
+    const saved = loadJsonState<{ floorMs?: number }>(join(this.opts.stateDir, FLOOR_FILE), {
+      stamp: this.opts.clock.now(),
+      valid: (v) => typeof (v as { floorMs?: unknown } | null)?.floorMs === 'number',
+      // The floor falls back to the build date: a clock set back past the lost floor goes unnoticed until evidence comes.
+      onCorrupt: (aside, reason) =>
+        this.opts.reporter.raise('agent.state_quarantined', FLOOR_FILE, {
+          aside,
+          reason,
+          loss: 'the persisted time floor (back to the build date)',
+        }),
+    });
     if (saved && typeof saved.floorMs === 'number' && Number.isFinite(saved.floorMs))
       this.floorMs = Math.max(this.floorMs, saved.floorMs);
     this.anchor = { floorMs: this.floorMs, mono: this.opts.clock.monotonic() };

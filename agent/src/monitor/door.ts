@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Clock, Service } from '../core/index.js';
+import { asError, type CapabilityReport, type Clock, Every, type Service } from '../core/index.js';
 import type { EventReporter } from './reporter.js';
 
 /**
@@ -8,8 +8,9 @@ import type { EventReporter } from './reporter.js';
  */
 export class DoorMonitor implements Service {
   readonly name = 'door-monitor';
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: Every;
   private open = false;
+  private unreadable = false;
   private maintenanceUntil = Number.NEGATIVE_INFINITY;
   private maintainer = '';
 
@@ -20,16 +21,19 @@ export class DoorMonitor implements Service {
       reporter: EventReporter;
       clock: Clock;
       intervalMs?: number;
+      /** An unreadable switch is a blind tamper alert: reported, never silent. */
+      report?: CapabilityReport;
     },
-  ) {}
+  ) {
+    this.timer = new Every(opts.clock, opts.intervalMs ?? 500, () => this.check());
+  }
 
   async start(): Promise<void> {
-    this.timer = setInterval(() => this.check(), this.opts.intervalMs ?? 500);
-    this.timer.unref();
+    this.timer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer.stop();
   }
 
   /** A technician announces work on the cabinet for `minutes`. */
@@ -46,9 +50,14 @@ export class DoorMonitor implements Service {
     let v: string;
     try {
       v = readFileSync(this.opts.path, 'utf8').trim();
-    } catch {
+    } catch (e) {
+      // Reported once per outage, so a dead GPIO is not an event every 500 ms.
+      if (!this.unreadable) this.opts.report?.failed(asError(e));
+      this.unreadable = true;
       return;
     }
+    if (this.unreadable) this.opts.report?.recovered();
+    this.unreadable = false;
     const nowOpen = v === this.opts.openValue;
     if (nowOpen && !this.open && !this.maintenance.active) {
       this.opts.reporter.raise('tamper.door_open', 'cabinet-door', { gpio: this.opts.path });

@@ -1,9 +1,10 @@
-import { CronJob } from 'cron';
 import si from 'systeminformation';
 import {
+  type CapabilityReport,
   type Clock,
   type Logger,
   type Reading,
+  ScheduledJob,
   type Service,
   Stream,
   type StreamItem,
@@ -18,6 +19,7 @@ export interface HealthOptions {
   agentFigures?: () => Record<string, number>;
   clock: Clock;
   log: Logger;
+  report?: CapabilityReport;
 }
 
 /** The sensor id health readings carry. */
@@ -29,29 +31,32 @@ export const HEALTH_SENSOR = 'gateway';
  */
 export class HealthSampler implements Service {
   readonly name = 'health';
-  private job: CronJob | undefined;
-  private running = false;
+  private readonly job: ScheduledJob;
 
-  constructor(private readonly opts: HealthOptions) {}
+  constructor(private readonly opts: HealthOptions) {
+    this.job = new ScheduledJob({ ...opts, name: this.name, run: () => this.sampleOnce() });
+  }
 
   async start(): Promise<void> {
-    this.job = CronJob.from({
-      cronTime: this.opts.schedule,
-      onTick: () => void this.sampleNow(),
-      start: true,
-    });
+    this.job.start();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
-    this.job = undefined;
+    await this.job.stop();
   }
 
-  /** Takes one sample now; overlapping ticks are skipped (a slow sensor read must not pile up). */
+  /** Takes one sample now; 0 when it failed (logged). */
   async sampleNow(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
     try {
+      return await this.sampleOnce();
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'health sample failed');
+      return 0;
+    }
+  }
+
+  private async sampleOnce(): Promise<number> {
+    {
       const figures = await collect();
       Object.assign(figures, this.opts.agentFigures?.() ?? {});
       const ts = this.opts.clock.now();
@@ -60,11 +65,6 @@ export class HealthSampler implements Service {
         .map(([metric, value]) => ({ stream: Stream.TELEMETRY, reading: reading(metric, value, ts) }));
       await this.opts.submit(items);
       return items.length;
-    } catch (e) {
-      this.opts.log.warn({ err: e }, 'health sample failed');
-      return 0;
-    } finally {
-      this.running = false;
     }
   }
 }

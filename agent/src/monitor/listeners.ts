@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Service } from '../core/index.js';
+import { type Clock, Every, type Service } from '../core/index.js';
 import type { EventReporter } from './reporter.js';
 
 /** A listening socket from /proc/net. */
@@ -70,21 +70,28 @@ const isLoopback = (a: string) => a.startsWith('127.') || a === '0:0:0:0:0:0:0:1
  */
 export class ListenerMonitor implements Service {
   readonly name = 'listener-monitor';
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: Every;
   private known = new Set<string>();
 
   constructor(
-    private readonly opts: { root: string; allow: string[]; intervalMs: number; reporter: EventReporter },
-  ) {}
+    private readonly opts: {
+      root: string;
+      allow: string[];
+      intervalMs: number;
+      reporter: EventReporter;
+      clock: Clock;
+    },
+  ) {
+    this.timer = new Every(opts.clock, opts.intervalMs, () => this.check());
+  }
 
   async start(): Promise<void> {
     this.check();
-    this.timer = setInterval(() => this.check(), this.opts.intervalMs);
-    this.timer.unref();
+    this.timer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer.stop();
   }
 
   /** One pass; returns the listeners it reported now. */

@@ -1,14 +1,13 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CronJob } from 'cron';
-import type { Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
-import { Stream } from '../core/index.js';
+import type { CapabilityReport, Clock, EventType, Logger, Service, StreamItem } from '../core/index.js';
+import { ScheduledJob, Stream } from '../core/index.js';
 import type { Audience, TrustStore } from '../trust/index.js';
 import { assess } from './assess.js';
 import { diffInventory, type InventoryChange } from './diff.js';
 import { discover } from './discover.js';
 import { loadProfilesBundle, type Profile } from './profiles.js';
-import { InventoryStore } from './store.js';
+import { InventoryStore, isCorrupt } from './store.js';
 import type { Assessed } from './types.js';
 
 export interface SensorServiceOptions {
@@ -24,6 +23,8 @@ export interface SensorServiceOptions {
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
   log: Logger;
+  /** Failed and recovered runs, for the daemon's capability status. */
+  report?: CapabilityReport;
 }
 
 const EVENT: Record<InventoryChange['kind'], EventType> = {
@@ -68,28 +69,50 @@ export function profilesFrom(
  */
 export class SensorService implements Service {
   readonly name = 'sensors';
-  private job: CronJob | undefined;
+  private readonly job: ScheduledJob;
   private store: InventoryStore;
   private profiles: Profile[] = [];
   last: Assessed[] = [];
 
   constructor(private readonly o: SensorServiceOptions) {
     this.store = new InventoryStore(join(o.stateDir, 'inventory.db'));
+    this.job = new ScheduledJob({ ...o, name: this.name, run: () => this.runNow(true) });
   }
 
   async start(): Promise<void> {
-    this.store.open();
+    this.store.open(this.o.clock.now(), (aside, reason) => this.quarantined(aside, reason));
     const b = profilesFrom(this.o.bundleFile, this.o.stateDir, this.o.trust(), this.o.audience(), (reason) =>
       this.o.raise('profiles.rejected', 'profiles', { reason }),
     );
     this.profiles = b?.profiles ?? [];
-    this.job = CronJob.from({ cronTime: this.o.schedule, onTick: () => void this.runNow(true), start: true });
-    await this.runNow(true);
+    this.job.start();
+    await this.job.runNow();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await this.job.stop();
     this.store.close();
+  }
+
+  /** The stored inventory; a file that went corrupt while running is quarantined and starts afresh. */
+  private loadStored(): Assessed[] | null {
+    try {
+      return this.store.load();
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+      this.store.close();
+      this.store.open(this.o.clock.now(), (aside, reason) => this.quarantined(aside, reason));
+      return null;
+    }
+  }
+
+  private quarantined(aside: string, reason: string): void {
+    this.o.log.error({ aside, reason }, 'inventory.db is corrupt: quarantined, the inventory starts afresh');
+    this.o.raise('agent.state_quarantined', 'inventory.db', {
+      aside,
+      reason,
+      loss: 'the last inventory (changes since it are not reported)',
+    });
   }
 
   async runNow(report: boolean): Promise<InventoryChange[]> {
@@ -100,7 +123,7 @@ export class SensorService implements Service {
       ...devices.filter((d) => d.bus !== 'declared').map((d) => d.location),
     ]);
     const now = assess(devices, this.profiles, this.o.clock.now(), present);
-    const before = this.store.load();
+    const before = this.loadStored();
     const changes = before ? diffInventory(before, now) : [];
     for (const c of changes) {
       this.o.raise(EVENT[c.kind], c.device.location, {
@@ -128,8 +151,6 @@ export class SensorService implements Service {
       if (d.verdict === 'declared-missing')
         this.o.raise('sensor.removed', d.location, { declared: d.sensorId ?? '', model: d.model ?? '' });
     }
-    this.store.save(now);
-    this.last = now;
     if (report || changes.length > 0) {
       const body = Buffer.from(
         JSON.stringify({
@@ -142,6 +163,9 @@ export class SensorService implements Service {
         { stream: Stream.REPORTS, report: { kind: 'inventory', contentType: 'application/json', body } },
       ]);
     }
+    // Saved only once the report carrying the change is accepted: a failed submit reports it again.
+    this.store.save(now);
+    this.last = now;
     return changes;
   }
 }

@@ -1,5 +1,12 @@
 import Database from 'better-sqlite3';
+import { quarantineFile } from '../config/index.js';
 import type { Assessed } from './types.js';
+
+/** SQLite's ways of saying the file is not a sound database. */
+export function isCorrupt(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
 
 /** The last inventory, kept in the agent's SQLite file `inventory.db`. */
 export class InventoryStore {
@@ -7,8 +14,27 @@ export class InventoryStore {
 
   constructor(private readonly file: string) {}
 
-  open(): void {
+  /**
+   * Opens the file, or, when it is corrupt, moves it aside and starts an empty
+   * one: the previous inventory is lost (no change is reported against it), and
+   * `onQuarantined` says so.
+   */
+  open(stamp: number, onQuarantined: (aside: string, reason: string) => void): void {
+    try {
+      this.openChecked();
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+      this.close();
+      onQuarantined(quarantineFile(this.file, stamp), (e as Error).message);
+      this.openChecked();
+    }
+  }
+
+  private openChecked(): void {
     this.db = new Database(this.file);
+    const check = this.db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(
@@ -17,7 +43,11 @@ export class InventoryStore {
   }
 
   close(): void {
-    this.db?.close();
+    try {
+      this.db?.close();
+    } catch {
+      // Closing a handle on a corrupt file may fail; it is being dropped either way.
+    }
     this.db = undefined;
   }
 

@@ -1,10 +1,17 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CronJob } from 'cron';
 import { readJsonState, writeFileAtomic, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Random, Service, StreamItem } from '../core/index.js';
-import { Severity, Stream } from '../core/index.js';
+import type {
+  CapabilityReport,
+  Clock,
+  EventType,
+  Logger,
+  Random,
+  Service,
+  StreamItem,
+} from '../core/index.js';
+import { ScheduledJob, Severity, Stream } from '../core/index.js';
 import type { TrustStore } from '../trust/index.js';
 import { LAST_GOOD_FEED } from './current.js';
 import { diffSoftware, type SoftwareChange } from './diff.js';
@@ -29,6 +36,7 @@ export interface SoftwareServiceOptions {
   clock: Clock;
   random: Random;
   log: Logger;
+  report?: CapabilityReport;
   lockfile?: string;
 }
 
@@ -66,23 +74,25 @@ const findingKey = (f: Finding): string => `${f.id}|${f.component.purl}`;
  */
 export class SoftwareService implements Service {
   readonly name = 'software';
-  private job: CronJob | undefined;
+  private readonly job: ScheduledJob;
   private feed: Feed | null = null;
   private index: FeedIndex = new Map();
   private rejected = new Map<string, string>();
   private running: Promise<unknown> = Promise.resolve();
   last: { inventory: SoftwareInventory; findings: Finding[] } | null = null;
 
-  constructor(private readonly o: SoftwareServiceOptions) {}
+  constructor(private readonly o: SoftwareServiceOptions) {
+    this.job = new ScheduledJob({ ...o, name: this.name, run: () => this.runNow() });
+  }
 
   async start(): Promise<void> {
     this.useFeed(this.loadLastGood());
-    this.job = CronJob.from({ cronTime: this.o.schedule, onTick: () => void this.runNow(), start: true });
-    await this.runNow();
+    this.job.start();
+    await this.job.runNow();
   }
 
   async stop(): Promise<void> {
-    await this.job?.stop();
+    await this.job.stop();
     await this.running;
   }
 

@@ -75,7 +75,7 @@ export class Supervisor {
     this.raw = readRawConfig(this.file);
     this.local = parseConfig(this.raw, this.file);
     this.trust = new TrustStore(this.dir, this.local.trust.rootKey);
-    this.trust.load();
+    this.trust.load(true);
     const applied = readJsonState<Applied>(join(this.dir, CURRENT));
     let cfg = this.local;
     if (applied) {
@@ -100,9 +100,16 @@ export class Supervisor {
 
   private armRollback(version: number, previousVersion: number, cfg: AgentConfig): void {
     const timer = this.deps.clock.setTimeout(() => {
-      this.queue = this.queue.then(() => this.rollback(version, previousVersion));
+      this.queue = this.queue
+        .then(() => this.rollback(version, previousVersion))
+        .catch((err) => this.deps.log.error({ err, version }, 'rollback failed'));
     }, cfg.trust.rollbackAfterS * 1000);
     this.confirm = { version, timer };
+  }
+
+  /** What the systemd watchdog asks: the agent's critical parts work. */
+  healthy(): boolean {
+    return this.agent?.healthy() ?? false;
   }
 
   async stop(): Promise<void> {
@@ -142,7 +149,7 @@ export class Supervisor {
         deviceId: cfg.device.id,
         groups: cfg.device.groups,
         nowMs: this.deps.clock.now(),
-        clockTrusted: this.agent.clockMonitor.trusted(),
+        clockTrusted: this.agent.pipe.clockMonitor.trusted(),
         maxBytes: cfg.trust.maxDocumentBytes,
         only: topic,
       });
@@ -161,10 +168,10 @@ export class Supervisor {
       );
     }
     // A signed issuedAt is time evidence a LAN attacker cannot forge (DESIGN.md Time).
-    this.agent.clockMonitor.raiseFloor(Date.parse(accepted.doc.issuedAt));
+    this.agent.pipe.clockMonitor.raiseFloor(Date.parse(accepted.doc.issuedAt));
     if (accepted.type === 'keys') {
       const { rotated } = this.trust.applyKeys(accepted.doc);
-      this.agent.events.raise('trust.keys_rotated', 'keys', {
+      this.agent.bus.raise('trust.keys_rotated', 'keys', {
         version: String(accepted.doc.version),
         roles: rotated.join(','),
       });
@@ -238,15 +245,15 @@ export class Supervisor {
   }
 
   private applied(version: number): void {
-    this.agent.events.raise('config.applied', `v${version}`, { version: String(version) });
+    this.agent.bus.raise('config.applied', `v${version}`, { version: String(version) });
     this.publish({ version, state: 'applied' });
   }
 
   private reject(version: number, reason: string, what: 'config' | 'trust'): void {
     this.deps.log.warn({ version, reason }, 'remote document rejected');
     if (what === 'trust')
-      this.agent.events.raise('trust.document_rejected', `v${version}`, { version: String(version), reason });
-    else this.agent.events.raise('config.rejected', `v${version}`, { version: String(version), reason });
+      this.agent.bus.raise('trust.document_rejected', `v${version}`, { version: String(version), reason });
+    else this.agent.bus.raise('config.rejected', `v${version}`, { version: String(version), reason });
     this.publish({ version, state: 'rejected', reason });
   }
 
@@ -261,7 +268,7 @@ export class Supervisor {
     this.deps.log.error({ version }, 'collector unreachable after a connectivity change: rolled back');
     await this.rebuild(cfg);
     const reason = `the collector was not reached within ${this.agent.config.trust.rollbackAfterS} s after the change`;
-    this.agent.events.raise('config.rolled_back', `v${version}`, { version: String(version), reason });
+    this.agent.bus.raise('config.rolled_back', `v${version}`, { version: String(version), reason });
     this.publish({ version, state: 'rolled_back', reason });
   }
 

@@ -17,4 +17,4 @@ export {
   checkProfilesDocument,
   type OtaContext,
 } from './ota.js';
-export { type KeysBody, TrustStore } from './store.js';
+export { type KeysBody, TRUST_CORRUPT_MARKER, TrustStore, TrustStoreCorruptError } from './store.js';

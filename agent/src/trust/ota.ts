@@ -32,6 +32,7 @@ export type Accepted =
  * the caller marks it seen and it never comes back.
  */
 export function checkDocument(raw: Uint8Array, ctx: OtaContext): Accepted {
+  refuseIfCorrupt(ctx.store);
   if (!ctx.store.hasRoot)
     throw new DocumentError(
       'NO_ROOT',
@@ -126,6 +127,7 @@ export function checkCatalogueDocument(
   maxBytes: number,
   audience?: Audience,
 ): SignedDoc {
+  refuseIfCorrupt(store);
   if (!store.hasRoot && store.keysOf('profiles').size === 0)
     throw new DocumentError('NO_ROOT', 'no trusted profiles key');
   const { doc } = verifyDocument(raw, type, { maxBytes, keysOf: (r) => store.keysOf(r) });
@@ -172,4 +174,12 @@ export function checkProfilesDocument(
   audience: Audience,
 ): SignedDoc {
   return checkCatalogueDocument(raw, 'profiles', store, maxBytes, audience);
+}
+
+function refuseIfCorrupt(store: TrustStore): void {
+  if (store.corrupt)
+    throw new DocumentError(
+      'STORE_CORRUPT',
+      `the trust store is corrupt (quarantined at ${store.corrupt}): every document is refused until it is restored or re-pinned`,
+    );
 }

@@ -1,5 +1,7 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonState, writeJsonState } from '../config/index.js';
+import { loadJsonState, readJsonState, writeJsonState } from '../config/index.js';
+import { AgentError } from '../core/index.js';
 import { keyIdOf } from '../telemetry/index.js';
 import { type DocType, DocumentError, type Role, type SignedDoc } from './document.js';
 
@@ -18,12 +20,24 @@ interface State {
 }
 
 const FILE = 'trust.json';
+/** Left beside a quarantined trust.json: while it exists the store refuses everything (see `corrupt`). */
+export const TRUST_CORRUPT_MARKER = 'trust.json.corrupt';
 const raw32 = (b64: string, path: string): Uint8Array => {
   const k = Buffer.from(b64, 'base64');
   if (k.length !== 32 || k.toString('base64') !== b64)
     throw new DocumentError('MALFORMED', `${path}: must be base64 of a 32-byte Ed25519 key`);
   return k;
 };
+
+/** The trust store is quarantined: nothing signed is accepted until a technician acts. */
+export class TrustStoreCorruptError extends AgentError {
+  constructor(readonly aside: string) {
+    super(
+      'TRUST_STORE_CORRUPT',
+      `trust.json was corrupt and is quarantined at ${aside}: every signed document is refused until it is restored, or re-pinned by removing ${TRUST_CORRUPT_MARKER}`,
+    );
+  }
+}
 
 /**
  * The agent's trust state, persisted in the data dir: the pinned root, the
@@ -33,18 +47,46 @@ export class TrustStore {
   private state: State = { root: [], roles: {}, seen: {} };
   /** Documents for other devices already reported this run (type:version), so a retained replay is said once. */
   private readonly foreign = new Set<string>();
+  /** Where the corrupt trust.json was moved, while the store refuses every document; null when sound. */
+  corrupt: string | null = null;
 
   constructor(
     private readonly dir: string,
     private readonly pinnedRoot: string | undefined,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  /** Loads the state, or starts it from the root pinned at enrollment. */
-  load(): void {
-    const s = readJsonState<State>(join(this.dir, FILE));
-    if (s && Array.isArray(s.root) && s.root.length > 0)
-      this.state = { root: s.root, roles: s.roles ?? {}, seen: s.seen ?? {} };
-    else if (this.pinnedRoot) this.state = { root: [this.pinnedRoot], roles: {}, seen: {} };
+  /**
+   * Loads the state, or starts it from the root pinned at enrollment when there
+   * is none. A corrupt file is quarantined and never replaced by the pinned
+   * root: that would forget a rotated root and every version floor (replays).
+   * The store then knows no key, so every document is refused, until a
+   * technician restores trust.json or re-pins by removing `trust.json.corrupt`.
+   * Only the owner (the daemon) quarantines; a reader (a CLI command, `audit
+   * --root` on an image) never moves a file and reads what it can.
+   */
+  load(owner = false): void {
+    const marker = join(this.dir, TRUST_CORRUPT_MARKER);
+    this.state = { root: [], roles: {}, seen: {} };
+    this.corrupt = existsSync(marker) ? readFileSync(marker, 'utf8').trim() || marker : null;
+    if (this.corrupt) return;
+    if (!owner) {
+      const r = readJsonState<State>(join(this.dir, FILE));
+      if (r && Array.isArray(r.root) && r.root.length > 0)
+        this.state = { root: r.root, roles: r.roles ?? {}, seen: r.seen ?? {} };
+      else if (this.pinnedRoot) this.state = { root: [this.pinnedRoot], roles: {}, seen: {} };
+      return;
+    }
+    const s = loadJsonState<State>(join(this.dir, FILE), {
+      stamp: this.now(),
+      valid: (v) => Array.isArray((v as State | null)?.root) && (v as State).root.length > 0,
+      onCorrupt: (aside) => {
+        writeFileSync(marker, `${aside}\n`, { mode: 0o644 });
+        this.corrupt = aside;
+      },
+    });
+    if (s) this.state = { root: s.root, roles: s.roles ?? {}, seen: s.seen ?? {} };
+    else if (!this.corrupt && this.pinnedRoot) this.state = { root: [this.pinnedRoot], roles: {}, seen: {} };
   }
 
   get hasRoot(): boolean {
@@ -138,6 +180,8 @@ export class TrustStore {
   }
 
   private save(): void {
+    // A corrupt store is never overwritten: the floors it held must come back from a technician.
+    if (this.corrupt) return;
     writeJsonState(join(this.dir, FILE), this.state);
   }
 }

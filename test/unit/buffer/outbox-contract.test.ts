@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Outbox, OutboxOptions } from '../../../agent/src/buffer/index.js';
+import { type Outbox, type OutboxOptions, readOfflineStats } from '../../../agent/src/buffer/index.js';
 import { ManualClock, Stream } from '../../../agent/src/core/index.js';
 import { type KeyRing, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
 import { event, makeOutbox, reading, report, testSealer } from '../../helpers/outbox.js';
@@ -163,6 +163,13 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       );
       assert.equal(notices[0].details.reason, 'budget');
       assert.equal(notices[0].details.epoch, String(ob.epoch));
+      ob.ack(Stream.TELEMETRY, ob.epoch, telemetry[3].seq);
+      ob.ackOne(Stream.TELEMETRY, ob.epoch, telemetry[6].seq);
+      assert.deepEqual(
+        ob.stats().map((s) => s.pending),
+        readOfflineStats(join(t.dir, 'outbox.db'))?.streams.map((s) => s.pending),
+        'the counters status reads agree with a scan of the table',
+      );
     });
 
     it('evicts when free space on the filesystem drops below the threshold', async () => {

@@ -213,8 +213,14 @@ describe('listening sockets', () => {
   });
 
   it('raises net.new_listener once for each listener outside the allowlist', async () => {
-    const { r, events } = reporter(undefined, 0);
-    const m = new ListenerMonitor({ root, allow: ['tcp/22', 'udp/123'], intervalMs: 1000, reporter: r });
+    const { r, events, clock } = reporter(undefined, 0);
+    const m = new ListenerMonitor({
+      root,
+      allow: ['tcp/22', 'udp/123'],
+      intervalMs: 1000,
+      reporter: r,
+      clock,
+    });
     assert.deepEqual(
       m.check().map((l) => l.port),
       [8080, 7097],
@@ -314,5 +320,27 @@ describe("the agent's own health", () => {
     d.check();
     await flush();
     assert.equal(events.filter((e) => e.type === 'tamper.door_open').length, 1);
+  });
+
+  it('an unreadable door switch is reported once per outage, and its return too', () => {
+    const { r, clock } = reporter(undefined, 0);
+    const f = join(t.dir, 'gpio-missing');
+    const told: string[] = [];
+    const d = new DoorMonitor({
+      path: f,
+      openValue: '1',
+      reporter: r,
+      clock,
+      report: {
+        failed: (e) => told.push(`failed:${(e as NodeJS.ErrnoException).code}`),
+        recovered: () => told.push('ok'),
+      },
+    });
+    d.check();
+    d.check();
+    writeFileSync(f, '0\n');
+    d.check();
+    d.check();
+    assert.deepEqual(told, ['failed:ENOENT', 'ok']);
   });
 });

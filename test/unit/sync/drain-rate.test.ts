@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { ManualClock, Stream, silentLogger } from '../../../agent/src/core/index.js';
-import { Drain, Topics } from '../../../agent/src/sync/index.js';
+import { Drain, MAX_ACK_WAIT_FACTOR, Topics } from '../../../agent/src/sync/index.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
 
@@ -45,6 +45,63 @@ it('the drain keeps to its rate limit and its in-flight window (timers injected)
     assert.equal(published, 20);
     clock.advance(500);
     assert.ok(published > 20 && published <= 30, `half a second later: ${published}`);
+    await drain.stop();
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('a collector that does not ack gets the window again at a doubling wait, back to the timeout at the first ack (timers injected)', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const ob = makeOutbox(t.dir, { clock, sealer: testSealer('gw', clock).sealer });
+  await ob.start();
+  try {
+    for (let i = 0; i < 4; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+    let published = 0;
+    const client = {
+      publish: (_t: string, _p: Buffer, _o: unknown, cb: (e?: Error, p?: { reasonCode: number }) => void) => {
+        published++;
+        cb(undefined, { reasonCode: 0 });
+      },
+    };
+    let ackUpTo = 0;
+    const drain = new Drain({
+      outbox: ob,
+      topics: new Topics('edge/v1', 'gw'),
+      ackMode: 'collector',
+      ackTimeoutMs: 2_000,
+      inflight: 100,
+      inflightBytes: 1024 * 1024,
+      publishTimeoutMs: 30_000,
+      rateLimit: 0,
+      verifyAck: () => ({ stream: Stream.TELEMETRY, epoch: ob.epoch, upToSeq: ackUpTo, deviceId: 'gw' }),
+      clock,
+      log: silentLogger(),
+    });
+    await drain.start();
+    drain.attach(client, 65_535);
+    assert.equal(published, 4, 'the four rows go out once');
+    // With no ack, the resends come after 2, then 4, 8, 16 s... never more often.
+    const resendsAt: number[] = [];
+    let last = published;
+    for (let s = 0; s < 120; s++) {
+      clock.advance(500);
+      if (published > last) resendsAt.push(s);
+      last = published;
+    }
+    assert.ok(resendsAt.length >= 3 && resendsAt.length <= 6, `resend rounds in 60 s: ${resendsAt.length}`);
+    const gaps = resendsAt.slice(1).map((v, i) => v - resendsAt[i]);
+    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] >= gaps[i - 1], `gaps grow: ${gaps.join(',')}`);
+    assert.ok(drain.stats().ackWaitMs > 2_000 && drain.stats().ackWaitMs <= 2_000 * MAX_ACK_WAIT_FACTOR);
+    ackUpTo = 2;
+    drain.onAck(Buffer.from('verified by the stand-in'));
+    assert.equal(drain.stats().ackWaitMs, 2_000, 'an ack that deletes rows resets the wait');
+    assert.equal(
+      ob.stats().reduce((n, x) => n + x.pending.rows + x.sent.rows, 0),
+      2,
+    );
     await drain.stop();
   } finally {
     await ob.stop();

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MqttClient } from 'mqtt';
+import type { AgentStatus } from '../../agent/src/daemon/index.js';
+import { makeCabinet } from '../helpers/cabinet.js';
+import { docKey, installProfiles, makeDoc, shippedProfiles } from '../helpers/trust.js';
+import { waitFor } from '../helpers/wait.js';
+import { World } from '../helpers/world.js';
+
+/**
+ * Fault injection per optional capability through the real daemon, Mosquitto and
+ * the reference collector: the daemon stays up, readings keep arriving, the
+ * right event reaches the collector, and `status --json` names what failed.
+ */
+describe('one failing capability never costs telemetry', () => {
+  const w = new World();
+  const cabinet = join(w.t.dir, 'cabinet');
+  const data = join(w.agentDir, 'data');
+  const profilesKey = docKey();
+  const configKey = docKey();
+  let platform: MqttClient;
+  const statuses: { version: number; state: string; reason?: string }[] = [];
+  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
+  const capabilities = () => (w.status() as unknown as AgentStatus).capabilities ?? [];
+  const readingsArrive = async (values: number[]) => {
+    assert.equal(w.ingest(values, 'probe').code, 0);
+    await waitFor(async () => {
+      const got = (await w.stored()).values;
+      return values.every((v) => got.includes(v));
+    }, `readings ${values[0]}..`);
+  };
+
+  before(async () => {
+    makeCabinet(cabinet);
+    await w.setup();
+    w.writeAgentConfig({
+      monitor: {
+        root: cabinet,
+        auth: { source: 'off' },
+        listeners: { enabled: false },
+        door: { path: 'sys/class/gpio/gpio17/value' },
+      },
+      sensors: { enabled: true, schedule: '0 0 * * * *' },
+    });
+    installProfiles(data, w.root, profilesKey, 5, w.collectorKey);
+    writeFileSync(join(data, 'inventory.db'), Buffer.alloc(8192, 0x5a));
+    await w.broker.start();
+    await w.startCollector();
+    platform = await w.platformClient('platform');
+    await platform.subscribeAsync(`edge/v1/${w.deviceId}/config/status`, { qos: 1 });
+    platform.on('message', (_t, p) => statuses.push(JSON.parse(p.toString())));
+  });
+  after(async () => {
+    await platform?.endAsync();
+    await w.close();
+  });
+
+  it('a corrupt inventory.db is quarantined and an unreadable door GPIO reported, while readings flow', async () => {
+    await w.startAgent();
+    await readingsArrive([1, 2, 3]);
+    const ev = await waitFor(async () => {
+      const e = await events();
+      return (
+        e.some((x) => x.type === 'agent.state_quarantined') &&
+        e.some((x) => x.type === 'agent.capability_failed') &&
+        e
+      );
+    }, 'the quarantine and the door failure at the collector');
+    const q = ev.find((e) => e.type === 'agent.state_quarantined');
+    assert.equal(q?.subject, 'inventory.db');
+    assert.match(q?.details.aside ?? '', /inventory\.db\.quarantined-\d+$/);
+    assert.ok(existsSync(q?.details.aside ?? ''), 'the corrupt file is kept for a technician');
+    const door = ev.find((e) => e.type === 'agent.capability_failed');
+    assert.deepEqual(door?.details, { capability: 'door-monitor', code: 'ENOENT' });
+    const c = capabilities().find((x) => x.name === 'door-monitor');
+    assert.equal(c?.state, 'failed');
+    assert.equal(c?.error?.code, 'ENOENT');
+    assert.equal(
+      capabilities().find((x) => x.name === 'sensors')?.state,
+      'running',
+      'inventory started afresh',
+    );
+    await waitFor(
+      async () => (await w.collectorBatches([3])).some((b) => b.report?.kind === 'inventory'),
+      'an inventory report after the quarantine',
+    );
+    await readingsArrive([4, 5, 6]);
+  });
+
+  it('two documents of different types keep both version floors: an older profiles bundle is refused', async () => {
+    const publish = (doc: Buffer) =>
+      platform.publishAsync(`edge/v1/${w.deviceId}/config`, doc, { qos: 1, retain: true });
+    await publish(makeDoc('keys', 2, { roles: { config: { publicKeys: [configKey.b64] } } }, w.root));
+    await publish(
+      makeDoc('config', 1, { batching: { telemetry: { maxItems: 20, maxDelayMs: 50 } } }, configKey),
+    );
+    await waitFor(() => statuses.find((s) => s.version === 1 && s.state === 'applied'), 'config v1 applied');
+    await w.stopAgent();
+    const seen = JSON.parse(readFileSync(join(data, 'trust.json'), 'utf8')).seen;
+    assert.equal(seen.profiles, 5, 'the profiles floor survived the config apply');
+    assert.equal(seen.config, 1);
+    assert.equal(seen.keys, 2);
+    writeFileSync(
+      join(data, 'profiles-bundle.json'),
+      makeDoc('profiles', 4, { profiles: shippedProfiles() }, profilesKey),
+    );
+    await w.startAgent();
+    const refused = await waitFor(
+      async () =>
+        (await events()).find(
+          (e) => e.type === 'profiles.rejected' && /STALE_VERSION/.test(e.details.reason),
+        ),
+      'the replayed profiles bundle refused',
+    );
+    assert.match(refused.details.reason, /^STALE_VERSION/);
+    await readingsArrive([7, 8]);
+  });
+
+  it('a corrupt trust.json refuses every document and raises trust.store_corrupt; telemetry carries on', async () => {
+    await w.stopAgent();
+    writeFileSync(join(data, 'trust.json'), '{"root": [');
+    await w.startAgent();
+    const ev = await waitFor(
+      async () => (await events()).find((e) => e.type === 'trust.store_corrupt'),
+      'trust.store_corrupt at the collector',
+    );
+    assert.match(ev.details.quarantined, /trust\.json\.quarantined-\d+$/);
+    assert.ok(readdirSync(data).includes('trust.json.corrupt'));
+    assert.equal(capabilities().find((x) => x.name === 'trust')?.error?.code, 'TRUST_STORE_CORRUPT');
+    await readingsArrive([9, 10, 11]);
+    await platform.publishAsync(
+      `edge/v1/${w.deviceId}/config`,
+      makeDoc('config', 2, { log: { level: 'info' } }, configKey),
+      { qos: 1, retain: true },
+    );
+    // Refused before its signature is read, so no version is known (0) and none is spent.
+    const s = await waitFor(
+      () => statuses.find((x) => x.state === 'rejected' && /^STORE_CORRUPT/.test(x.reason ?? '')),
+      'the config refused',
+    );
+    assert.equal(s.version, 0);
+    assert.ok(!existsSync(join(data, 'trust.json')), 'no store with empty floors was written');
+  });
+});
