@@ -78,6 +78,9 @@ run(bin('pbts'), ['-o', join(gen, 'edge.d.ts'), join(gen, 'edge.js')]);
 run(bin('tsc'), ['-p', 'tsconfig.json', '--outDir', next]);
 // tsc does not copy plain .js sources: the generated codec goes next to its compiled importers.
 cpSync(join(gen, 'edge.js'), join(next, 'agent', 'src', 'gen', 'edge.js'));
+// The console's page, script and style, served by @fastify/static from beside its compiled code.
+const assets = join('platform', 'src', 'console', 'pages', 'assets');
+cpSync(join(root, assets), join(next, assets), { recursive: true });
 
 // The swap: two renames microseconds apart instead of a folder missing for the whole build.
 const old = join(root, `dist.old-${process.pid}`);

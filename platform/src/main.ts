@@ -2,8 +2,10 @@ import { type Io, println, processIo } from '../../agent/src/cli/io.js';
 import { AGENT_VERSION } from '../../agent/src/version.js';
 import { UsageError } from './cli/args.js';
 import { collectorCommand } from './cli/collector.js';
+import { consoleCommand } from './cli/console.js';
 import { devicesCommand } from './cli/devices.js';
 import { migrateCommand } from './cli/migrate.js';
+import { usersCommand } from './cli/users.js';
 
 export const HELP = `edge-platform ${AGENT_VERSION}: the city's side of edge-agent
 
@@ -14,6 +16,8 @@ Commands:
   devices add|list|revoke|import
                         the registry: devices, signing keys, sites, groups
   migrate [--status]    apply the store's schema migrations
+  console               the security console: JSON API over HTTPS (--cert, --key, --listen)
+  users add|list        operator accounts of the console (viewer, operator, admin)
 
 Options (every command):
   --store URL     postgres://USER@HOST/DB or pglite:DIR (default pglite:./platform-data)
@@ -29,6 +33,8 @@ const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   collector: collectorCommand,
   devices: devicesCommand,
   migrate: migrateCommand,
+  console: consoleCommand,
+  users: usersCommand,
 };
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -43,7 +49,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   try {
-    if (!run) throw new UsageError(`unknown command "${cmd}" (collector, devices, migrate)`);
+    if (!run) throw new UsageError(`unknown command "${cmd}" (collector, devices, migrate, console, users)`);
     return await run(rest, io);
   } catch (e) {
     return reportFailure(cmd, e, argv.includes('--json'), io);
@@ -72,7 +78,7 @@ main(argv, io).then(
   (code) => {
     process.exitCode = code;
     // PGlite and pg leave nothing running after stop(); an open MQTT socket would be a bug, not a reason to hang.
-    if (argv[0] !== 'collector') setImmediate(() => process.exit());
+    if (argv[0] !== 'collector' && argv[0] !== 'console') setImmediate(() => process.exit());
   },
   (e) => last(e),
 );

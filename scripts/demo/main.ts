@@ -19,6 +19,7 @@ import { parseRegistry } from '../../platform/src/registry/index.js';
 import { Store } from '../../platform/src/store/index.js';
 import { devTrust } from '../lib/dev-trust.js';
 import { DemoBroker } from './broker.js';
+import { DEMO_ADMIN, demoConsole } from './console.js';
 import { SimulatedSensors } from './sensors.js';
 import { devAgent, devPki } from './setup.js';
 
@@ -26,8 +27,9 @@ const HELP = `Usage: npm start [-- options]
 
 Runs the edge agent end to end on this machine: a development PKI, the device's
 identity and the collector's under .dev/, an embedded MQTT broker (aedes, TLS with
-client certificates and the ACL), the platform's collector on PGlite (.dev/platform), and the agent with
-simulated sensors plus real health metrics. Then it takes the broker away for a
+client certificates and the ACL), the platform's collector on PGlite (.dev/platform), the
+security console on it (HTTPS with the dev PKI's certificate; a one-time admin login is
+printed), and the agent with simulated sensors plus real health metrics. Then it takes the broker away for a
 while, so the backlog grows, and brings it back, so it drains. Ctrl-C stops it
 and prints the summary. When stdout is not a terminal (CI, a pipe, a log file) it
 ends by itself after one outage and drain, with the summary.
@@ -38,6 +40,7 @@ Options:
   --outage-at S    when the simulated outage starts (default 20)
   --outage-for S   how long it lasts (default 15)
   --rate N         simulated readings per second (default 60)
+  --console-port N where the console listens on 127.0.0.1 (default 8443; 0: any free port)
   --fresh          delete the dev folder first (new PKI, new identity, new buffer)
   --dir DIR        the dev folder (default .dev/ in the repository)
   -h, --help       this text`;
@@ -48,6 +51,7 @@ const options = {
   'outage-at': { type: 'string', default: '20' },
   'outage-for': { type: 'string', default: '15' },
   rate: { type: 'string', default: '60' },
+  'console-port': { type: 'string', default: '8443' },
   fresh: { type: 'boolean' },
   dir: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -67,6 +71,9 @@ for (const k of ['duration', 'outage-at', 'outage-for', 'rate'] as const) {
   const v = o[k];
   if (v !== undefined && !(Number(v) > 0)) usage(`--${k} must be a positive number, got "${v}"`);
 }
+const consolePort = Number(o['console-port']);
+if (!Number.isInteger(consolePort) || consolePort < 0 || consolePort > 65535)
+  usage(`--console-port must be a port number (0-65535), got "${o['console-port']}"`);
 if (o.help) {
   console.log(HELP);
   process.exit(0);
@@ -120,6 +127,10 @@ const collector = new Collector({
 });
 await collector.start();
 say(`collector: edge-platform collector, registry ${registry} imported, storing in ${storeUrl}`);
+const { app: consoleApp, password } = await demoConsole(dev, store, pki, consolePort);
+say(
+  `console:   ${consoleApp.url.replace('127.0.0.1', 'localhost')} (CA ${pki.ca}), one-time login ${DEMO_ADMIN} / ${password}`,
+);
 
 const log = pino(
   { level: config.log.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
@@ -203,6 +214,7 @@ async function shutdown(): Promise<void> {
   say(line());
   await agent.stop();
   await collector.stop();
+  await consoleApp.stop();
   await store.stop();
   await broker.stop();
   const s = collector.stats;

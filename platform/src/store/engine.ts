@@ -17,8 +17,12 @@ export interface Engine extends Queryable {
   exec(sql: string): Promise<void>;
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel (a lowercase name) until the returned function is called. */
+  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** int8 as a JS number (every count and seq here stays below 2^53; the codec refuses more). */
 const pgTypes = {
@@ -66,6 +70,21 @@ class PostgresEngine implements Engine {
     }
   }
 
+  /** Holds one pool connection for as long as it listens (NOTIFY reaches only that session). */
+  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!CHANNEL.test(channel))
+      throw new StoreError('BAD_CHANNEL', `channel "${channel}": lowercase letters, digits, _`);
+    const client = await this.pool.connect();
+    client.on('notification', (m) => {
+      if (m.channel === channel) fn(m.payload ?? '');
+    });
+    await client.query(`LISTEN ${channel}`);
+    return async () => {
+      await client.query(`UNLISTEN ${channel}`).catch(() => undefined);
+      client.release();
+    };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -90,6 +109,12 @@ class PgliteEngine implements Engine {
           (await t.query<R>(sql, params)).rows,
       }),
     );
+  }
+
+  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!CHANNEL.test(channel))
+      throw new StoreError('BAD_CHANNEL', `channel "${channel}": lowercase letters, digits, _`);
+    return this.db.listen(channel, fn);
   }
 
   async close(): Promise<void> {

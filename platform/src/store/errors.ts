@@ -6,7 +6,8 @@ export type StoreErrorCode =
   | 'SCHEMA_TOO_NEW'
   | 'SCHEMA_NOT_MIGRATED'
   | 'UNKNOWN_DEVICE'
-  | 'BAD_SETTING';
+  | 'BAD_SETTING'
+  | 'BAD_CHANNEL';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

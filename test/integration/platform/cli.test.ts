@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CONSOLE_MIGRATIONS } from '../../../platform/src/console/index.js';
 import { SimDevice } from '../../../scripts/lib/sim-device.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 import { pgliteStore } from '../../helpers/platform.js';
@@ -76,6 +77,12 @@ describe('edge-platform CLI', () => {
     );
     r = run(['migrate', '--status', '--json', '--store', store]);
     assert.equal(JSON.parse(r.stdout).version, 1);
+    assert.equal(JSON.parse(r.stdout).console.version, 0, '--status changes nothing');
+    const all = CONSOLE_MIGRATIONS.map((m) => m.version);
+    r = run(['migrate', '--json', '--store', store]);
+    assert.deepEqual(JSON.parse(r.stdout).console, { version: all.at(-1), latest: all.at(-1), applied: all });
+    r = run(['migrate', '--store', store]);
+    assert.match(r.stdout, /nothing to apply; console \d+, nothing to apply/);
   });
 
   it('bad input: one line naming the field, or a JSON error, exit 2, nothing stored', () => {

@@ -1,0 +1,13 @@
+export { type Check, checksOf } from './checks.js';
+export {
+  type Assessment,
+  type BatchRef,
+  byProvision,
+  complianceMatrix,
+  loadAssessments,
+  type ProvisionRow,
+  STANDARDS,
+  type Verdict,
+  verdict,
+} from './matrix.js';
+export { OSCAL_NS, oscalAssessmentResults, targetId } from './oscal.js';

@@ -1,0 +1,1 @@
+export { CHANNEL, LiveHub } from './hub.js';

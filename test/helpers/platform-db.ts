@@ -1,0 +1,34 @@
+import { type Engine, Store } from '../../platform/src/store/index.js';
+import { tempDatabase } from '../../scripts/lib/pg-temp.js';
+
+export interface TestDb {
+  store: Store;
+  db: Engine;
+  close(): Promise<void>;
+}
+
+/**
+ * The platform's real store, migrated: on the machine's PostgreSQL (a database of its own,
+ * dropped by `close`) or on PGlite in memory.
+ */
+export async function testStore(kind: 'postgres' | 'pglite'): Promise<TestDb> {
+  const pg = kind === 'postgres' ? await tempDatabase('edge_console') : undefined;
+  const store = new Store({ url: pg?.url ?? 'pglite:memory' });
+  try {
+    await store.start();
+  } catch (e) {
+    await pg?.drop();
+    throw e;
+  }
+  return {
+    store,
+    db: store.db,
+    close: async () => {
+      await store.stop();
+      await pg?.drop();
+    },
+  };
+}
+
+export const postgresDb = (): Promise<TestDb> => testStore('postgres');
+export const pgliteDb = (): Promise<TestDb> => testStore('pglite');

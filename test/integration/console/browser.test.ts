@@ -1,0 +1,201 @@
+// The console in a real browser: Debian's chromium driven by playwright-core (.ci/run
+// installs it). Screenshots of each page land in test-artifacts/console/.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { silentLogger } from '../../../agent/src/core/index.js';
+import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
+import { TestPki } from '../../../scripts/lib/test-pki.js';
+import { ConsoleClient } from '../../helpers/console.js';
+import { Fleet } from '../../helpers/console-world.js';
+import { repoRoot, tempDir } from '../../helpers/paths.js';
+import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
+import { stixValidator } from '../../helpers/stix.js';
+
+const FAST = MIN_KDF;
+const SHOTS = join(repoRoot, 'test-artifacts', 'console');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+describe('console in headless Chromium (real PostgreSQL)', () => {
+  let t: TestDb;
+  let app: Console;
+  let browser: Browser;
+  let fleet: Fleet;
+  let cleanup: () => void;
+  let ca = '';
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const tmp = tempDir('console-browser-');
+    cleanup = tmp.cleanup;
+    const pki = new TestPki(join(tmp.dir, 'pki'));
+    ca = readFileSync(pki.caFile, 'utf8');
+    t = await postgresDb();
+    await usersAdd(
+      t.db,
+      { username: 'op', role: 'operator', password: 'lamp-post kilowatt 7', by: 'test' },
+      { kdf: FAST },
+    );
+    await usersAdd(
+      t.db,
+      { username: 'view', role: 'viewer', password: 'river bench ladder 3', by: 'test' },
+      { kdf: FAST },
+    );
+    fleet = new Fleet(t.store);
+    await fleet.add('gw-north', { site: 'Parc Nord', lat: 50.87, lon: 4.36 });
+    await fleet.add('gw-south', { site: 'Gare du Midi', lat: 50.835, lon: 4.335 });
+    await fleet.add('gw-east', { site: 'Place Flagey', lat: 50.827, lon: 4.372 });
+    await fleet.report('gw-north', 'audit', {
+      score: 88,
+      checks: [
+        {
+          id: 'ssh-root-login',
+          title: 'SSH refuses root logins',
+          status: 'fail',
+          severity: 4,
+          etsi: ['5.1-1'],
+          iec: ['CR 1.1'],
+          detail: 'PermitRootLogin yes',
+          evidence: [],
+        },
+      ],
+    });
+    await fleet.event('gw-east', 'integrity.modified', '/etc/edge-agent/config.json');
+    await t.store.recordStatus('gw-north', { state: 'online', version: '0.1.0' });
+    await t.store.recordStatus('gw-south', { state: 'offline', version: '0.1.0' });
+    app = new Console({
+      db: t.db,
+      log: silentLogger(),
+      cert: readFileSync(pki.server.cert),
+      key: readFileSync(pki.server.key),
+      port: 0,
+      kdf: FAST,
+      sweepIntervalMs: 500,
+    });
+    await app.start();
+    await app.sweep();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+    await t?.close();
+    cleanup?.();
+  });
+
+  /** A fresh browser profile logged in through the page's own form. */
+  async function login(user: string, password: string): Promise<Page> {
+    // The test CA is not in Chromium's store: TLS errors are ignored, the cookie stays Secure.
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true, acceptDownloads: true });
+    const page = await ctx.newPage();
+    await page.goto(app.url);
+    await page.fill('input[name=username]', user);
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=fleet]');
+    await page.waitForSelector('#live[data-state=open]');
+    return page;
+  }
+
+  it('refuses a wrong password on the login page', async () => {
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await ctx.newPage();
+    await page.goto(app.url);
+    await page.fill('input[name=username]', 'op');
+    await page.fill('input[name=password]', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=login-error]:has-text("wrong user name or password")');
+    await page.screenshot({ path: join(SHOTS, 'login.png') });
+    await ctx.close();
+  });
+
+  let op: Page;
+  it('an operator sees the fleet of the test gateways, their state and posture', async () => {
+    op = await login('op', 'lamp-post kilowatt 7');
+    const rows = await op.$$eval('[data-testid=fleet] tbody tr', (trs) =>
+      trs.map((r) => r.getAttribute('data-device')),
+    );
+    assert.deepEqual(rows, ['gw-east', 'gw-north', 'gw-south']);
+    assert.equal(await op.textContent('tr[data-device=gw-south] td.offline'), 'offline');
+    assert.match((await op.textContent('tr[data-device=gw-north]')) ?? '', /88/);
+    await op.screenshot({ path: join(SHOTS, 'fleet.png'), fullPage: true });
+    await op.goto(`${app.url}/#/map`);
+    await op.waitForSelector('[data-testid=map] circle[data-device=gw-east]');
+    assert.equal(
+      await op.getAttribute('circle[data-device=gw-east]', 'fill'),
+      '#dc2626',
+      'worst open alert: high',
+    );
+    await op.screenshot({ path: join(SHOTS, 'map.png') });
+    await op.goto(`${app.url}/#/gateway/gw-north`);
+    await op.waitForSelector('[data-testid=checks] tr[data-check=ssh-root-login][data-status=fail]');
+    assert.match((await op.textContent('tr[data-check=ssh-root-login]')) ?? '', /5\.1-1.*CR 1\.1/);
+    await op.screenshot({ path: join(SHOTS, 'gateway.png'), fullPage: true });
+    await op.goto(`${app.url}/#/compliance`);
+    const cell = '[data-testid=compliance] tr[data-provision="ETSI EN 303 645 5.1-1"]';
+    await op.waitForSelector(`${cell} td[data-device=gw-north].fail`);
+    assert.equal(await op.textContent(`${cell} [data-testid=share]`), '0 % (0/1)');
+    await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
+  });
+
+  it('a cabinet door opened on a gateway appears on the open alerts page within 2 s, without a reload', async () => {
+    await op.goto(`${app.url}/#/alerts`);
+    await op.waitForSelector('[data-testid=alerts]');
+    assert.equal(await op.$('tr[data-type=door_open]'), null);
+    const sent = Date.now();
+    await fleet.event('gw-north', 'tamper.door_open', 'cabinet-door', {
+      gpio: '/sys/class/gpio/gpio17/value',
+    });
+    await op.waitForSelector('tr[data-type=door_open]', { timeout: 2000 });
+    const ms = Date.now() - sent;
+    assert.ok(ms < 2000, `${ms} ms`);
+    await op.screenshot({ path: join(SHOTS, 'alerts.png'), fullPage: true });
+  });
+
+  it('an operator acknowledges it; a viewer trying the same is refused', async () => {
+    await op.click('tr[data-type=door_open] button[data-action=acknowledge]');
+    await op.waitForSelector('tr[data-type=door_open][data-state=acknowledged]');
+    const viewer = await login('view', 'river bench ladder 3');
+    await viewer.goto(`${app.url}/#/alerts`);
+    await viewer.click('tr[data-type=integrity_change] button[data-action=acknowledge]');
+    await viewer.waitForSelector('[data-testid=action-error]:has-text("needs the operator role")');
+    assert.equal(await viewer.getAttribute('tr[data-type=integrity_change]', 'data-state'), 'open');
+    await viewer.screenshot({ path: join(SHOTS, 'alerts-viewer.png'), fullPage: true });
+  });
+
+  it('a gateway going offline (its last will) shows on the open fleet page within 2 s', async () => {
+    await op.goto(`${app.url}/#/fleet`);
+    await op.waitForSelector('tr[data-device=gw-north] td.online');
+    const sent = Date.now();
+    await t.store.recordStatus('gw-north', { state: 'offline', version: '0.1.0' });
+    await op.waitForSelector('tr[data-device=gw-north] td.offline', { timeout: 2000 });
+    assert.ok(Date.now() - sent < 2000);
+  });
+
+  it('exports an incident as a STIX 2.1 bundle that validates', async () => {
+    const api = new ConsoleClient(app.url, ca);
+    await api.login('op', 'lamp-post kilowatt 7');
+    const alerts = (
+      (await api.get('/api/v1/alerts?device=gw-north')).body as { alerts: { id: number; type: string }[] }
+    ).alerts;
+    const door = alerts.find((a) => a.type === 'door_open');
+    const made = await api.post('/api/v1/incidents', {
+      title: 'Cabinet opened at Parc Nord',
+      severity: 'high',
+      rsitClass: 'intrusions',
+      rsitType: 'burglary',
+      alertIds: [door?.id],
+    });
+    assert.equal(made.status, 201);
+    await op.goto(`${app.url}/#/incidents`);
+    await op.waitForSelector('[data-testid=incidents] tr[data-incident]');
+    assert.match((await op.textContent('[data-testid=incidents]')) ?? '', /early-warning: due .*\(running\)/);
+    await op.screenshot({ path: join(SHOTS, 'incidents.png'), fullPage: true });
+    const [download] = await Promise.all([op.waitForEvent('download'), op.click('button[data-export=stix]')]);
+    const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(bundle.type, 'bundle');
+    assert.deepEqual(stixValidator()(bundle), []);
+  });
+});
