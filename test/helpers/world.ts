@@ -28,7 +28,7 @@ export interface StatusJson {
       stream: string;
       lastSeq: number;
       pending: { rows: number; items: number };
-      sent: { rows: number };
+      sent: { rows: number; items: number };
     }[];
   };
 }
