@@ -1,7 +1,13 @@
-import { type Report, Stream, type StreamItem } from '../../agent/src/core/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Report, Stream, type StreamItem, silentLogger } from '../../agent/src/core/index.js';
 import { type KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
+import { Console, type ConsoleOptions, MIN_KDF, usersAdd } from '../../platform/src/console/index.js';
 import type { Store } from '../../platform/src/store/index.js';
 import { ringOf, SimDevice } from '../../scripts/lib/sim-device.js';
+import { TestPki } from '../../scripts/lib/test-pki.js';
+import { tempDir } from './paths.js';
+import type { TestDb } from './platform-db.js';
 
 /**
  * Gateways for the console's tests: the agent's own seal code, batches verified and
@@ -68,4 +74,38 @@ export class Fleet {
     if (!d) throw new Error(`no simulated device ${id}`);
     return d;
   }
+}
+
+/** The console tests' operator and viewer accounts. */
+export const TEST_USERS = {
+  op: { role: 'operator', password: 'lamp-post kilowatt 7' },
+  view: { role: 'viewer', password: 'river bench ladder 3' },
+} as const;
+
+/** Adds the named test accounts, hashed at the lowest accepted KDF cost (the tests are not about its cost). */
+export async function addTestUsers(db: TestDb['db'], names: (keyof typeof TEST_USERS)[]): Promise<void> {
+  for (const username of names) {
+    const u = TEST_USERS[username];
+    await usersAdd(db, { username, role: u.role, password: u.password, by: 'test' }, { kdf: MIN_KDF });
+  }
+}
+
+/** A temp folder with the test PKI, whose CA a client pins. */
+export function consolePki(prefix: string): { pki: TestPki; ca: string; cleanup: () => void } {
+  const tmp = tempDir(prefix);
+  const pki = new TestPki(join(tmp.dir, 'pki'));
+  return { pki, ca: readFileSync(pki.caFile, 'utf8'), cleanup: tmp.cleanup };
+}
+
+/** A console on the test database with the PKI's server certificate, on a free port (not started). */
+export function testConsole(db: TestDb['db'], pki: TestPki, extra: Partial<ConsoleOptions> = {}): Console {
+  return new Console({
+    db,
+    log: silentLogger(),
+    cert: readFileSync(pki.server.cert),
+    key: readFileSync(pki.server.key),
+    port: 0,
+    kdf: MIN_KDF,
+    ...extra,
+  });
 }

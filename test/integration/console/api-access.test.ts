@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../../../agent/src/core/index.js';
-import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
-import { TestPki } from '../../../scripts/lib/test-pki.js';
+import { type Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { tempDir } from '../../helpers/paths.js';
+import { consolePki, testConsole } from '../../helpers/console-world.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 
 const FAST = MIN_KDF;
@@ -22,24 +18,14 @@ describe('console API access (HTTPS, real PostgreSQL)', () => {
   const client = () => new ConsoleClient(app.url, ca);
 
   before(async () => {
-    const tmp = tempDir('console-api-');
-    cleanup = tmp.cleanup;
-    const pki = new TestPki(join(tmp.dir, 'pki'));
-    ca = readFileSync(pki.caFile, 'utf8');
+    const tls = consolePki('console-api-');
+    cleanup = tls.cleanup;
+    ca = tls.ca;
     t = await postgresDb();
     const added = await usersAdd(t.db, { username: 'admin', role: 'admin', by: 'test' }, { kdf: FAST });
     assert.match(added.generatedPassword ?? '', /^[A-Za-z0-9_-]{20}$/);
     adminPass = added.generatedPassword as string;
-    app = new Console({
-      db: t.db,
-      log: silentLogger(),
-      cert: readFileSync(pki.server.cert),
-      key: readFileSync(pki.server.key),
-      port: 0,
-      clock: () => now,
-      kdf: FAST,
-      loginLimit: { max: 3, windowMs: 60_000 },
-    });
+    app = testConsole(t.db, tls.pki, { clock: () => now, loginLimit: { max: 3, windowMs: 60_000 } });
     await app.start();
   });
   after(async () => {

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../../../agent/src/core/index.js';
 import type { Alert } from '../../../platform/src/console/alerts/index.js';
 import type { IncidentDetail } from '../../../platform/src/console/incidents/index.js';
-import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
-import { TestPki } from '../../../scripts/lib/test-pki.js';
+import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { Fleet } from '../../helpers/console-world.js';
-import { tempDir } from '../../helpers/paths.js';
+import { addTestUsers, consolePki, Fleet, testConsole } from '../../helpers/console-world.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
 
-const FAST = MIN_KDF;
 const H = 3_600_000;
 
 describe('console API: alerts and incidents (HTTPS, real PostgreSQL)', () => {
@@ -29,30 +23,12 @@ describe('console API: alerts and incidents (HTTPS, real PostgreSQL)', () => {
   let integrity: Alert;
 
   before(async () => {
-    const tmp = tempDir('console-inc-');
-    cleanup = tmp.cleanup;
-    const pki = new TestPki(join(tmp.dir, 'pki'));
-    ca = readFileSync(pki.caFile, 'utf8');
+    const tls = consolePki('console-inc-');
+    cleanup = tls.cleanup;
+    ca = tls.ca;
     t = await postgresDb();
-    await usersAdd(
-      t.db,
-      { username: 'op', role: 'operator', password: 'lamp-post kilowatt 7', by: 'test' },
-      { kdf: FAST },
-    );
-    await usersAdd(
-      t.db,
-      { username: 'view', role: 'viewer', password: 'river bench ladder 3', by: 'test' },
-      { kdf: FAST },
-    );
-    app = new Console({
-      db: t.db,
-      log: silentLogger(),
-      cert: readFileSync(pki.server.cert),
-      key: readFileSync(pki.server.key),
-      port: 0,
-      clock: () => now,
-      kdf: FAST,
-    });
+    await addTestUsers(t.db, ['op', 'view']);
+    app = testConsole(t.db, tls.pki, { clock: () => now });
     await app.start();
     const fleet = new Fleet(t.store);
     await fleet.add('gw-7', { site: 'Place du Marché', lat: 50.85, lon: 4.35 });

@@ -5,16 +5,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { silentLogger } from '../../../agent/src/core/index.js';
-import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
-import { TestPki } from '../../../scripts/lib/test-pki.js';
+import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { Fleet } from '../../helpers/console-world.js';
-import { repoRoot, tempDir } from '../../helpers/paths.js';
+import { addTestUsers, consolePki, Fleet, testConsole } from '../../helpers/console-world.js';
+import { repoRoot } from '../../helpers/paths.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
 
-const FAST = MIN_KDF;
 const SHOTS = join(repoRoot, 'test-artifacts', 'console');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
@@ -28,21 +25,11 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const tmp = tempDir('console-browser-');
-    cleanup = tmp.cleanup;
-    const pki = new TestPki(join(tmp.dir, 'pki'));
-    ca = readFileSync(pki.caFile, 'utf8');
+    const tls = consolePki('console-browser-');
+    cleanup = tls.cleanup;
+    ca = tls.ca;
     t = await postgresDb();
-    await usersAdd(
-      t.db,
-      { username: 'op', role: 'operator', password: 'lamp-post kilowatt 7', by: 'test' },
-      { kdf: FAST },
-    );
-    await usersAdd(
-      t.db,
-      { username: 'view', role: 'viewer', password: 'river bench ladder 3', by: 'test' },
-      { kdf: FAST },
-    );
+    await addTestUsers(t.db, ['op', 'view']);
     fleet = new Fleet(t.store);
     await fleet.add('gw-north', { site: 'Parc Nord', lat: 50.87, lon: 4.36 });
     await fleet.add('gw-south', { site: 'Gare du Midi', lat: 50.835, lon: 4.335 });
@@ -65,15 +52,7 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await fleet.event('gw-east', 'integrity.modified', '/etc/edge-agent/config.json');
     await t.store.recordStatus('gw-north', { state: 'online', version: '0.1.0' });
     await t.store.recordStatus('gw-south', { state: 'offline', version: '0.1.0' });
-    app = new Console({
-      db: t.db,
-      log: silentLogger(),
-      cert: readFileSync(pki.server.cert),
-      key: readFileSync(pki.server.key),
-      port: 0,
-      kdf: FAST,
-      sweepIntervalMs: 500,
-    });
+    app = testConsole(t.db, tls.pki, { sweepIntervalMs: 500 });
     await app.start();
     await app.sweep();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

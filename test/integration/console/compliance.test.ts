@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Stream, silentLogger } from '../../../agent/src/core/index.js';
+import { Stream } from '../../../agent/src/core/index.js';
 import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
-import { Console, MIN_KDF, usersAdd } from '../../../platform/src/console/index.js';
+import type { Console } from '../../../platform/src/console/index.js';
 import { ringOf } from '../../../scripts/lib/sim-device.js';
-import { TestPki } from '../../../scripts/lib/test-pki.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { Fleet } from '../../helpers/console-world.js';
-import { tempDir } from '../../helpers/paths.js';
+import { addTestUsers, consolePki, Fleet, testConsole } from '../../helpers/console-world.js';
 import { pgliteDb, type TestDb } from '../../helpers/platform-db.js';
 
 const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[45][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$/;
@@ -45,15 +41,10 @@ describe('console compliance matrix and OSCAL export (PGlite)', () => {
   const hashes = new Map<string, { seq: number; hash: string }>();
 
   before(async () => {
-    const tmp = tempDir('console-compliance-');
-    cleanup = tmp.cleanup;
-    const pki = new TestPki(join(tmp.dir, 'pki'));
+    const tls = consolePki('console-compliance-');
+    cleanup = tls.cleanup;
     t = await pgliteDb();
-    await usersAdd(
-      t.db,
-      { username: 'view', role: 'viewer', password: 'river bench ladder 3', by: 'test' },
-      { kdf: MIN_KDF },
-    );
+    await addTestUsers(t.db, ['view']);
     const fleet = new Fleet(t.store);
     const reports: Record<string, unknown[]> = {
       'gw-a': [check('ssh-root-login', 'pass', ['5.1-1'], ['CR 1.1']), check('updates', 'fail', ['5.3-1'])],
@@ -81,16 +72,9 @@ describe('console compliance matrix and OSCAL export (PGlite)', () => {
       hashes.set(id, { seq: Number(v.batch.seq), hash: Buffer.from(v.payloadHash).toString('hex') });
       await fleet.ingest(env);
     }
-    app = new Console({
-      db: t.db,
-      log: silentLogger(),
-      cert: readFileSync(pki.server.cert),
-      key: readFileSync(pki.server.key),
-      port: 0,
-      kdf: MIN_KDF,
-    });
+    app = testConsole(t.db, tls.pki);
     await app.start();
-    ca = readFileSync(pki.caFile, 'utf8');
+    ca = tls.ca;
     viewer = new ConsoleClient(app.url, ca);
     assert.equal((await viewer.login('view', 'river bench ladder 3')).status, 200);
   });
