@@ -9,7 +9,13 @@ import {
   VerifyError,
   verifyEnvelope,
 } from '../../../agent/src/telemetry/index.js';
-import { type IngestItem, type IngestResult, Store } from '../store/index.js';
+import {
+  addChainCounts,
+  type IngestItem,
+  type IngestResult,
+  Store,
+  zeroChainCounts,
+} from '../store/index.js';
 import { answerCsr, CsrRefused } from './csr.js';
 import { CollectorError } from './errors.js';
 import { KeyDirectory } from './keys.js';
@@ -46,14 +52,7 @@ export class Collector {
   readonly stats: CollectorStats = {
     devices: 0,
     batches: 0,
-    readings: 0,
-    events: 0,
-    duplicates: 0,
-    conflicts: 0,
-    gaps: 0,
-    gapsExplained: 0,
-    reordered: 0,
-    prevHashMismatches: 0,
+    ...zeroChainCounts(),
     rejected: {},
     acksSent: 0,
     transactions: 0,
@@ -293,14 +292,7 @@ export class Collector {
     const s = this.stats;
     s.transactions++;
     s.batches += r.stored;
-    s.readings += r.readings;
-    s.events += r.events;
-    s.duplicates += r.duplicates;
-    s.conflicts += r.conflicts;
-    s.gaps += r.gaps;
-    s.gapsExplained += r.gapsExplained;
-    s.reordered += r.reordered;
-    s.prevHashMismatches += r.prevHashMismatches;
+    addChainCounts(s, r);
     for (const a of r.alerts) this.log(`ALERT ${a}`);
     for (const it of batch) this.seenDevices.add(it.batch.deviceId);
     s.devices = this.seenDevices.size;

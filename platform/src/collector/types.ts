@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { Store } from '../store/index.js';
+import type { ChainCounts, Store } from '../store/index.js';
 
 export interface CollectorOptions {
   url: string;
@@ -36,17 +36,9 @@ export interface CollectorOptions {
 }
 
 /** What this collector process has done, for its live line and `--json`. */
-export interface CollectorStats {
+export interface CollectorStats extends ChainCounts {
   devices: number;
   batches: number;
-  readings: number;
-  events: number;
-  duplicates: number;
-  conflicts: number;
-  gaps: number;
-  gapsExplained: number;
-  reordered: number;
-  prevHashMismatches: number;
   rejected: Record<string, number>;
   acksSent: number;
   /** Transactions committed (batches / transactions = the average transaction size). */

@@ -3,6 +3,7 @@ export { StoreError, type StoreErrorCode } from './errors.js';
 export { MIGRATIONS } from './migrations.js';
 export { Store, type StoreOptions } from './service.js';
 export type {
+  ChainCounts,
   ChainHead,
   DeviceInput,
   DeviceKeyRow,
@@ -11,4 +12,4 @@ export type {
   IngestResult,
   SettingName,
 } from './types.js';
-export { SETTINGS } from './types.js';
+export { addChainCounts, SETTINGS, zeroChainCounts } from './types.js';

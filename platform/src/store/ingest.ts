@@ -2,7 +2,7 @@ import { STREAMS, type Stream, type StreamName, streamByName } from '../../../ag
 import { type DecodedBatch, ZERO_HASH } from '../../../agent/src/telemetry/index.js';
 import { storeContent } from './content.js';
 import type { Engine, Queryable } from './engine.js';
-import type { IngestItem, IngestResult } from './types.js';
+import { type IngestItem, type IngestResult, zeroChainCounts } from './types.js';
 
 interface ChainRef {
   device: string;
@@ -57,14 +57,7 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
   return engine.transaction(async (tx) => {
     const res: IngestResult = {
       stored: 0,
-      readings: 0,
-      events: 0,
-      duplicates: 0,
-      conflicts: 0,
-      gaps: 0,
-      gapsExplained: 0,
-      reordered: 0,
-      prevHashMismatches: 0,
+      ...zeroChainCounts(),
       heads: [],
       alerts: [],
     };

@@ -17,9 +17,8 @@ export interface ChainHead {
   upToSeq: number;
 }
 
-/** What one ingest transaction did. */
-export interface IngestResult {
-  stored: number;
+/** What ingest counts, per transaction and summed over a collector's life. */
+export interface ChainCounts {
   readings: number;
   events: number;
   duplicates: number;
@@ -28,6 +27,29 @@ export interface IngestResult {
   gapsExplained: number;
   reordered: number;
   prevHashMismatches: number;
+}
+
+export const zeroChainCounts = (): ChainCounts => ({
+  readings: 0,
+  events: 0,
+  duplicates: 0,
+  conflicts: 0,
+  gaps: 0,
+  gapsExplained: 0,
+  reordered: 0,
+  prevHashMismatches: 0,
+});
+
+const CHAIN_COUNT_KEYS = Object.keys(zeroChainCounts()) as (keyof ChainCounts)[];
+
+/** Adds the counts only: `into` may carry other fields (a collector's stats do). */
+export function addChainCounts(into: ChainCounts, from: ChainCounts): void {
+  for (const k of CHAIN_COUNT_KEYS) into[k] += from[k];
+}
+
+/** What one ingest transaction did. */
+export interface IngestResult extends ChainCounts {
+  stored: number;
   /** The chains this transaction touched, with their contiguous seq after it. */
   heads: ChainHead[];
   /** One line per alert row written (conflicts, prev_hash mismatches). */
