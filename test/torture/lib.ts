@@ -36,6 +36,8 @@ export interface Row {
    * it runs in the full run only, so CI's --quick stays green for what is fixed.
    */
   inQuick?: boolean;
+  /** Runs beside the other rows in the full run (started first, reported in its place). */
+  beside?: boolean;
   run(ctx: Ctx): Promise<RowResult>;
 }
 

@@ -46,6 +46,7 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
  */
 export const r8: Row = {
   id: 'R8',
+  beside: true,
   what: 'a soak with broker restarts and steady ingest: RSS growth, handles, event-loop p99',
   async run(ctx) {
     const r = emptyResult('s');
