@@ -37,8 +37,13 @@ export interface RenewalOptions {
   fs?: PairFs;
 }
 
-/** Link failures that mean the broker refused this pair (not that it is away). */
-const REFUSED = new Set(['CLIENT_CERT_REFUSED', 'CONNECTION_RESET', 'CONNACK_REFUSED', 'TLS_FILES']);
+/**
+ * Link failures that mean this pair was refused: a TLS alert naming our certificate,
+ * an explicit CONNACK refusal, or files that do not load. A reset or any other
+ * transport error is a flaky link, which the old pair would fare no better on:
+ * counting it would roll a good new pair back.
+ */
+const PAIR_REFUSED: ReadonlySet<string> = new Set(['CLIENT_CERT_REFUSED', 'CONNACK_REFUSED', 'TLS_FILES']);
 
 const STATE = 'cert-state.json';
 const JOURNAL = 'cert-swap.json';
@@ -246,7 +251,7 @@ export class CertRenewal implements Service {
       this.probation = undefined;
       if (!this.pair.pending) return;
       const code = this.o.linkError();
-      if (!code || !REFUSED.has(code)) return this.watchProbation();
+      if (!code || !PAIR_REFUSED.has(code)) return this.watchProbation();
       this.pair.rollBack();
       this.o.log.error({ code }, 'the broker refused the new certificate: the previous pair is back');
       this.o.raise('cert.rolled_back', this.o.deviceId, { code });
