@@ -2,9 +2,10 @@ import { sign, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonState, readSecretFile, writeFileAtomic, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Service, TimerHandle } from '../core/index.js';
+import type { CapabilityReport, Clock, EventType, Logger, Service, TimerHandle } from '../core/index.js';
 import { keyIdOf } from '../telemetry/index.js';
 import { checkIssued } from './certcheck.js';
+import { CertUnreadableError } from './errors.js';
 import { makeCsr, makeTlsKey, type SigningIdentity } from './keys.js';
 import { type PairFs, PairSwap } from './pair-swap.js';
 
@@ -28,6 +29,9 @@ export interface RenewalOptions {
   linkError: () => string | null;
   clock: Clock;
   log: Logger;
+  /** An unreadable certificate, and its repair, for the daemon's capability status. */
+  report?: CapabilityReport;
+  /** How often the certificate is read again. Default 1 h. */
   intervalMs?: number;
   /** A CSR not answered within this is sent again (it may have been lost in transit). Default 15 min. */
   csrTimeoutMs?: number;
@@ -154,11 +158,13 @@ export class CertRenewal implements Service {
       this.o.raise('cert.unreadable', this.o.deviceId, { file: this.o.certFile, problem });
     }
     this.unreadable = problem;
+    this.o.report?.failed(new CertUnreadableError(this.o.certFile, problem));
     return null;
   }
 
   private readable(cert: X509Certificate): X509Certificate {
     this.unreadable = null;
+    this.o.report?.recovered();
     return cert;
   }
 
