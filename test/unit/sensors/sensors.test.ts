@@ -225,7 +225,10 @@ describe('sensor inventory on a fixture cabinet', () => {
     symlinkSync('devices', join(r, 'sys/bus/w1/devices'));
     assert.throws(
       () => discover(r),
-      (e) => e instanceof DiscoveryError && e.code === 'DISCOVERY_FAILED' && /w1\/devices \(ELOOP\)/.test(e.message),
+      (e) =>
+        e instanceof DiscoveryError &&
+        e.code === 'DISCOVERY_FAILED' &&
+        /w1\/devices \(ELOOP\)/.test(e.message),
     );
     rmSync(join(r, 'sys/bus/w1/devices'));
     assert.equal(discover(r).devices.length, 1);
