@@ -212,4 +212,22 @@ describe('one failing capability never costs telemetry', () => {
     assert.equal(s.version, 0);
     assert.ok(!existsSync(join(data, 'trust.json')), 'no store with empty floors was written');
   });
+
+  it('a corrupt sync-state.json is quarantined and reported, never silently overwritten', async () => {
+    await w.stopAgent();
+    const file = join(data, 'sync-state.json');
+    assert.ok(existsSync(file), 'the daemon keeps its link state');
+    writeFileSync(file, '{"state": "up", "url": ');
+    await w.startAgent();
+    const ev = await waitFor(
+      async () =>
+        (await events()).find((e) => e.type === 'agent.state_quarantined' && e.subject === 'sync-state.json'),
+      'the quarantine at the collector',
+    );
+    assert.match(ev.details.aside, /sync-state\.json\.quarantined-\d+$/);
+    assert.match(ev.details.reason, /^not JSON/);
+    assert.equal(readFileSync(ev.details.aside, 'utf8'), '{"state": "up", "url": ', 'kept for a technician');
+    await readingsArrive([41, 42, 43]);
+    await waitFor(() => existsSync(file), 'the link state written afresh');
+  });
 });
