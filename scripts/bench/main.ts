@@ -23,6 +23,8 @@ const { values: o } = parseArgs({
     million: { type: 'string', default: '1000000' },
     'integrity-mb': { type: 'string', default: '1024' },
     'platform-devices': { type: 'string', default: '50' },
+    'platform-collectors': { type: 'string', default: '1,2,3' },
+    'cpu-prof': { type: 'string' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h' },
@@ -41,7 +43,10 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   machine's PostgreSQL (a database of its own), each of --platform-devices simulated devices
   (default 50) publishing 40 sealed batches of 50 readings over its own mTLS connection,
   against a bare pg loop inserting the same rows with the same transaction size.
-  --million 0, --integrity-mb 0 and --platform-devices 0 skip those parts.`);
+  --million 0, --integrity-mb 0 and --platform-devices 0 skip those parts.
+  --platform-collectors LIST  which collector counts to run (default 1,2,3)
+  --cpu-prof DIR              the first collector of each platform run writes a V8 CPU
+                              profile (node --cpu-prof) to DIR`);
   process.exit(0);
 }
 const log = (s: string) => {
@@ -96,7 +101,13 @@ try {
       dir,
       { url: broker.url, ca: pki.caFile, pki },
       bin,
-      { devices: Number(o['platform-devices']), batches: 40, readings: 50 },
+      {
+        devices: Number(o['platform-devices']),
+        batches: 40,
+        readings: 50,
+        collectors: o['platform-collectors'].split(',').map(Number),
+        cpuProf: o['cpu-prof'],
+      },
       log,
     );
   }
