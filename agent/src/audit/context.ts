@@ -1,4 +1,5 @@
 import { type AgentConfig, ConfigError, parseConfig } from '../config/index.js';
+import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { feedInForce } from '../software/index.js';
 import { AGENT_CONFIG, readGateway } from './files.js';
 import type { AuditContext } from './types.js';
@@ -66,8 +67,21 @@ export function auditContext(
 function softwareOf(root: string, cfg: AgentConfig): NonNullable<AuditContext['software']> {
   let problem: string | undefined;
   const paths = { feedFile: cfg.software.feed, stateDir: cfg.storage.dir };
-  const feed = feedInForce(root, paths, cfg.trust.rootKey, (r) => {
-    problem = `feed refused: ${r}`;
-  });
+  const nowMs = Date.now();
+  const audience = {
+    deviceId: cfg.device.id,
+    groups: cfg.device.groups,
+    nowMs,
+    clockTrusted: nowMs >= BUILD_FLOOR_MS,
+  };
+  const feed = feedInForce(
+    root,
+    paths,
+    cfg.trust.rootKey,
+    (r) => {
+      problem = `feed refused: ${r}`;
+    },
+    audience,
+  );
   return { feed, problem };
 }

@@ -21,6 +21,7 @@ export {
 export { type KernelInfo, parseKernel } from './kernel.js';
 export { affects, type FeedIndex, indexFeed, matchFeed, urgentFindings } from './match.js';
 export { debPurl, type NpmPackage, npmPurl, parseLockfile } from './npm.js';
+export { debianEquivalent, packageVendor } from './raspbian.js';
 export { buildSbom, SBOM_SPEC, type SbomOptions, serialFrom } from './sbom.js';
 export {
   MAX_CHANGES_LISTED,
