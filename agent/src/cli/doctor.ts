@@ -17,6 +17,7 @@ import { TRUST_CORRUPT_MARKER } from '../trust/index.js';
 import { acksRow } from './acks.js';
 import { parse } from './args.js';
 import { certificates, DAY, network, type Row, sensorsRow } from './doctor-checks.js';
+import { softwareRow } from './doctor-software.js';
 import { type Io, println, table } from './io.js';
 
 export const DOCTOR_HELP = `Usage: edge-agent doctor [--config FILE] [--json]
@@ -24,8 +25,12 @@ export const DOCTOR_HELP = `Usage: edge-agent doctor [--config FILE] [--json]
 Checks everything the agent needs, each pass/warn/fail with the fix: config,
 key permissions, certificate chain and expiry, CA pin, DNS, TCP, TLS handshake and
 MQTT CONNECT to the broker (with timings), clock, disk space, SQLite integrity and
-buffer age, the trust store, and (from the running daemon) any capability that
-failed. Exit code 0 when all pass, 1 with warnings, 2 with failures.`;
+buffer age, the trust store, (from the running daemon) any capability that
+failed, the sensors against the signed profiles, and the gateway's own software
+against the vulnerability feed in force (vulnerable packages, known-exploited and
+critical CVEs; fails where the ETSI 5.3 check fails, warns when the feed is
+missing, refused, expired or over 30 days old). Exit code 0 when all pass, 1 with
+warnings, 2 with failures.`;
 
 export async function doctorCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {});
@@ -160,6 +165,7 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
   }
   rows.push(trustRow(cfg), ...(await capabilityRows(cfg)));
   rows.push(sensorsRow(cfg));
+  rows.push(softwareRow(cfg));
   rows.push(acksRow(cfg));
   return report(rows, io, values.json === true);
 }

@@ -3,6 +3,7 @@ import type { StreamStats } from '../buffer/index.js';
 import type { ClockQuality, StreamName } from '../core/index.js';
 import type { SocketStats } from '../diag/index.js';
 import type { IntegrityService } from '../integrity/index.js';
+import type { SoftwareService, SoftwareSummary } from '../software/index.js';
 import type { Sync, SyncStatus } from '../sync/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore } from './core.js';
@@ -30,6 +31,8 @@ export interface AgentStatus {
   eventsRaised?: number;
   integrity?: { checkedAt: string; changes: number; baseline: string } | null;
   audit?: { checkedAt: string; score: number; highFailures: string[] } | null;
+  /** The gateway's own packages against the vulnerability feed in force (the last run). */
+  software?: SoftwareSummary | null;
   link?: SyncStatus | null;
   /** Each capability's state; an optional one that failed is named here with its error code. */
   capabilities?: CapabilityState[];
@@ -45,11 +48,20 @@ export interface StatusSources {
   sync: Sync;
   integrity: IntegrityService;
   audit: AuditService;
+  software: SoftwareService;
   services: ServiceSet;
 }
 
 /** The running daemon's status (the socket adds its own figures). */
-export function daemonStatus({ core, pipe, sync, integrity, audit, services }: StatusSources): AgentStatus {
+export function daemonStatus({
+  core,
+  pipe,
+  sync,
+  integrity,
+  audit,
+  software,
+  services,
+}: StatusSources): AgentStatus {
   const { config } = core;
   const ilast = integrity.last;
   const alast = audit.last;
@@ -79,6 +91,7 @@ export function daemonStatus({ core, pipe, sync, integrity, audit, services }: S
       baseline: ilast.baselineDigest,
     },
     audit: alast && { checkedAt: alast.checkedAt, score: alast.score, highFailures: alast.highFailures },
+    software: software.summary(),
     link: sync.status(),
     capabilities: services.states(),
   };

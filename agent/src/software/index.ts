@@ -31,6 +31,13 @@ export {
   SoftwareService,
   type SoftwareServiceOptions,
 } from './service.js';
+export {
+  readSoftwareSummary,
+  SOFTWARE_STATE,
+  type SoftwareSummary,
+  summarize,
+  summaryLine,
+} from './summary.js';
 export type {
   AffectedRange,
   Feed,

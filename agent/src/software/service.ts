@@ -20,6 +20,7 @@ import { loadFeed } from './feed.js';
 import { readInventory } from './inventory.js';
 import { type FeedIndex, indexFeed, matchFeed } from './match.js';
 import { buildSbom, serialFrom } from './sbom.js';
+import { SOFTWARE_STATE, type SoftwareSummary, summarize } from './summary.js';
 import type { Feed, Finding, SoftwareInventory } from './types.js';
 
 export interface SoftwareServiceOptions {
@@ -51,12 +52,11 @@ export const MAX_VULN_EVENTS_PER_RUN = 100;
 /** CVE ids listed in one event. */
 export const MAX_CVES_PER_EVENT = 20;
 
-const STATE = 'software-state.json';
-
 interface State {
   versions: Record<string, string>;
   findings: string[];
   digest: string;
+  summary?: SoftwareSummary;
 }
 
 const SEVERITY: Record<Finding['severity'], Severity> = {
@@ -102,6 +102,13 @@ export class SoftwareService implements Service {
 
   get feedVersion(): number | null {
     return this.feed?.version ?? null;
+  }
+
+  /** The last run in a few figures, the feed's age and expiry as of now (null before the first run). */
+  summary(): SoftwareSummary | null {
+    if (!this.last) return null;
+    const refused = [...this.rejected.values()].pop();
+    return summarize(this.last.inventory, this.last.findings, this.feed, this.o.clock.now(), refused);
   }
 
   /** A signed feed from the retained topic: used when it verifies and is newer; refused with a reason otherwise. */
@@ -194,7 +201,7 @@ export class SoftwareService implements Service {
       if (inv.dpkg.state === 'corrupt')
         this.o.log.error({ problem: inv.dpkg.problem }, 'dpkg database not readable');
       const findings = matchFeed(inv, this.index);
-      const file = join(this.o.stateDir, STATE);
+      const file = join(this.o.stateDir, SOFTWARE_STATE);
       const before = readJsonState<State>(file);
       const versions = Object.fromEntries(
         inv.components.map((c) => [`${c.kind}:${c.name}:${c.arch ?? ''}`, c.version]),
@@ -208,8 +215,13 @@ export class SoftwareService implements Service {
         findings.map(findingKey).sort(),
       ]);
       if (!before || before.digest !== digest) await this.report(inv, findings);
-      writeJsonState(file, { versions, findings: findings.map(findingKey), digest } satisfies State);
       this.last = { inventory: inv, findings };
+      writeJsonState(file, {
+        versions,
+        findings: findings.map(findingKey),
+        digest,
+        summary: this.summary() ?? undefined,
+      } satisfies State);
       return findings;
     } catch (e) {
       this.o.log.error({ err: e }, 'software inventory failed');

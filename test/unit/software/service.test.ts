@@ -17,6 +17,7 @@ import {
   MAX_SBOM_REPORT_BYTES,
   MAX_VULN_EVENTS_PER_RUN,
   readInventory,
+  readSoftwareSummary,
   SoftwareService,
 } from '../../../agent/src/software/index.js';
 import { TrustStore } from '../../../agent/src/trust/index.js';
@@ -263,6 +264,12 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
       findings?.map((f) => `${f.id} ${f.component.name}`),
       ['CVE-2099-0001 bash'],
     );
+    const s = svc.summary();
+    assert.deepEqual(
+      [s?.vulnerablePackages, s?.cves, s?.knownExploited, s?.critical, s?.urgent, s?.feed?.version],
+      [1, 1, 0, 1, 1, 5],
+    );
+    assert.deepEqual(readSoftwareSummary(data), s, 'recorded for status while the daemon is stopped');
     assert.ok(take().some((e) => e.type === 'software.vulnerable' && e.subject === 'deb:bash'));
     assert.ok(existsSync(join(data, LAST_GOOD_FEED)));
     await svc.stop();
@@ -376,5 +383,10 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
     svc = make();
     await svc.start();
     assert.equal(svc.feedVersion, 22);
+    assert.deepEqual(
+      [svc.summary()?.feed?.expired, svc.summary()?.feed?.ageDays],
+      [true, 8],
+      'shown as expired, 8 days after it was issued',
+    );
   });
 });
