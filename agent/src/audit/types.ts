@@ -1,4 +1,4 @@
-import type { Severity } from '../core/index.js';
+import type { Clock, Severity } from '../core/index.js';
 import type { Feed } from '../software/index.js';
 
 /** A place in a file that shows why a check passed or failed. */
@@ -46,6 +46,8 @@ export interface AuditContext {
     ca: string;
     servername?: string;
     timeoutMs: number;
+    /** Times out a probe that gets no answer. */
+    clock: Clock;
   };
 }
 
