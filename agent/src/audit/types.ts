@@ -10,6 +10,21 @@ export interface Evidence {
 
 export type Status = 'pass' | 'fail' | 'not-applicable' | 'not-readable';
 
+/**
+ * One check's finding, the shape every check report has: the audit's outcomes,
+ * and the checks of `doctor` and `enroll`. Those may also warn, give the fix
+ * for what they found (the audit's checks give theirs as `remedy`) and time a
+ * step where the timing is the point (DNS, TCP, TLS, MQTT).
+ */
+export interface Finding {
+  id: string;
+  status: Status | 'warn';
+  detail: string;
+  evidence?: Evidence[];
+  fix?: string;
+  ms?: number;
+}
+
 export interface CheckResult {
   status: Status;
   evidence: Evidence[];
