@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Report, Stream, type StreamItem, silentLogger } from '../../agent/src/core/index.js';
 import { type KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
@@ -6,6 +7,7 @@ import { Console, type ConsoleOptions, MIN_KDF, usersAdd } from '../../platform/
 import type { Store } from '../../platform/src/store/index.js';
 import { ringOf, SimDevice } from '../../scripts/lib/sim-device.js';
 import { TestPki } from '../../scripts/lib/test-pki.js';
+import { City, stop } from './city.js';
 import { tempDir } from './paths.js';
 import type { TestDb } from './platform-db.js';
 
@@ -108,4 +110,43 @@ export function testConsole(db: TestDb['db'], pki: TestPki, extra: Partial<Conso
     kdf: MIN_KDF,
     ...extra,
   });
+}
+
+/**
+ * Real agents for the console: `edge-agent run` processes with a cabinet-door switch
+ * (a GPIO value file), through the City's TLS Mosquitto into the console's database by
+ * an `edge-platform collector` process. The agents are gw-k0, gw-k1, ...
+ */
+export class AgentStreet {
+  readonly city = new City();
+  private collector: ChildProcess | undefined;
+
+  /** The door switch file of agent `i` ("0" closed, "1" open). */
+  door(i: number): string {
+    return join(this.city.t.dir, `gpio17-k${i}`);
+  }
+
+  async start(agents: number, storeUrl: string): Promise<void> {
+    await this.city.setup(agents);
+    this.city.configs.forEach((config, i) => {
+      writeFileSync(this.door(i), '0\n');
+      const cfg = JSON.parse(readFileSync(config, 'utf8'));
+      cfg.monitor = { ...cfg.monitor, door: { path: this.door(i) } };
+      writeFileSync(config, JSON.stringify(cfg, null, 2));
+    });
+    this.collector = await this.city.collector('console-collector', storeUrl);
+    await this.city.startAgents();
+  }
+
+  /** Opens the cabinet door of agent `i`: the agent raises tamper.door_open. */
+  openDoor(i: number): void {
+    writeFileSync(this.door(i), '1\n');
+  }
+
+  async close(): Promise<void> {
+    const c = this.collector;
+    this.collector = undefined;
+    if (c && c.exitCode === null && c.signalCode === null) await stop(c, 'SIGTERM');
+    await this.city.close();
+  }
 }

@@ -113,7 +113,7 @@ export const views = {
         alerts.map((a) =>
           h(
             'tr',
-            { 'data-alert': a.id, 'data-type': a.type, 'data-state': a.state },
+            { 'data-alert': a.id, 'data-type': a.type, 'data-state': a.state, 'data-device': a.deviceId },
             h('td', {}, a.id),
             h('td', {}, a.deviceId),
             h('td', {}, a.type),
