@@ -1,15 +1,28 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { type Report, Stream, type StreamItem, silentLogger } from '../../agent/src/core/index.js';
+import {
+  buildSbom,
+  type Finding,
+  indexFeed,
+  matchFeed,
+  readInventory,
+  serialFrom,
+  type VulnRecord,
+} from '../../agent/src/software/index.js';
 import { type KeyRing, verifyEnvelope } from '../../agent/src/telemetry/index.js';
 import { Console, type ConsoleOptions, MIN_KDF, usersAdd } from '../../platform/src/console/index.js';
+import { GZIP_SBOM } from '../../platform/src/console/software/index.js';
 import type { Store } from '../../platform/src/store/index.js';
 import { ringOf, SimDevice } from '../../scripts/lib/sim-device.js';
 import { TestPki } from '../../scripts/lib/test-pki.js';
 import { City, stop } from './city.js';
 import { tempDir } from './paths.js';
 import type { TestDb } from './platform-db.js';
+import { IMAGE } from './software.js';
 
 /**
  * Gateways for the console's tests: the agent's own seal code, batches verified and
@@ -64,11 +77,46 @@ export class Fleet {
     ]);
   }
 
-  report(id: string, kind: Report['kind'], body: unknown): Promise<number> {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+  /** A report: JSON of `body`, or `body`'s bytes as they are (with their content type). */
+  report(
+    id: string,
+    kind: Report['kind'],
+    body: unknown,
+    contentType: Report['contentType'] = 'application/json',
+  ): Promise<number> {
+    const bytes =
+      body instanceof Uint8Array
+        ? body
+        : typeof body === 'string'
+          ? Buffer.from(body)
+          : Buffer.from(JSON.stringify(body));
     return this.send(id, Stream.REPORTS, [
-      { stream: Stream.REPORTS, report: { kind, contentType: 'application/json', body: bytes } },
+      { stream: Stream.REPORTS, report: { kind, contentType, body: bytes } },
     ]);
+  }
+
+  /**
+   * The SBOM report a gateway on the fixture image (Debian 12, a few hundred packages)
+   * sends when judged against `records`: the agent's own inventory, matching and
+   * CycloneDX code, gzipped as the agent sends it. Returns the findings it carries.
+   */
+  async sbom(
+    id: string,
+    records: VulnRecord[],
+    feedVersion = 7,
+  ): Promise<{ seq: number; findings: Finding[] }> {
+    const inv = readInventory(IMAGE);
+    const findings = matchFeed(inv, indexFeed({ records }));
+    const json = buildSbom(inv, {
+      deviceId: id,
+      agentVersion: '0.1.0',
+      nowMs: 1_764_150_000_000,
+      serialNumber: serialFrom(randomBytes(16)),
+      findings,
+      feedVersion,
+    });
+    const seq = await this.report(id, 'sbom', gzipSync(json), GZIP_SBOM);
+    return { seq, findings };
   }
 
   private dev(id: string): SimDevice {
@@ -150,3 +198,23 @@ export class AgentStreet {
     await this.city.close();
   }
 }
+
+/**
+ * Feed records for the fixture image: openssl (libssl3 and openssl) known exploited with a
+ * fix, zlib critical without one, an already fixed curl that must not show.
+ */
+export const SOFTWARE_RECORDS: VulnRecord[] = [
+  {
+    id: 'CVE-2024-5535',
+    eco: 'deb',
+    pkg: 'openssl',
+    release: 'bookworm',
+    ranges: [{ fixed: '3.0.14-1~deb12u1' }],
+    severity: 'high',
+    cvss: 9.1,
+    kev: true,
+    summary: 'SSL_select_next_proto buffer overread',
+  },
+  { id: 'CVE-2023-45853', eco: 'deb', pkg: 'zlib', ranges: [], severity: 'critical', cvss: 9.8 },
+  { id: 'CVE-2020-8169', eco: 'deb', pkg: 'curl', ranges: [{ fixed: '7.71.0-1' }], severity: 'medium' },
+];

@@ -9,7 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { AgentStreet, addTestUsers, consolePki, Fleet, testConsole } from '../../helpers/console-world.js';
+import {
+  AgentStreet,
+  addTestUsers,
+  consolePki,
+  Fleet,
+  SOFTWARE_RECORDS,
+  testConsole,
+} from '../../helpers/console-world.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
@@ -53,6 +60,7 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
         },
       ],
     });
+    await fleet.sbom('gw-north', SOFTWARE_RECORDS);
     await fleet.event('gw-east', 'integrity.modified', '/etc/edge-agent/config.json');
     await t.store.recordStatus('gw-north', { state: 'online', version: '0.1.0' });
     await t.store.recordStatus('gw-south', { state: 'offline', version: '0.1.0' });
@@ -133,6 +141,32 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await op.waitForSelector(`${cell} td[data-device=gw-north].fail`);
     assert.equal(await op.textContent(`${cell} [data-testid=share]`), '0 % (0/1)');
     await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
+  });
+
+  it('the fleet counts vulnerable packages; the gateway page lists them and links its SBOM (#17)', async () => {
+    await op.goto(`${app.url}/#/fleet`);
+    await op.waitForSelector('tr[data-device=gw-north] [data-testid=vulnerable-packages]');
+    assert.match(
+      (await op.textContent('tr[data-device=gw-north] [data-testid=vulnerable-packages]')) ?? '',
+      /^\d+ \(KEV 2, critical [1-9]\d*\)$/,
+    );
+    assert.equal(await op.textContent('tr[data-device=gw-south] [data-testid=vulnerable-packages]'), '—');
+    await op.goto(`${app.url}/#/gateway/gw-north`);
+    const row = '[data-testid=software] tr[data-package=libssl3][data-cve=CVE-2024-5535][data-kev=true]';
+    await op.waitForSelector(row);
+    assert.match(
+      (await op.textContent(row)) ?? '',
+      /3\.0\.11-1~deb12u1.*9\.1.*known exploited.*3\.0\.14-1~deb12u1/,
+    );
+    assert.ok(Number(await op.getAttribute('[data-testid=sbom]', 'data-components')) > 300);
+    await op.screenshot({ path: join(SHOTS, 'gateway-software.png'), fullPage: true });
+    const [download] = await Promise.all([
+      op.waitForEvent('download'),
+      op.click('[data-testid=sbom-download]'),
+    ]);
+    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(doc.bomFormat, 'CycloneDX');
+    assert.equal(doc.metadata.component.name, 'gw-north');
   });
 
   it('a cabinet door opened at a real agent appears on the open alerts page within 2 s, without a reload', async (tc) => {

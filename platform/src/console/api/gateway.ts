@@ -1,10 +1,12 @@
 import { checksOf } from '../compliance/index.js';
-import { type App, notFound } from '../http/index.js';
+import { type App, DEVICE_PARAMS, notFound } from '../http/index.js';
+import { softwareOf } from '../software/index.js';
 import type { ApiContext } from './context.js';
 
 /** One gateway: registry facts, posture checks with their ETSI/IEC references, chain health, recent events. */
 export function gatewayRoutes(app: App, ctx: ApiContext): void {
-  app.get<{ Params: { id: string } }>('/api/v1/gateways/:id', { config: { role: 'viewer' } }, async (req) => {
+  const opts = { config: { role: 'viewer' as const }, schema: { params: DEVICE_PARAMS } };
+  app.get<{ Params: { id: string } }>('/api/v1/gateways/:id', opts, async (req) => {
     const id = req.params.id;
     const [device] = await ctx.db.query<Record<string, unknown>>(
       `SELECT d.device_id AS "deviceId", d.site, d.lat, d.lon, d.groups, d.cert_fingerprint AS "certFingerprint",
@@ -49,6 +51,8 @@ export function gatewayRoutes(app: App, ctx: ApiContext): void {
         : null,
       chains,
       events,
+      // The gateway's own software (#17): SBOM summary and vulnerable packages, or null.
+      software: await softwareOf(ctx.db, id),
     };
   });
 }

@@ -1,5 +1,14 @@
 // The console's views: one function per page, each returning the elements to show.
+import { gatewayView } from './gateway.js';
 import { api, h, saveButton, sev, state, table, when } from './lib.js';
+
+/** The fleet's "vulnerable packages" cell: count, then known exploited and critical ones. */
+const packages = (s) =>
+  !s
+    ? '—'
+    : s.problem
+      ? 'SBOM unreadable'
+      : `${s.vulnerablePackages} (KEV ${s.kevPackages}, critical ${s.criticalPackages})`;
 
 export const views = {
   async fleet() {
@@ -16,6 +25,7 @@ export const views = {
           'Open alerts',
           'Worst',
           'Vulnerable sensors',
+          'Vulnerable packages',
           'Missing batches',
         ],
         gateways.map((g) =>
@@ -30,6 +40,7 @@ export const views = {
             h('td', { 'data-testid': 'open-alerts' }, g.openAlerts),
             h('td', {}, sev(g.worstSeverity)),
             h('td', {}, g.vulnerableSensors),
+            h('td', { 'data-testid': 'vulnerable-packages' }, packages(g.software)),
             h('td', {}, g.missingBatches),
           ),
         ),
@@ -135,81 +146,7 @@ export const views = {
       ),
     ];
   },
-  async gateway(id) {
-    const {
-      gateway: g,
-      posture,
-      chains,
-      events,
-    } = await api('GET', `/api/v1/gateways/${encodeURIComponent(id)}`);
-    const facts = [
-      ['State', g.state || 'unknown'],
-      ['Site', g.site || ''],
-      ['Status since', when(g.statusAt)],
-      ['Agent', g.agentVersion || ''],
-      ['Certificate expires', when(g.certExpiresAt)],
-      ['Posture score', posture?.score ?? '—'],
-      [
-        'Audit report',
-        posture
-          ? when(posture.reportedAt) +
-            ' (reports epoch ' +
-            posture.source.epoch +
-            ' seq ' +
-            posture.source.seq +
-            ')'
-          : 'none yet',
-      ],
-    ];
-    const checks = (posture?.checks || []).map((c) =>
-      h(
-        'tr',
-        { 'data-check': c.id, 'data-status': c.status },
-        h('td', {}, c.id),
-        h('td', {}, c.title),
-        h('td', {}, c.status),
-        h('td', {}, c.etsi.join(', ')),
-        h('td', {}, c.iec.join(', ')),
-        h('td', {}, c.detail),
-      ),
-    );
-    const chainRows = chains.map((c) =>
-      h(
-        'tr',
-        {},
-        h('td', {}, c.stream),
-        h('td', {}, c.epoch),
-        h('td', {}, c.contiguous),
-        h('td', {}, c.highest),
-        h('td', {}, c.explained),
-        h('td', { class: c.missing > 0 ? 'overdue' : '' }, c.missing),
-        h('td', {}, c.conflicts),
-      ),
-    );
-    const timeline = events.map((e) =>
-      h('tr', {}, h('td', {}, when(e.ts)), h('td', {}, e.type), h('td', {}, e.subject)),
-    );
-    return [
-      h('h1', {}, `Gateway ${id}`),
-      table(
-        ['', ''],
-        facts.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))),
-        'gateway',
-      ),
-      h('h2', {}, 'Posture checks'),
-      table(['Check', 'Title', 'Status', 'ETSI EN 303 645', 'IEC 62443-4-2', 'Detail'], checks, 'checks'),
-      h('h2', {}, 'Chain health'),
-      table(
-        ['Stream', 'Epoch', 'Contiguous', 'Highest', 'Explained gaps', 'Unexplained', 'Conflicts'],
-        chainRows,
-        'chains',
-      ),
-      h('h2', {}, 'Alerts'),
-      ...(await views.alerts(id)).slice(1),
-      h('h2', {}, 'Events'),
-      table(['Time', 'Type', 'Subject'], timeline, 'timeline'),
-    ];
-  },
+  gateway: (id) => gatewayView(id, views.alerts),
   async compliance() {
     const { gateways, provisions } = await api('GET', '/api/v1/compliance');
     const ids = gateways.map((g) => g.deviceId);
