@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Report, Stream, type StreamItem, silentLogger } from '../../agent/src/core/index.js';
+import type { Assessed } from '../../agent/src/sensors/index.js';
 import {
   buildSbom,
   type Finding,
@@ -31,6 +32,8 @@ import { IMAGE } from './software.js';
 export class Fleet {
   readonly devices = new Map<string, SimDevice>();
   private ring: KeyRing = ringOf([]);
+  /** The sealing time of the batches sent from now on (the agent's clock), ms. */
+  sealAt = 1_764_150_000_000;
 
   constructor(private readonly store: Store) {}
 
@@ -47,7 +50,7 @@ export class Fleet {
 
   /** Seals and stores one batch; returns its seq. */
   async send(id: string, stream: Stream, items: StreamItem[]): Promise<number> {
-    const sealed = this.dev(id).next(stream, items);
+    const sealed = this.dev(id).next(stream, items, this.sealAt);
     await this.ingest(sealed.envelope);
     return sealed.seq;
   }
@@ -75,6 +78,18 @@ export class Fleet {
         event: { type, severity: severity as 4, tsMs: 1_764_150_000_000, subject, details },
       },
     ]);
+  }
+
+  /** Numeric readings of one sensor, [tsMs, value] each, in one telemetry batch. */
+  readings(id: string, sensorId: string, unit: string, values: [number, number][]): Promise<number> {
+    return this.send(
+      id,
+      Stream.TELEMETRY,
+      values.map(([tsMs, value]) => ({
+        stream: Stream.TELEMETRY,
+        reading: { sensorId, tsMs, unit, value: { kind: 'number', value }, labels: {} },
+      })),
+    );
   }
 
   /** A report: JSON of `body`, or `body`'s bytes as they are (with their content type). */
@@ -218,3 +233,30 @@ export const SOFTWARE_RECORDS: VulnRecord[] = [
   { id: 'CVE-2023-45853', eco: 'deb', pkg: 'zlib', ranges: [], severity: 'critical', cvss: 9.8 },
   { id: 'CVE-2020-8169', eco: 'deb', pkg: 'curl', ranges: [{ fixed: '7.71.0-1' }], severity: 'medium' },
 ];
+
+/** An inventory report body as the agent's sensor audit sends it: a street cabinet's peripherals, judged. */
+export function cabinetInventory(takenAtMs: number): { takenAt: string; devices: Assessed[]; changes: [] } {
+  const usb = (location: string, model: string, firmware: string) => ({
+    fingerprint: `fp-${location}`,
+    bus: 'usb' as const,
+    location,
+    vendorId: '2c7c',
+    productId: '0125',
+    model,
+    firmware,
+  });
+  return {
+    takenAt: new Date(takenAtMs).toISOString(),
+    changes: [],
+    devices: [
+      { ...usb('1-1.1', 'Quectel EG25-G', '3.18'), verdict: 'approved', cves: [] },
+      {
+        ...usb('1-1.2', 'Quectel RG502Q-EA', '4.14'),
+        verdict: 'vulnerable',
+        cves: [{ id: 'CVE-2024-22512', severity: 'high' }],
+        note: 'fixed in firmware 4.20',
+      },
+      { ...usb('1-1.3', 'u-blox GNSS receiver', '3.01'), verdict: 'unknown-model', cves: [] },
+    ],
+  };
+}

@@ -12,6 +12,7 @@ import { ConsoleClient } from '../../helpers/console.js';
 import {
   AgentStreet,
   addTestUsers,
+  cabinetInventory,
   consolePki,
   Fleet,
   SOFTWARE_RECORDS,
@@ -45,6 +46,44 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await fleet.add('gw-north', { site: 'Parc Nord', lat: 50.87, lon: 4.36 });
     await fleet.add('gw-south', { site: 'Gare du Midi', lat: 50.835, lon: 4.335 });
     await fleet.add('gw-east', { site: 'Place Flagey', lat: 50.827, lon: 4.372 });
+    // A day earlier gw-north passed the SSH check: the compliance history shows the fall.
+    const today = fleet.sealAt;
+    fleet.sealAt = today - 86_400_000;
+    await fleet.report('gw-north', 'audit', {
+      score: 88,
+      checks: [
+        {
+          id: 'ssh-root-login',
+          title: '',
+          status: 'pass',
+          severity: 4,
+          etsi: ['5.1-1'],
+          iec: [],
+          detail: '',
+          evidence: [],
+        },
+      ],
+    });
+    fleet.sealAt = today;
+    await fleet.report('gw-north', 'inventory', cabinetInventory(today));
+    await fleet.readings(
+      'gw-north',
+      'aq-7',
+      'ug/m3',
+      Array.from({ length: 240 }, (_, i): [number, number] => [
+        today - 12 * 3_600_000 + i * 180_000,
+        20 + 8 * Math.sin(i / 20) + (i % 7),
+      ]),
+    );
+    await fleet.readings(
+      'gw-north',
+      'temp-1',
+      'Cel',
+      Array.from({ length: 48 }, (_, i): [number, number] => [
+        today - 12 * 3_600_000 + i * 900_000,
+        4 + i / 8,
+      ]),
+    );
     await fleet.report('gw-north', 'audit', {
       score: 88,
       checks: [
@@ -135,11 +174,30 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await op.goto(`${app.url}/#/gateway/gw-north`);
     await op.waitForSelector('[data-testid=checks] tr[data-check=ssh-root-login][data-status=fail]');
     assert.match((await op.textContent('tr[data-check=ssh-root-login]')) ?? '', /5\.1-1.*CR 1\.1/);
+    await op.waitForSelector('[data-testid=sensors] tr[data-location="1-1.2"][data-verdict=vulnerable]');
+    assert.match(
+      (await op.textContent('[data-testid=sensors] tr[data-location="1-1.2"]')) ?? '',
+      /4\.14.*CVE-2024-22512/,
+    );
+    // The charts are inline SVG drawn by the page: one per sensor, a line through the buckets.
+    const chart = '[data-testid=telemetry] svg[data-sensor=aq-7]';
+    assert.equal(await op.getAttribute(chart, 'data-readings'), '240');
+    const line = (await op.getAttribute(`${chart} polyline`, 'points')) ?? '';
+    assert.ok(line.split(' ').length >= 40, line);
+    assert.ok(await op.$('[data-testid=telemetry] svg[data-sensor=temp-1] polyline'));
     await op.screenshot({ path: join(SHOTS, 'gateway.png'), fullPage: true });
     await op.goto(`${app.url}/#/compliance`);
     const cell = '[data-testid=compliance] tr[data-provision="ETSI EN 303 645 5.1-1"]';
     await op.waitForSelector(`${cell} td[data-device=gw-north].fail`);
     assert.equal(await op.textContent(`${cell} [data-testid=share]`), '0 % (0/1)');
+    const hist = '[data-testid=compliance-history] tr[data-provision="ETSI EN 303 645 5.1-1"] circle';
+    const dots = await op.$$eval(hist, (cs) =>
+      cs.map((c) => [c.getAttribute('data-day'), c.getAttribute('data-share')]),
+    );
+    assert.deepEqual(dots, [
+      ['2025-11-25', '1'],
+      ['2025-11-26', '0'],
+    ]);
     await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
   });
 

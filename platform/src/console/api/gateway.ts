@@ -1,5 +1,6 @@
 import { checksOf } from '../compliance/index.js';
-import { type App, DEVICE_PARAMS, notFound } from '../http/index.js';
+import { sensorInventory, telemetry } from '../gateway/index.js';
+import { type App, DEVICE_PARAMS, intQuery, notFound, queryInt } from '../http/index.js';
 import { softwareOf } from '../software/index.js';
 import type { ApiContext } from './context.js';
 
@@ -49,10 +50,28 @@ export function gatewayRoutes(app: App, ctx: ApiContext): void {
             checks: checksOf(audit.body),
           }
         : null,
+      // Sensors with their firmware verdicts, from the latest inventory report.
+      sensors: await sensorInventory(ctx.db, id),
       chains,
       events,
       // The gateway's own software (#17): SBOM summary and vulnerable packages, or null.
       software: await softwareOf(ctx.db, id),
     };
   });
+
+  app.get<{ Params: { id: string }; Querystring: { hours?: string; buckets?: string } }>(
+    '/api/v1/gateways/:id/telemetry',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        params: DEVICE_PARAMS,
+        querystring: { ...intQuery('hours', 'buckets'), additionalProperties: false },
+      },
+    },
+    async (req) => {
+      const hours = queryInt(req.query.hours, 'hours', 24, 1, 24 * 366);
+      const buckets = queryInt(req.query.buckets, 'buckets', 96, 2, 1000);
+      return telemetry(ctx.db, req.params.id, { hours, buckets });
+    },
+  );
 }

@@ -1,4 +1,5 @@
 export { type Check, checksOf } from './checks.js';
+export { type ComplianceHistory, complianceHistory, type ProvisionHistory } from './history.js';
 export {
   type Assessment,
   type BatchRef,

@@ -1,5 +1,6 @@
 // The gateway page: registry facts, posture checks, the gateway's own software (#17),
 // chain health, its alerts and its events.
+import { sensorChart } from './charts.js';
 import { api, h, sev, table, when } from './lib.js';
 
 const batch = (s) => `reports epoch ${s.epoch} seq ${s.seq}`;
@@ -51,10 +52,47 @@ function software(id, sw) {
   ];
 }
 
+/** Sensors with their firmware verdicts, from the latest inventory report. */
+function sensors(inv) {
+  if (!inv) return [h('h2', {}, 'Sensors'), h('p', {}, 'No inventory report yet.')];
+  const rows = inv.sensors.map((d) =>
+    h(
+      'tr',
+      { 'data-location': d.location, 'data-verdict': d.verdict },
+      h('td', {}, d.location),
+      h('td', {}, d.bus),
+      h('td', {}, d.model ?? '—'),
+      h('td', {}, d.firmware ?? '—'),
+      h('td', { class: `verdict-${d.verdict}` }, d.verdict),
+      h('td', {}, d.cves.map((c) => `${c.id} (${c.severity})`).join(', ')),
+      h('td', {}, d.note ?? ''),
+    ),
+  );
+  return [
+    h('h2', {}, 'Sensors'),
+    h('p', {}, `Inventory of ${when(inv.reportedAt)} (${batch(inv.source)}).`),
+    table(['Location', 'Bus', 'Model', 'Firmware', 'Verdict', 'CVEs', 'Note'], rows, 'sensors'),
+  ];
+}
+
+/** Readings by sensor over the last day of data the gateway sent. */
+async function charts(id) {
+  const t = await api('GET', `/api/v1/gateways/${encodeURIComponent(id)}/telemetry?hours=24`);
+  const body = t.series.length
+    ? h(
+        'div',
+        { class: 'charts', 'data-testid': 'telemetry' },
+        t.series.map((x) => sensorChart(x, t.from, t.to)),
+      )
+    : h('p', { 'data-testid': 'telemetry' }, 'No numeric readings stored.');
+  return [h('h2', {}, `Telemetry (${when(t.from)} to ${when(t.to)})`), body];
+}
+
 export async function gatewayView(id, alertsView) {
   const {
     gateway: g,
     posture,
+    sensors: sensorsInv,
     chains,
     events,
     software: sw,
@@ -105,6 +143,8 @@ export async function gatewayView(id, alertsView) {
     ),
     h('h2', {}, 'Posture checks'),
     table(['Check', 'Title', 'Status', 'ETSI EN 303 645', 'IEC 62443-4-2', 'Detail'], checks, 'checks'),
+    ...sensors(sensorsInv),
+    ...(await charts(id)),
     ...software(id, sw),
     h('h2', {}, 'Chain health'),
     table(

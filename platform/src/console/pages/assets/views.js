@@ -1,4 +1,5 @@
 // The console's views: one function per page, each returning the elements to show.
+import { shareChart } from './charts.js';
 import { gatewayView } from './gateway.js';
 import { api, h, saveButton, sev, state, table, when } from './lib.js';
 
@@ -148,7 +149,10 @@ export const views = {
   },
   gateway: (id) => gatewayView(id, views.alerts),
   async compliance() {
-    const { gateways, provisions } = await api('GET', '/api/v1/compliance');
+    const [{ gateways, provisions }, history] = await Promise.all([
+      api('GET', '/api/v1/compliance'),
+      api('GET', '/api/v1/compliance/history?days=30'),
+    ]);
     const ids = gateways.map((g) => g.deviceId);
     const pct = (p) =>
       p.share === null ? '—' : `${Math.round(p.share * 100)} % (${p.compliant}/${p.assessed})`;
@@ -178,6 +182,28 @@ export const views = {
           ),
         ),
         'compliance',
+      ),
+      h('h2', {}, 'Over time'),
+      h(
+        'p',
+        {},
+        history.days.length
+          ? `Share of gateways compliant per provision by day, ${history.days[0]} to ${history.days.at(-1)}, from the stored audit report history.`
+          : 'No audit reports stored yet.',
+      ),
+      table(
+        ['Standard', 'Provision', 'Share compliant by day', 'Latest'],
+        history.provisions.map((p) =>
+          h(
+            'tr',
+            { 'data-provision': `${p.standard} ${p.provision}` },
+            h('td', {}, p.standard),
+            h('td', {}, p.provision),
+            h('td', {}, shareChart(history.days, p.share)),
+            h('td', {}, p.share.at(-1) === null ? '—' : `${Math.round(p.share.at(-1) * 100)} %`),
+          ),
+        ),
+        'compliance-history',
       ),
     ];
   },
