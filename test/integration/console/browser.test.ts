@@ -199,6 +199,21 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
       ['2025-11-26', '0'],
     ]);
     await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
+    // The printable auditor report opens from the compliance page, each finding citing its batch.
+    const [report] = await Promise.all([
+      op.context().waitForEvent('page'),
+      op.click('[data-testid=report-html]'),
+    ]);
+    await report.waitForSelector('section.gateway[data-device=gw-north] td.cite[data-stream=reports]');
+    assert.equal(
+      await report.$$eval(
+        'tr.finding',
+        (rows) => rows.filter((r) => !r.querySelector('td.cite[data-hash]')).length,
+      ),
+      0,
+    );
+    await report.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
+    await report.close();
   });
 
   it('the fleet counts vulnerable packages; the gateway page lists them and links its SBOM (#17)', async () => {

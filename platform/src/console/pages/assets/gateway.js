@@ -142,6 +142,19 @@ export async function gatewayView(id, alertsView) {
       'gateway',
     ),
     h('h2', {}, 'Posture checks'),
+    h(
+      'p',
+      {},
+      h(
+        'a',
+        {
+          href: `/api/v1/compliance/report.html?device=${encodeURIComponent(id)}`,
+          target: '_blank',
+          'data-testid': 'report-html',
+        },
+        'Printable compliance report of this gateway (HTML)',
+      ),
+    ),
     table(['Check', 'Title', 'Status', 'ETSI EN 303 645', 'IEC 62443-4-2', 'Detail'], checks, 'checks'),
     ...sensors(sensorsInv),
     ...(await charts(id)),

@@ -162,6 +162,12 @@ export const views = {
         'p',
         {},
         'Each provision per gateway, from the checks of its latest signed audit report that cite it. ',
+        h(
+          'a',
+          { href: '/api/v1/compliance/report.html', target: '_blank', 'data-testid': 'report-html' },
+          'Printable report for the auditor (HTML)',
+        ),
+        ' ',
         saveButton(
           'oscal',
           'OSCAL assessment results',
