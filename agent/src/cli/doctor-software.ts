@@ -1,3 +1,4 @@
+import type { Finding } from '../audit/index.js';
 import type { AgentConfig } from '../config/index.js';
 import {
   feedInForce,
@@ -8,7 +9,6 @@ import {
   summarize,
   summaryLine,
 } from '../software/index.js';
-import type { Row } from './doctor-checks.js';
 import { cliAudience } from './inventory.js';
 
 /** A feed older than this is worth a warning: the tracker and KEV list move every day. */
@@ -32,33 +32,39 @@ export function softwareSummaryNow(cfg: AgentConfig, nowMs = Date.now()): Softwa
   return summarize(inv, findings, feed, nowMs, refused);
 }
 
-/** `doctor`'s software row: fails where the ETSI 5.3 posture check fails, warns on what weakens it. */
-export function softwareRow(cfg: AgentConfig): Row {
-  const check = 'software';
-  if (!cfg.software.enabled) return { check, result: 'skip', detail: 'software.enabled is false' };
+/** `doctor`'s software row: fails where the ETSI 5.3 posture check fails, warns on what weakens it;
+ * a corrupt dpkg database is not-readable, never a pass. */
+export function softwareRow(cfg: AgentConfig): Finding {
+  const id = 'software';
+  if (!cfg.software.enabled) return { id, status: 'not-applicable', detail: 'software.enabled is false' };
   const s = softwareSummaryNow(cfg);
   const detail = summaryLine(s);
   if (s.dpkg === 'corrupt')
-    return { check, result: 'fail', detail, fix: 'restore /var/lib/dpkg/status (dpkg --audit; from backup)' };
+    return {
+      id,
+      status: 'not-readable',
+      detail,
+      fix: 'restore /var/lib/dpkg/status (dpkg --audit; from backup)',
+    };
   if (s.urgent > 0)
     return {
-      check,
-      result: 'fail',
+      id,
+      status: 'fail',
       detail,
       fix: 'upgrade the known-exploited or critical packages that have a fix (edge-agent sbom lists them)',
     };
   const f = s.feed;
   if (!f)
     return {
-      check,
-      result: 'warn',
+      id,
+      status: 'warn',
       detail,
       fix: `install a signed vulnerability feed at ${cfg.software.feed} (npm run vulnfeed)`,
     };
   if (f.expired || f.ageDays > FEED_STALE_DAYS || s.feedRefused)
     return {
-      check,
-      result: 'warn',
+      id,
+      status: 'warn',
       detail,
       fix: s.feedRefused
         ? 'the newest feed offered was refused: publish one signed for this gateway and still valid'
@@ -66,10 +72,10 @@ export function softwareRow(cfg: AgentConfig): Row {
     };
   if (s.vulnerablePackages > 0)
     return {
-      check,
-      result: 'warn',
+      id,
+      status: 'warn',
       detail,
       fix: 'edge-agent sbom lists the vulnerable packages and their fixes',
     };
-  return { check, result: 'pass', detail };
+  return { id, status: 'pass', detail };
 }

@@ -20,9 +20,19 @@ export const REDACT_PATHS = [
   'mqtt.key',
 ];
 
-/** The root logger; each module takes a child with `{ module }`. */
+/**
+ * The root logger; each module takes a child with `{ module }`. Lines are
+ * written asynchronously: on an SD card a synchronous write can stall the
+ * event loop (and the watchdog) for tens of milliseconds (#12). pino flushes
+ * what is pending when the process exits; `flushLogSync` does it before a crash exit.
+ */
 export function createLogger(
-  opts: { level?: string; destination?: pino.DestinationStream; file?: string } = {},
+  opts: {
+    level?: string;
+    destination?: pino.DestinationStream;
+    /** An open file descriptor to write to (`openLogFile`); stderr by default. */
+    fd?: number;
+  } = {},
 ): Logger {
   return pino(
     {
@@ -30,8 +40,24 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    opts.destination ?? pino.destination({ dest: opts.file ?? 2, sync: true, mkdir: true }),
+    opts.destination ?? pino.destination({ dest: opts.fd ?? 2, sync: false }),
   );
+}
+
+/**
+ * Writes out every line the logger still holds, synchronously: the last
+ * words before `process.exit` must not be lost. Best effort: a destination
+ * that cannot flush (not open yet, a closed pipe) is left as it is.
+ */
+export function flushLogSync(log: Logger): void {
+  const dest = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[
+    pino.symbols.streamSym
+  ];
+  try {
+    dest?.flushSync?.();
+  } catch {
+    // Nothing better to do on the way out.
+  }
 }
 
 /** A logger that drops everything (tests, one-shot commands). */

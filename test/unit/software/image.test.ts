@@ -243,8 +243,8 @@ describe('SBOM and vulnerabilities of the fixture Debian 12 image', () => {
     const rows = (
       JSON.parse(d.stdout) as { checks: { check: string; result: string; detail: string; fix?: string }[] }
     ).checks;
-    const sw = rows.find((r) => r.check === 'software');
-    assert.equal(sw?.result, 'fail', d.stdout);
+    const sw = rows.find((r) => r.id === 'software');
+    assert.equal(sw?.status, 'fail', d.stdout);
     assert.match(sw?.detail ?? '', line);
     const vulnerable = Number(line.exec(sw?.detail ?? '')?.[1]);
     // Three glibc binaries, the kernel, three of openssh, two of openssl... as the CVE list of `sbom` names them.
