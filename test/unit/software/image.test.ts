@@ -241,7 +241,7 @@ describe('SBOM and vulnerabilities of the fixture Debian 12 image', () => {
     );
     const d = cli(['doctor', '--json'], { config: cfgFile });
     const rows = (
-      JSON.parse(d.stdout) as { checks: { check: string; result: string; detail: string; fix?: string }[] }
+      JSON.parse(d.stdout) as { checks: { id: string; status: string; detail: string; fix?: string }[] }
     ).checks;
     const sw = rows.find((r) => r.id === 'software');
     assert.equal(sw?.status, 'fail', d.stdout);
