@@ -11,11 +11,12 @@ import type {
   Service,
   StreamItem,
 } from '../core/index.js';
-import { ScheduledJob, Severity, Stream } from '../core/index.js';
+import { ScheduledJob, type Severity, Stream } from '../core/index.js';
 import type { Audience, TrustStore } from '../trust/index.js';
 import { LAST_GOOD_FEED } from './current.js';
-import { diffSoftware, type SoftwareChange } from './diff.js';
+import { diffSoftware } from './diff.js';
 import { FeedError } from './errors.js';
+import { findingKey, raiseChanges, raiseFindings } from './events.js';
 import { loadFeed } from './feed.js';
 import { readInventory } from './inventory.js';
 import { type FeedIndex, indexFeed, matchFeed } from './match.js';
@@ -45,28 +46,12 @@ export interface SoftwareServiceOptions {
 
 /** Largest gzip-compressed SBOM report: under the 256 KiB envelope cap with room for the batch around it. */
 export const MAX_SBOM_REPORT_BYTES = 200 * 1024;
-/** Packages named in one `software.changed` event (the count covers the rest). */
-export const MAX_CHANGES_LISTED = 40;
-/** `software.vulnerable` events per run; the rest are summed up in one more. */
-export const MAX_VULN_EVENTS_PER_RUN = 100;
-/** CVE ids listed in one event. */
-export const MAX_CVES_PER_EVENT = 20;
-
 interface State {
   versions: Record<string, string>;
   findings: string[];
   digest: string;
   summary?: SoftwareSummary;
 }
-
-const SEVERITY: Record<Finding['severity'], Severity> = {
-  critical: Severity.CRITICAL,
-  high: Severity.HIGH,
-  medium: Severity.MEDIUM,
-  low: Severity.LOW,
-  unknown: Severity.LOW,
-};
-const findingKey = (f: Finding): string => `${f.id}|${f.component.purl}`;
 
 /**
  * The gateway's own software: takes the inventory at start and on a schedule,
@@ -206,8 +191,8 @@ export class SoftwareService implements Service {
       const versions = Object.fromEntries(
         inv.components.map((c) => [`${c.kind}:${c.name}:${c.arch ?? ''}`, c.version]),
       );
-      if (before) this.raiseChanges(diffSoftware(before.versions, versions));
-      this.raiseFindings(findings, new Set(before?.findings ?? []));
+      if (before) raiseChanges(this.o.raise, diffSoftware(before.versions, versions));
+      raiseFindings(this.o.raise, findings, new Set(before?.findings ?? []));
       const digest = JSON.stringify([
         this.feed?.version ?? 0,
         inv.dpkg.state,
@@ -226,67 +211,6 @@ export class SoftwareService implements Service {
     } catch (e) {
       this.o.log.error({ err: e }, 'software inventory failed');
       return null;
-    }
-  }
-
-  private raiseChanges(changes: SoftwareChange[]): void {
-    if (changes.length === 0) return;
-    const count = (k: SoftwareChange['kind']) => String(changes.filter((c) => c.kind === k).length);
-    const listed = changes
-      .slice(0, MAX_CHANGES_LISTED)
-      .map((c) =>
-        c.kind === 'installed'
-          ? `+${c.name} ${c.to}`
-          : c.kind === 'removed'
-            ? `-${c.name} ${c.from}`
-            : `${c.name} ${c.from} -> ${c.to}`,
-      );
-    if (changes.length > MAX_CHANGES_LISTED) listed.push(`and ${changes.length - MAX_CHANGES_LISTED} more`);
-    this.o.raise('software.changed', 'packages', {
-      installed: count('installed'),
-      removed: count('removed'),
-      upgraded: count('upgraded'),
-      downgraded: count('downgraded'),
-      changes: listed.join(', '),
-    });
-  }
-
-  /** One event per package with new findings, the worst first; known exploited ones are critical. */
-  private raiseFindings(findings: Finding[], known: Set<string>): void {
-    const byPkg = new Map<string, Finding[]>();
-    for (const f of findings) {
-      if (known.has(findingKey(f))) continue;
-      const k = `${f.component.kind === 'npm' ? 'npm' : 'deb'}:${f.component.kind === 'kernel' ? 'kernel' : f.pkg}`;
-      byPkg.set(k, [...(byPkg.get(k) ?? []), f]);
-    }
-    const groups = [...byPkg.entries()];
-    for (const [subject, fs] of groups.slice(0, MAX_VULN_EVENTS_PER_RUN)) {
-      const ids = [...new Set(fs.map((f) => f.id))];
-      const worst = fs[0];
-      const fixed = [...new Set(fs.flatMap((f) => (f.fixed ? [f.fixed] : [])))];
-      this.o.raise(
-        'software.vulnerable',
-        subject,
-        {
-          cves:
-            ids.slice(0, MAX_CVES_PER_EVENT).join(',') +
-            (ids.length > MAX_CVES_PER_EVENT ? ` and ${ids.length - MAX_CVES_PER_EVENT} more` : ''),
-          packages: [...new Set(fs.map((f) => `${f.component.name} ${f.component.version}`))]
-            .slice(0, MAX_CVES_PER_EVENT)
-            .join(', '),
-          severity: worst.severity,
-          kev: String(fs.some((f) => f.kev)),
-          fixed: fixed.slice(0, 4).join(', ') || 'none yet',
-        },
-        fs.some((f) => f.kev) ? Severity.CRITICAL : SEVERITY[worst.severity],
-      );
-    }
-    if (groups.length > MAX_VULN_EVENTS_PER_RUN) {
-      const rest = groups.slice(MAX_VULN_EVENTS_PER_RUN);
-      this.o.raise('software.vulnerable', 'more', {
-        packages: String(rest.length),
-        findings: String(rest.reduce((n, [, fs]) => n + fs.length, 0)),
-      });
     }
   }
 

@@ -2,7 +2,6 @@
 // Pi's own archive (`+rptN` appended), `Origin: Raspbian` in the dpkg status. Their purl and
 // their judgement against Debian's security tracker, with dpkg's own order as the reference.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,20 +14,7 @@ import {
   type VulnRecord,
 } from '../../../agent/src/software/index.js';
 import { tempDir } from '../../helpers/paths.js';
-
-/** dpkg's verdict (-1, 0, 1) for each pair, from one shell. */
-function dpkg(pairs: [string, string][]): number[] {
-  const q = (s: string) => `'${s}'`;
-  const script = pairs
-    .map(
-      ([a, b]) =>
-        `if dpkg --compare-versions ${q(a)} lt ${q(b)}; then echo -1; elif dpkg --compare-versions ${q(a)} eq ${q(b)}; then echo 0; else echo 1; fi`,
-    )
-    .join('\n');
-  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
-  assert.equal(r.status, 0, `dpkg --compare-versions failed (dpkg is needed): ${r.stderr}`);
-  return r.stdout.trim().split('\n').map(Number);
-}
+import { dpkgCompare } from '../../helpers/software.js';
 
 const PAIRS: [string, string][] = [
   ['1.2.3-1+rpt1', '1.2.3-1'],
@@ -55,7 +41,7 @@ describe('Raspberry Pi OS packages', () => {
   after(() => t.cleanup());
 
   it('orders Raspberry Pi versions exactly as dpkg --compare-versions does', () => {
-    const want = dpkg(PAIRS);
+    const want = dpkgCompare(PAIRS);
     const got = PAIRS.map(([a, b]) => compareDebVersions(a, b));
     assert.deepEqual(got, want);
     // The trap dpkg's order sets for Raspbian: +rpi1 sorts above Debian's +deb12u4 fix.
@@ -73,7 +59,7 @@ describe('Raspberry Pi OS packages', () => {
     ];
     for (const [v, want] of pairs) assert.equal(debianEquivalent(v), want, v);
     // Checked with dpkg too: the equivalent is below the fix where the rebuild lacks it.
-    assert.deepEqual(dpkg([[debianEquivalent('2.36-9+rpi1+deb12u3'), '2.36-9+deb12u4']]), [-1]);
+    assert.deepEqual(dpkgCompare([[debianEquivalent('2.36-9+rpi1+deb12u3'), '2.36-9+deb12u4']]), [-1]);
   });
 
   const image = (name: string, osRelease: string, status: string) => {
