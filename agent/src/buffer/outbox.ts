@@ -23,6 +23,7 @@ import {
 } from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
 import { Queries } from './queries.js';
+import { damagedRowNotices, rowCrc } from './row-check.js';
 import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
 
 export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
@@ -120,6 +121,7 @@ export class Outbox implements Service {
     for (const c of chain)
       this.heads.set(c.stream, { epoch: this.epochValue, seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
     this.checkHighWater();
+    this.startupNotices.push(...damagedRowNotices(this.db, this.epochValue, this.opts));
     for (const s of STREAMS) {
       this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.head(s).seq + 1) - 1);
       this.totals.set(s, this.q.totals(s));
@@ -223,7 +225,7 @@ export class Outbox implements Service {
 
   private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
     const ins = this.q.prepare(
-      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     const del = this.q.prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
@@ -237,7 +239,7 @@ export class Outbox implements Service {
         del.run(r.stream, r.fromSeq, r.toSeq);
       }
       for (const b of batches) {
-        ins.run(b.stream, b.epoch, b.seq, now, up, b.items, b.envelope);
+        ins.run(b.stream, b.epoch, b.seq, now, up, b.items, b.envelope, rowCrc(b));
         chain.run(b.stream, b.seq, b.payloadHash);
       }
       this.saveUptime.run(up);
