@@ -28,7 +28,7 @@ const { values: o } = parseArgs({
     'platform-devices': { type: 'string', default: '50' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
-    gateway: { type: 'boolean', default: true },
+    'no-gateway': { type: 'boolean' },
     'link-bps': { type: 'string', default: '2048' },
     'link-s': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h' },
@@ -95,7 +95,7 @@ try {
     Number(o.window),
   );
   let gateway = {};
-  if (o.gateway) {
+  if (!o['no-gateway']) {
     const access = { url: broker.url, ca: pki.caFile, pki };
     gateway = {
       ...(await benchGateway(dir, access, DEFAULT_PLAN, log)),

@@ -22,7 +22,9 @@ function run(name: string, body: string) {
   const script = `
     const { createLogger, flushLogSync } = await import(${JSON.stringify(core)});
     const { installCrashHandlers } = await import(${JSON.stringify(daemon)});
-    const log = createLogger({ file: ${JSON.stringify(file)} });
+    const { mkdirSync, openSync } = await import('node:fs');
+    mkdirSync(${JSON.stringify(join(dir, name))}, { recursive: true });
+    const log = createLogger({ fd: openSync(${JSON.stringify(file)}, 'a') });
     ${body}
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
