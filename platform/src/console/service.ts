@@ -16,6 +16,8 @@ import type { ApiContext, LimitPolicy } from './api/context.js';
 import { fleetRoutes } from './api/fleet.js';
 import { gatewayRoutes } from './api/gateway.js';
 import { incidentRoutes } from './api/incidents.js';
+import { reportRoutes } from './api/report.js';
+import { softwareRoutes } from './api/software.js';
 import { HttpServer, SECURITY_HEADERS } from './http/index.js';
 import { IncidentBook } from './incidents/index.js';
 import { LiveHub } from './live/index.js';
@@ -92,6 +94,8 @@ export class Console {
         fleetRoutes(app, ctx);
         gatewayRoutes(app, ctx);
         complianceRoutes(app, ctx);
+        softwareRoutes(app, ctx);
+        reportRoutes(app, ctx);
         app.get('/api/v1/events', { config: { role: 'viewer' } }, (_req, reply) => {
           // The stream outlives the handler: the hub owns the socket until the page goes.
           reply.hijack();

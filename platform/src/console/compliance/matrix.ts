@@ -72,7 +72,7 @@ export function verdict(checks: Check[]): Verdict | null {
 }
 
 /** The checks of one assessment per provision they cite, keyed `standard|provision`. */
-export function byProvision(a: Assessment): Map<string, Check[]> {
+export function byProvision(a: Pick<Assessment, 'checks'>): Map<string, Check[]> {
   const out = new Map<string, Check[]>();
   for (const c of a.checks)
     for (const [k, refs] of [
