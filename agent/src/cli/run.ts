@@ -1,6 +1,4 @@
-import { mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { configPath } from '../config/index.js';
+import { configPath, openLogFile } from '../config/index.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
 import { installCrashHandlers } from '../daemon/index.js';
 import { SystemdNotifier } from '../diag/index.js';
@@ -15,13 +13,6 @@ outbox. Logs JSON lines (pino) to stderr. SIGTERM or SIGINT stop it cleanly
 (everything accepted is committed) with exit code 0. An unexpected error is
 logged and ends it with exit code 2, for systemd to restart it.`;
 
-/** The log file, opened for appending (its folder made if need be); stderr without one. */
-function openLog(file: string | undefined): number {
-  if (file === undefined) return 2;
-  mkdirSync(dirname(file), { recursive: true });
-  return openSync(file, 'a');
-}
-
 export async function runCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) {
@@ -29,7 +20,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
-  const log = createLogger({ level: cfg.log.level, fd: openLog(cfg.log.file) });
+  const log = createLogger({
+    level: cfg.log.level,
+    fd: cfg.log.file ? openLogFile(cfg.log.file) : undefined,
+  });
   installCrashHandlers(log);
   // The supervisor owns the agent: a signed remote config rebuilds it, and may roll it back.
   const supervisor = new Supervisor(configPath(values.config, io.env), {

@@ -30,7 +30,7 @@ export function createLogger(
   opts: {
     level?: string;
     destination?: pino.DestinationStream;
-    /** An open file (default stderr): opened by the caller, since pino opens a path asynchronously and a crash in the first tick must still be written. */
+    /** An open file descriptor to write to (`openLogFile`); stderr by default. */
     fd?: number;
   } = {},
 ): Logger {
