@@ -27,6 +27,8 @@ const { values: o } = parseArgs({
     million: { type: 'string', default: '1000000' },
     'integrity-mb': { type: 'string', default: '1024' },
     'platform-devices': { type: 'string', default: '50' },
+    'platform-collectors': { type: 'string', default: '1,2,3' },
+    'cpu-prof': { type: 'string' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
     gateway: { type: 'boolean', default: true },
@@ -57,7 +59,10 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   raw_pipeline_readings_per_s: a hand-written loop doing the agent's ingest work (encode,
   sign, insert, same transaction size and pragmas); ingest_vs_raw_pipeline is the agent's
   ratio against it. --million also times status (socket and CLI) with a million buffered.
-  --million 0, --integrity-mb 0, --platform-devices 0 and --no-gateway skip those parts.`);
+  --million 0, --integrity-mb 0, --platform-devices 0 and --no-gateway skip those parts.
+  --platform-collectors LIST  which collector counts to run (default 1,2,3)
+  --cpu-prof DIR              the first collector of each platform run writes a V8 CPU
+                              profile (node --cpu-prof) to DIR`);
   process.exit(0);
 }
 const log = (s: string) => {
@@ -129,7 +134,13 @@ try {
       dir,
       { url: broker.url, ca: pki.caFile, pki },
       bin,
-      { devices: Number(o['platform-devices']), batches: 40, readings: 50 },
+      {
+        devices: Number(o['platform-devices']),
+        batches: 40,
+        readings: 50,
+        collectors: o['platform-collectors'].split(',').map(Number),
+        cpuProf: o['cpu-prof'],
+      },
       log,
     );
   }
