@@ -6,14 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Finding } from '../../../agent/src/software/index.js';
 import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import {
-  addTestUsers,
-  consolePki,
-  Fleet,
-  SOFTWARE_RECORDS,
-  testConsole,
-} from '../../helpers/console-world.js';
-import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
+import { type Fleet, SOFTWARE_RECORDS, ViewerWorld } from '../../helpers/console-world.js';
+import type { TestDb } from '../../helpers/platform-db.js';
 import { cycloneDxValidator } from '../../helpers/software.js';
 
 interface Fleetish {
@@ -31,32 +25,26 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
   let t: TestDb;
   let app: Console;
   let fleet: Fleet;
-  let cleanup: () => void;
   let viewer: ConsoleClient;
   let findings: Finding[] = [];
   let sbomSeq = 0;
   let ca = '';
 
+  const w = new ViewerWorld();
   before(async () => {
-    const tls = consolePki('console-software-');
-    cleanup = tls.cleanup;
-    ca = tls.ca;
-    t = await postgresDb();
-    await addTestUsers(t.db, ['view']);
-    fleet = new Fleet(t.store);
-    for (const id of ['gw-a', 'gw-b', 'gw-c']) await fleet.add(id);
-    ({ seq: sbomSeq, findings } = await fleet.sbom('gw-a', SOFTWARE_RECORDS));
-    await fleet.report('gw-c', 'sbom', Buffer.from('not gzip at all'), 'application/vnd.cyclonedx+json+gzip');
-    app = testConsole(t.db, tls.pki);
-    await app.start();
-    viewer = new ConsoleClient(app.url, tls.ca);
-    assert.equal((await viewer.login('view', 'river bench ladder 3')).status, 200);
+    await w.start('console-software-', 'postgres', async (fleet) => {
+      for (const id of ['gw-a', 'gw-b', 'gw-c']) await fleet.add(id);
+      ({ seq: sbomSeq, findings } = await fleet.sbom('gw-a', SOFTWARE_RECORDS));
+      await fleet.report(
+        'gw-c',
+        'sbom',
+        Buffer.from('not gzip at all'),
+        'application/vnd.cyclonedx+json+gzip',
+      );
+    });
+    ({ t, app, viewer, ca, fleet } = w);
   });
-  after(async () => {
-    await app?.stop();
-    await t?.close();
-    cleanup?.();
-  });
+  after(() => w.close());
 
   it('the fleet counts vulnerable packages (KEV, critical) per gateway from its latest SBOM', async () => {
     assert.ok(findings.length >= 3, 'the fixture image has planted vulnerable versions');

@@ -1,4 +1,5 @@
 import { Stream } from '../../../../agent/src/core/index.js';
+import { batchRef } from '../compliance/index.js';
 import type { Queryable } from '../types.js';
 import { packageCounts, parseSbom, SbomReportError, sbomJson } from './sbom.js';
 import type { ParsedSbom, SbomSummary, SoftwareFinding } from './types.js';
@@ -96,13 +97,7 @@ export async function softwareOf(
     sbom: {
       deviceId,
       reportedAt: new Date(r.reported_at).toISOString(),
-      source: {
-        deviceId,
-        stream: 'reports',
-        epoch: Number(r.epoch),
-        seq: Number(r.seq),
-        payloadHash: r.payload_hash ? Buffer.from(r.payload_hash).toString('hex') : null,
-      },
+      source: batchRef(deviceId, r),
       components: r.components,
       vulnerablePackages: r.vulnerable,
       kevPackages: r.kev,
