@@ -3,8 +3,16 @@
 // through the API as the gateway page and the fleet view show them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { Finding } from '../../../agent/src/software/index.js';
 import type { Console } from '../../../platform/src/console/index.js';
+import {
+  GZIP_SBOM,
+  MAX_SBOM_JSON_BYTES,
+  parseSbom,
+  SbomReportError,
+  sbomJson,
+} from '../../../platform/src/console/software/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
 import { type Fleet, SOFTWARE_RECORDS, ViewerWorld } from '../../helpers/console-world.js';
 import type { TestDb } from '../../helpers/platform-db.js';
@@ -170,5 +178,35 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     assert.equal(v?.subject, 'deb:openssl');
     assert.equal(v?.severity, 'critical');
     assert.match(String(v?.summary), /CVE-2024-5535/);
+  });
+});
+
+describe('console: a device SBOM it cannot read is said so, never a clean zero', () => {
+  it('refuses what is not gzip, not JSON or not CycloneDX, naming the reason', () => {
+    assert.throws(
+      () => sbomJson(Buffer.from('plain'), GZIP_SBOM),
+      (e) => e instanceof SbomReportError && /not gzip/.test(e.message),
+    );
+    const big = gzipSync(Buffer.alloc(MAX_SBOM_JSON_BYTES + 1, 0x20));
+    assert.throws(() => sbomJson(big, GZIP_SBOM), /too large|not gzip/);
+    assert.throws(() => parseSbom('{"bomFormat": "SPDX"}'), /not a CycloneDX BOM/);
+    assert.throws(() => parseSbom('[1, 2'), /not JSON/);
+    const odd = parseSbom(
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        components: [{ 'bom-ref': 'a', name: 'a', version: '1', purl: 'pkg:deb/debian/a@1' }, 'junk'],
+        vulnerabilities: [
+          { id: 'CVE-1', ratings: [{ severity: 'apocalyptic' }], affects: [{ ref: 'a' }, { ref: 'gone' }] },
+        ],
+      }),
+    );
+    assert.equal(odd.components, 1);
+    assert.deepEqual(
+      odd.findings.map((f) => [f.package, f.severity, f.cvss, f.kev, f.fixed]),
+      [
+        ['a', 'unknown', null, false, null],
+        ['gone', 'unknown', null, false, null],
+      ],
+    );
   });
 });
