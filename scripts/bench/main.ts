@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { initIdentity, loadSigningKey } from '../../agent/src/identity/index.js';
 import { TestBroker } from '../lib/mosquitto.js';
 import { TestPki } from '../lib/test-pki.js';
+import { benchConsoleCity } from './console.js';
 import { benchDrain } from './drain.js';
 import { benchGateway, DEFAULT_PLAN } from './gateway.js';
 import { benchIngest, benchSealer } from './ingest.js';
@@ -160,6 +161,7 @@ try {
     ...platform,
     ...integrity,
     ...benchSoftware(dir),
+    ...(await benchConsoleCity(dir, { url: broker.url, ca: pki.caFile, pki }, log)),
   };
   if (o.json) console.log(JSON.stringify(figures));
   else {
