@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { initIdentity, loadSigningKey } from '../../agent/src/identity/index.js';
 import { TestBroker } from '../lib/mosquitto.js';
 import { TestPki } from '../lib/test-pki.js';
+import { benchConsoleCity } from './console.js';
 import { benchDrain } from './drain.js';
 import { benchGateway, DEFAULT_PLAN } from './gateway.js';
 import { benchIngest, benchSealer } from './ingest.js';
@@ -30,7 +31,7 @@ const { values: o } = parseArgs({
     'cpu-prof': { type: 'string' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
-    gateway: { type: 'boolean', default: true },
+    'no-gateway': { type: 'boolean' },
     'link-bps': { type: 'string', default: '2048' },
     'link-s': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h' },
@@ -100,7 +101,7 @@ try {
     Number(o.window),
   );
   let gateway = {};
-  if (o.gateway) {
+  if (!o['no-gateway']) {
     const access = { url: broker.url, ca: pki.caFile, pki };
     gateway = {
       ...(await benchGateway(dir, access, DEFAULT_PLAN, log)),
@@ -160,6 +161,7 @@ try {
     ...platform,
     ...integrity,
     ...benchSoftware(dir),
+    ...(await benchConsoleCity(dir, { url: broker.url, ca: pki.caFile, pki }, log)),
   };
   if (o.json) console.log(JSON.stringify(figures));
   else {

@@ -21,8 +21,9 @@ import type { Store } from '../../platform/src/store/index.js';
 import { ringOf, SimDevice } from '../../scripts/lib/sim-device.js';
 import { TestPki } from '../../scripts/lib/test-pki.js';
 import { City, stop } from './city.js';
+import { ConsoleClient } from './console.js';
 import { tempDir } from './paths.js';
-import type { TestDb } from './platform-db.js';
+import { type TestDb, testStore } from './platform-db.js';
 import { IMAGE } from './software.js';
 
 /**
@@ -259,4 +260,39 @@ export function cabinetInventory(takenAtMs: number): { takenAt: string; devices:
       { ...usb('1-1.3', 'u-blox GNSS receiver', '3.01'), verdict: 'unknown-model', cves: [] },
     ],
   };
+}
+
+/** The API tests' setup: a console on a fresh store seeded by `seed`, and a logged-in viewer. */
+export class ViewerWorld {
+  t!: TestDb;
+  app!: Console;
+  fleet!: Fleet;
+  viewer!: ConsoleClient;
+  ca = '';
+  private cleanup: () => void = () => undefined;
+
+  async start(
+    prefix: string,
+    kind: 'postgres' | 'pglite',
+    seed: (fleet: Fleet, t: TestDb) => Promise<void>,
+  ): Promise<void> {
+    const tls = consolePki(prefix);
+    this.cleanup = tls.cleanup;
+    this.ca = tls.ca;
+    this.t = await testStore(kind);
+    await addTestUsers(this.t.db, ['view']);
+    this.fleet = new Fleet(this.t.store);
+    await seed(this.fleet, this.t);
+    this.app = testConsole(this.t.db, tls.pki);
+    await this.app.start();
+    this.viewer = new ConsoleClient(this.app.url, tls.ca);
+    const r = await this.viewer.login('view', TEST_USERS.view.password);
+    if (r.status !== 200) throw new Error(`viewer login: ${r.status} ${r.text}`);
+  }
+
+  async close(): Promise<void> {
+    await this.app?.stop();
+    await this.t?.close();
+    this.cleanup();
+  }
 }

@@ -23,6 +23,7 @@ import { IncidentBook } from './incidents/index.js';
 import { LiveHub } from './live/index.js';
 import { ASSETS_DIR } from './pages/index.js';
 import { migrateConsole } from './schema/index.js';
+import { refreshSoftware } from './software/index.js';
 import type { Clock, Db } from './types.js';
 
 export interface ConsoleOptions {
@@ -118,12 +119,19 @@ export class Console {
     this.timer.unref();
   }
 
-  /** Runs the alert sweep now (one at a time); failures are logged, never thrown. */
+  /**
+   * Runs the alert sweep now, then reads the SBOM reports the console has not read yet (one
+   * run at a time); failures are logged, never thrown.
+   */
   sweep(): Promise<number> {
     const s = this.sweeper;
     if (!s) return Promise.resolve(0);
     this.sweeping ??= s
       .run()
+      .then(async (n) => {
+        await refreshSoftware(this.opts.db);
+        return n;
+      })
       .catch((err: unknown) => {
         this.ctx?.log.error({ err }, 'alert sweep failed');
         return 0;

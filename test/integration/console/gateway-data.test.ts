@@ -3,16 +3,8 @@
 // audit report history. PGlite: the console runs on either engine.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Console } from '../../../platform/src/console/index.js';
-import { ConsoleClient } from '../../helpers/console.js';
-import {
-  addTestUsers,
-  cabinetInventory,
-  consolePki,
-  Fleet,
-  testConsole,
-} from '../../helpers/console-world.js';
-import { pgliteDb, type TestDb } from '../../helpers/platform-db.js';
+import type { ConsoleClient } from '../../helpers/console.js';
+import { cabinetInventory, ViewerWorld } from '../../helpers/console-world.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -45,51 +37,39 @@ interface Telemetry {
 }
 
 describe('console gateway data: sensors, telemetry, compliance history (PGlite)', () => {
-  let t: TestDb;
-  let app: Console;
-  let cleanup: () => void;
   let viewer: ConsoleClient;
   let inventorySeq = 0;
 
+  const w = new ViewerWorld();
   before(async () => {
-    const tls = consolePki('console-gwdata-');
-    cleanup = tls.cleanup;
-    t = await pgliteDb();
-    await addTestUsers(t.db, ['view']);
-    const fleet = new Fleet(t.store);
-    await fleet.add('gw-a');
-    await fleet.add('gw-b');
-    fleet.sealAt = D - 2 * DAY;
-    await fleet.report('gw-a', 'audit', audit('fail'));
-    fleet.sealAt = D - DAY;
-    await fleet.report('gw-b', 'audit', audit('pass'));
-    fleet.sealAt = D;
-    await fleet.report('gw-a', 'audit', audit('pass'));
-    inventorySeq = await fleet.report('gw-a', 'inventory', cabinetInventory(D));
-    // aq-7: 100 readings over the 10 h before D, values 0..99; temp-1: 20 readings; 30 h old ones too.
-    await fleet.readings(
-      'gw-a',
-      'aq-7',
-      'ug/m3',
-      Array.from({ length: 100 }, (_, i): [number, number] => [D - 10 * HOUR + i * 6 * 60_000, i]),
-    );
-    await fleet.readings(
-      'gw-a',
-      'temp-1',
-      'Cel',
-      Array.from({ length: 20 }, (_, i): [number, number] => [D - 20 * HOUR + i * HOUR, 10 + i / 2]),
-    );
-    await fleet.readings('gw-a', 'aq-7', 'ug/m3', [[D - 30 * HOUR, 1000]]);
-    app = testConsole(t.db, tls.pki);
-    await app.start();
-    viewer = new ConsoleClient(app.url, tls.ca);
-    assert.equal((await viewer.login('view', 'river bench ladder 3')).status, 200);
+    await w.start('console-gwdata-', 'pglite', async (fleet) => {
+      await fleet.add('gw-a');
+      await fleet.add('gw-b');
+      fleet.sealAt = D - 2 * DAY;
+      await fleet.report('gw-a', 'audit', audit('fail'));
+      fleet.sealAt = D - DAY;
+      await fleet.report('gw-b', 'audit', audit('pass'));
+      fleet.sealAt = D;
+      await fleet.report('gw-a', 'audit', audit('pass'));
+      inventorySeq = await fleet.report('gw-a', 'inventory', cabinetInventory(D));
+      // aq-7: 100 readings over the 10 h before D, values 0..99; temp-1: 20 readings; 30 h old ones too.
+      await fleet.readings(
+        'gw-a',
+        'aq-7',
+        'ug/m3',
+        Array.from({ length: 100 }, (_, i): [number, number] => [D - 10 * HOUR + i * 6 * 60_000, i]),
+      );
+      await fleet.readings(
+        'gw-a',
+        'temp-1',
+        'Cel',
+        Array.from({ length: 20 }, (_, i): [number, number] => [D - 20 * HOUR + i * HOUR, 10 + i / 2]),
+      );
+      await fleet.readings('gw-a', 'aq-7', 'ug/m3', [[D - 30 * HOUR, 1000]]);
+    });
+    ({ viewer } = w);
   });
-  after(async () => {
-    await app?.stop();
-    await t?.close();
-    cleanup?.();
-  });
+  after(() => w.close());
 
   it('sensors with their firmware verdicts, the vulnerable first, citing the inventory batch', async () => {
     const r = await viewer.get('/api/v1/gateways/gw-a');

@@ -4,15 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import {
-  addTestUsers,
-  cabinetInventory,
-  consolePki,
-  Fleet,
-  SOFTWARE_RECORDS,
-  testConsole,
-} from '../../helpers/console-world.js';
-import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
+import { cabinetInventory, SOFTWARE_RECORDS, ViewerWorld } from '../../helpers/console-world.js';
+import type { TestDb } from '../../helpers/platform-db.js';
 
 const STREAM = { telemetry: 1, events: 2, reports: 3 } as const;
 const check = (id: string, status: string, etsi: string[], detail = '') => ({
@@ -50,39 +43,31 @@ function findings(html: string): { cls: string; cite: Cite | null }[] {
 describe('console auditor report (HTML, real PostgreSQL)', () => {
   let t: TestDb;
   let app: Console;
-  let cleanup: () => void;
   let viewer: ConsoleClient;
   let ca = '';
 
+  const w = new ViewerWorld();
   before(async () => {
-    const tls = consolePki('console-report-');
-    cleanup = tls.cleanup;
-    ca = tls.ca;
-    t = await postgresDb();
-    await addTestUsers(t.db, ['view']);
-    const fleet = new Fleet(t.store);
-    await fleet.add('gw-a');
-    await fleet.add('gw-b');
-    await fleet.report('gw-a', 'audit', {
-      score: 70,
-      checks: [
-        check('ssh-root-login', 'fail', ['5.1-1'], 'PermitRootLogin yes <script>alert(1)</script>'),
-        check('updates', 'pass', ['5.3-1']),
-      ],
+    await w.start('console-report-', 'postgres', async (fleet) => {
+      await fleet.add('gw-a');
+      await fleet.add('gw-b');
+      await fleet.report('gw-a', 'audit', {
+        score: 70,
+        checks: [
+          check('ssh-root-login', 'fail', ['5.1-1'], 'PermitRootLogin yes <script>alert(1)</script>'),
+          check('updates', 'pass', ['5.3-1']),
+        ],
+      });
+      await fleet.sbom('gw-a', SOFTWARE_RECORDS);
+      await fleet.report('gw-a', 'inventory', cabinetInventory(fleet.sealAt));
+      await fleet.report('gw-b', 'audit', {
+        score: 100,
+        checks: [check('ssh-root-login', 'pass', ['5.1-1'])],
+      });
     });
-    await fleet.sbom('gw-a', SOFTWARE_RECORDS);
-    await fleet.report('gw-a', 'inventory', cabinetInventory(fleet.sealAt));
-    await fleet.report('gw-b', 'audit', { score: 100, checks: [check('ssh-root-login', 'pass', ['5.1-1'])] });
-    app = testConsole(t.db, tls.pki);
-    await app.start();
-    viewer = new ConsoleClient(app.url, tls.ca);
-    assert.equal((await viewer.login('view', 'river bench ladder 3')).status, 200);
+    ({ t, app, viewer, ca } = w);
   });
-  after(async () => {
-    await app?.stop();
-    await t?.close();
-    cleanup?.();
-  });
+  after(() => w.close());
 
   it('fleet-wide: every finding cites a signed report batch that exists in the store, with its payload hash', async () => {
     const r = await viewer.get('/api/v1/compliance/report.html');

@@ -3,17 +3,19 @@
 // through the API as the gateway page and the fleet view show them.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import type { Finding } from '../../../agent/src/software/index.js';
 import type { Console } from '../../../platform/src/console/index.js';
-import { ConsoleClient } from '../../helpers/console.js';
 import {
-  addTestUsers,
-  consolePki,
-  Fleet,
-  SOFTWARE_RECORDS,
-  testConsole,
-} from '../../helpers/console-world.js';
-import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
+  GZIP_SBOM,
+  MAX_SBOM_JSON_BYTES,
+  parseSbom,
+  SbomReportError,
+  sbomJson,
+} from '../../../platform/src/console/software/index.js';
+import { ConsoleClient } from '../../helpers/console.js';
+import { type Fleet, SOFTWARE_RECORDS, ViewerWorld } from '../../helpers/console-world.js';
+import type { TestDb } from '../../helpers/platform-db.js';
 import { cycloneDxValidator } from '../../helpers/software.js';
 
 interface Fleetish {
@@ -31,32 +33,26 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
   let t: TestDb;
   let app: Console;
   let fleet: Fleet;
-  let cleanup: () => void;
   let viewer: ConsoleClient;
   let findings: Finding[] = [];
   let sbomSeq = 0;
   let ca = '';
 
+  const w = new ViewerWorld();
   before(async () => {
-    const tls = consolePki('console-software-');
-    cleanup = tls.cleanup;
-    ca = tls.ca;
-    t = await postgresDb();
-    await addTestUsers(t.db, ['view']);
-    fleet = new Fleet(t.store);
-    for (const id of ['gw-a', 'gw-b', 'gw-c']) await fleet.add(id);
-    ({ seq: sbomSeq, findings } = await fleet.sbom('gw-a', SOFTWARE_RECORDS));
-    await fleet.report('gw-c', 'sbom', Buffer.from('not gzip at all'), 'application/vnd.cyclonedx+json+gzip');
-    app = testConsole(t.db, tls.pki);
-    await app.start();
-    viewer = new ConsoleClient(app.url, tls.ca);
-    assert.equal((await viewer.login('view', 'river bench ladder 3')).status, 200);
+    await w.start('console-software-', 'postgres', async (fleet) => {
+      for (const id of ['gw-a', 'gw-b', 'gw-c']) await fleet.add(id);
+      ({ seq: sbomSeq, findings } = await fleet.sbom('gw-a', SOFTWARE_RECORDS));
+      await fleet.report(
+        'gw-c',
+        'sbom',
+        Buffer.from('not gzip at all'),
+        'application/vnd.cyclonedx+json+gzip',
+      );
+    });
+    ({ t, app, viewer, ca, fleet } = w);
   });
-  after(async () => {
-    await app?.stop();
-    await t?.close();
-    cleanup?.();
-  });
+  after(() => w.close());
 
   it('the fleet counts vulnerable packages (KEV, critical) per gateway from its latest SBOM', async () => {
     assert.ok(findings.length >= 3, 'the fixture image has planted vulnerable versions');
@@ -182,5 +178,35 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     assert.equal(v?.subject, 'deb:openssl');
     assert.equal(v?.severity, 'critical');
     assert.match(String(v?.summary), /CVE-2024-5535/);
+  });
+});
+
+describe('console: a device SBOM it cannot read is said so, never a clean zero', () => {
+  it('refuses what is not gzip, not JSON or not CycloneDX, naming the reason', () => {
+    assert.throws(
+      () => sbomJson(Buffer.from('plain'), GZIP_SBOM),
+      (e) => e instanceof SbomReportError && /not gzip/.test(e.message),
+    );
+    const big = gzipSync(Buffer.alloc(MAX_SBOM_JSON_BYTES + 1, 0x20));
+    assert.throws(() => sbomJson(big, GZIP_SBOM), /too large|not gzip/);
+    assert.throws(() => parseSbom('{"bomFormat": "SPDX"}'), /not a CycloneDX BOM/);
+    assert.throws(() => parseSbom('[1, 2'), /not JSON/);
+    const odd = parseSbom(
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        components: [{ 'bom-ref': 'a', name: 'a', version: '1', purl: 'pkg:deb/debian/a@1' }, 'junk'],
+        vulnerabilities: [
+          { id: 'CVE-1', ratings: [{ severity: 'apocalyptic' }], affects: [{ ref: 'a' }, { ref: 'gone' }] },
+        ],
+      }),
+    );
+    assert.equal(odd.components, 1);
+    assert.deepEqual(
+      odd.findings.map((f) => [f.package, f.severity, f.cvss, f.kev, f.fixed]),
+      [
+        ['a', 'unknown', null, false, null],
+        ['gone', 'unknown', null, false, null],
+      ],
+    );
   });
 });

@@ -47,7 +47,8 @@ ORDER BY d.device_id`;
 /** The fleet at a glance: every registered gateway with its state, posture and open alerts. */
 export function fleetRoutes(app: App, ctx: ApiContext): void {
   app.get('/api/v1/fleet', { config: { role: 'viewer' } }, async () => {
-    await refreshSoftware(ctx.db);
+    // A few new SBOMs are read here; a whole fleet's (a console starting on a big store) by the sweep.
+    await refreshSoftware(ctx.db, undefined, 20);
     const rows = await ctx.db.query<
       Omit<GatewayRow, 'postureScore' | 'lastSeen'> & { score: number | null; lastSeen: Date | null }
     >(FLEET);

@@ -4,6 +4,7 @@ export { auditorReportHtml, type CitedFinding, esc, postureSection, type ReportS
 export {
   type Assessment,
   type BatchRef,
+  batchRef,
   byProvision,
   complianceMatrix,
   loadAssessments,

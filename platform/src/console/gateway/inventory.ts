@@ -1,4 +1,5 @@
 import { Stream } from '../../../../agent/src/core/index.js';
+import { batchRef } from '../compliance/index.js';
 import type { Queryable } from '../types.js';
 import type { SensorInventory, SensorVerdict } from './types.js';
 
@@ -47,13 +48,7 @@ export async function sensorInventory(db: Queryable, deviceId: string): Promise<
   const rank = (v: string) => (order.includes(v) ? order.indexOf(v) : order.length);
   return {
     reportedAt: new Date(r.created_at).toISOString(),
-    source: {
-      deviceId,
-      stream: 'reports',
-      epoch: Number(r.epoch),
-      seq: Number(r.seq),
-      payloadHash: r.payload_hash ? Buffer.from(r.payload_hash).toString('hex') : null,
-    },
+    source: batchRef(deviceId, r),
     sensors: (sensorsOf(r.body) ?? []).sort(
       (a, b) => rank(a.verdict) - rank(b.verdict) || a.location.localeCompare(b.location),
     ),

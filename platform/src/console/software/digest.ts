@@ -1,4 +1,5 @@
 import { Stream } from '../../../../agent/src/core/index.js';
+import { batchRef } from '../compliance/index.js';
 import type { Queryable } from '../types.js';
 import { packageCounts, parseSbom, SbomReportError, sbomJson } from './sbom.js';
 import type { ParsedSbom, SbomSummary, SoftwareFinding } from './types.js';
@@ -17,15 +18,17 @@ const EMPTY: ParsedSbom = { components: 0, serialNumber: null, feedVersion: null
 /**
  * Brings `console_software` up to the latest SBOM report of each gateway (or of one):
  * the report is gzipped CycloneDX the database cannot read, so it is parsed here once per
- * report and kept, and the fleet page counts from the table. Returns how many it read.
+ * report and kept, and the fleet page counts from the table. At most `limit` reports, the
+ * newest first. Returns how many it read.
  */
-export async function refreshSoftware(db: Queryable, deviceId?: string): Promise<number> {
+export async function refreshSoftware(db: Queryable, deviceId?: string, limit = 100_000): Promise<number> {
   const stale = await db.query<LatestSbom>(
     `SELECT l.device_id, l.epoch, l.seq, l.created_at, l.content_type, l.body
      FROM latest_reports l LEFT JOIN console_software s ON s.device_id = l.device_id
      WHERE l.kind = 'sbom' AND ($1::text IS NULL OR l.device_id = $1)
-       AND (s.device_id IS NULL OR s.epoch <> l.epoch OR s.seq <> l.seq)`,
-    [deviceId ?? null],
+       AND (s.device_id IS NULL OR s.epoch <> l.epoch OR s.seq <> l.seq)
+     ORDER BY l.created_at DESC LIMIT $2`,
+    [deviceId ?? null, limit],
   );
   for (const r of stale) {
     let parsed = EMPTY;
@@ -94,13 +97,7 @@ export async function softwareOf(
     sbom: {
       deviceId,
       reportedAt: new Date(r.reported_at).toISOString(),
-      source: {
-        deviceId,
-        stream: 'reports',
-        epoch: Number(r.epoch),
-        seq: Number(r.seq),
-        payloadHash: r.payload_hash ? Buffer.from(r.payload_hash).toString('hex') : null,
-      },
+      source: batchRef(deviceId, r),
       components: r.components,
       vulnerablePackages: r.vulnerable,
       kevPackages: r.kev,
