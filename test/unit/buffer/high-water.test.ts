@@ -44,7 +44,7 @@ it('a WAL that lost its tail to bit rot: the loss is reported by exact range and
         'same epoch: the platform matches the range against its chain',
       );
       assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
-      const [next] = ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
+      const [next] = await ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
       assert.equal(next.seq, 101, 'a lost seq is never reused');
     } finally {
       await ob.stop();
@@ -67,7 +67,7 @@ it('a torn or rotten high-water mark is read as absent, never as a loss', async 
   try {
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
     await ob.stop();
     const mark = join(t.dir, 'outbox.db.hwm');
     const b = readFileSync(mark);
@@ -94,17 +94,17 @@ async function damagedOutbox(root: string, clock: ManualClock, sealer: Sealer): 
   mkdirSync(live);
   mkdirSync(crashed);
   let n = 0;
-  const fill = (ob: ReturnType<typeof makeOutbox>, batches: number) => {
+  const fill = async (ob: ReturnType<typeof makeOutbox>, batches: number) => {
     for (let i = 0; i < batches; i++)
-      ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
   };
   const first = makeOutbox(live, { clock, sealer });
   await first.start();
-  fill(first, 30);
+  await fill(first, 30);
   await first.stop();
   const second = makeOutbox(live, { clock, sealer });
   await second.start();
-  fill(second, 70);
+  await fill(second, 70);
   for (const f of FILES) copyFileSync(join(live, f), join(crashed, f));
   await second.stop();
   const wal = join(crashed, 'outbox.db-wal');
@@ -155,14 +155,14 @@ it('a high-water mark replaced by a symlink: the file it points at is never writ
     writeFileSync(victim, 'precious\n');
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
     await ob.stop();
     const mark = join(t.dir, 'outbox.db.hwm');
     rmSync(mark);
     symlinkSync(victim, mark);
     const again = makeOutbox(t.dir, { clock, sealer });
     await again.start();
-    const [b] = again.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
+    const [b] = await again.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
     await again.stop();
     assert.equal(b.seq, 2, 'the commit goes through all the same');
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
