@@ -38,9 +38,18 @@ export function cli(args: string[], opts: { input?: string; config?: string } = 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts the daemon and resolves once its socket answers. */
-export async function startDaemon(config: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'run', '--config', config], {
+/**
+ * Starts the daemon and resolves once its socket answers. `wrap` is a command that
+ * execs the daemon's command line given after it (e.g. into a private mount namespace).
+ */
+export async function startDaemon(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  wrap: string[] = [],
+): Promise<ChildProcess> {
+  const argv = [process.execPath, BIN, 'run', '--config', config];
+  const [cmd, ...args] = [...wrap, ...argv];
+  const child = spawn(cmd, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
   });

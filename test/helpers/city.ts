@@ -59,7 +59,7 @@ export class City {
   }
 
   /** An `edge-platform collector` process; resolves once it is subscribed. */
-  async collector(name: string, store: string): Promise<ChildProcess> {
+  async collector(name: string, store: string, extra: string[] = []): Promise<ChildProcess> {
     const c = this.pki.client('collector');
     const child = spawn(
       process.execPath,
@@ -68,7 +68,7 @@ export class City {
         'collector',
         ...['--url', this.broker.url, '--ca', this.pki.caFile, '--cert', c.cert, '--key', c.key],
         ...['--collector-key', this.keyFile, '--keys', this.keysFile, '--registry', this.registry],
-        ...['--store', store, '--client-id', name, '--json'],
+        ...['--store', store, '--client-id', name, '--json', ...extra],
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

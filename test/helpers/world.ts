@@ -166,8 +166,8 @@ export class World {
     this.collector = undefined;
   }
 
-  async startAgent(env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-    this.daemon = await startDaemon(this.config, env);
+  async startAgent(env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<ChildProcess> {
+    this.daemon = await startDaemon(this.config, env, wrap);
     return this.daemon;
   }
 

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MqttClient } from 'mqtt';
@@ -43,6 +51,8 @@ describe('one failing capability never costs telemetry', () => {
         door: { path: 'sys/class/gpio/gpio17/value' },
       },
       sensors: { enabled: true, schedule: '0 0 * * * *' },
+      // The certificate read every second, so a damaged file shows within the test.
+      identity: { checkIntervalS: 1 },
     });
     installProfiles(data, w.root, profilesKey, 5, w.collectorKey);
     writeFileSync(join(data, 'inventory.db'), Buffer.alloc(8192, 0x5a));
@@ -87,6 +97,65 @@ describe('one failing capability never costs telemetry', () => {
       'an inventory report after the quarantine',
     );
     await readingsArrive([4, 5, 6]);
+  });
+
+  it('a garbage certificate file raises cert.unreadable and names cert-renewal; the open session carries readings', async () => {
+    const cert = join(w.agentDir, 'gw.crt');
+    const good = readFileSync(cert);
+    writeFileSync(cert, 'garbage where the client certificate was\n');
+    const ev = await waitFor(
+      async () => (await events()).find((e) => e.type === 'cert.unreadable'),
+      'cert.unreadable at the collector',
+    );
+    assert.match(ev.details.problem, /^not a certificate/);
+    const failed = await waitFor(
+      async () =>
+        (await events()).find((e) => e.type === 'agent.capability_failed' && e.subject === 'cert-renewal'),
+      'the capability failure at the collector',
+    );
+    assert.deepEqual(failed.details, { capability: 'cert-renewal', code: 'CERT_UNREADABLE' });
+    const c = capabilities().find((x) => x.name === 'cert-renewal');
+    assert.equal(c?.state, 'failed');
+    assert.equal(c?.error?.code, 'CERT_UNREADABLE');
+    await readingsArrive([21, 22, 23]);
+    assert.equal(w.daemon?.exitCode, null, 'the daemon is up');
+    writeFileSync(cert, good);
+    await waitFor(
+      () => capabilities().find((x) => x.name === 'cert-renewal')?.state === 'running',
+      'cert-renewal works again once the file is restored',
+    );
+  });
+
+  it('a sensor discovery that throws names sensors, reports no false removals, and is retried until it works', async () => {
+    await w.stopAgent();
+    const usb = join(cabinet, 'sys/bus/usb/devices');
+    renameSync(usb, `${usb}.aside`);
+    // A loop where the bus folder should be: listing it fails with ELOOP, which is no absence.
+    symlinkSync('devices', usb);
+    const removed = async () => (await events()).filter((e) => e.type === 'sensor.removed').length;
+    const removedBefore = await removed();
+    await w.startAgent();
+    const failed = await waitFor(
+      async () =>
+        (await events()).find((e) => e.type === 'agent.capability_failed' && e.subject === 'sensors'),
+      'the sensors failure at the collector',
+    );
+    assert.deepEqual(failed.details, { capability: 'sensors', code: 'DISCOVERY_FAILED' });
+    const c = capabilities().find((x) => x.name === 'sensors');
+    assert.equal(c?.state, 'failed');
+    assert.equal(c?.error?.code, 'DISCOVERY_FAILED');
+    assert.match(c?.error?.message ?? '', /usb\/devices \(ELOOP\)/);
+    await readingsArrive([31, 32, 33]);
+    rmSync(usb);
+    renameSync(`${usb}.aside`, usb);
+    // Retried 5 s after the failure (then 10 s), not at the next hourly run.
+    await waitFor(
+      () => capabilities().find((x) => x.name === 'sensors')?.state === 'running',
+      'sensors working again on a retry',
+      30_000,
+    );
+    assert.equal(await removed(), removedBefore, 'no sensor was reported unplugged');
+    assert.equal(w.daemon?.exitCode, null, 'the daemon is up');
   });
 
   it('two documents of different types keep both version floors: an older profiles bundle is refused', async () => {
@@ -142,5 +211,23 @@ describe('one failing capability never costs telemetry', () => {
     );
     assert.equal(s.version, 0);
     assert.ok(!existsSync(join(data, 'trust.json')), 'no store with empty floors was written');
+  });
+
+  it('a corrupt sync-state.json is quarantined and reported, never silently overwritten', async () => {
+    await w.stopAgent();
+    const file = join(data, 'sync-state.json');
+    assert.ok(existsSync(file), 'the daemon keeps its link state');
+    writeFileSync(file, '{"state": "up", "url": ');
+    await w.startAgent();
+    const ev = await waitFor(
+      async () =>
+        (await events()).find((e) => e.type === 'agent.state_quarantined' && e.subject === 'sync-state.json'),
+      'the quarantine at the collector',
+    );
+    assert.match(ev.details.aside, /sync-state\.json\.quarantined-\d+$/);
+    assert.match(ev.details.reason, /^not JSON/);
+    assert.equal(readFileSync(ev.details.aside, 'utf8'), '{"state": "up", "url": ', 'kept for a technician');
+    await readingsArrive([41, 42, 43]);
+    await waitFor(() => existsSync(file), 'the link state written afresh');
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { addRowCrc } from './row-check.js';
 
 export type Db = Database.Database;
 
@@ -14,7 +15,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   created_ms INTEGER NOT NULL,
   created_up INTEGER NOT NULL DEFAULT 0,
   items INTEGER NOT NULL,
-  envelope BLOB NOT NULL
+  envelope BLOB NOT NULL,
+  crc INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_stream_seq ON outbox (stream, seq);
 `;
@@ -63,11 +65,16 @@ export function openDb(file: string, walLimitBytes: number): Db {
  * Adds `created_up` (the agent's uptime when the row was committed: ages for
  * retention are monotonic) to an outbox made before it. Old rows get 0, which
  * makes them as old as the agent's uptime counted from this version on.
+ * Adds the per-row checksum (row-check.ts) the same way.
  */
 function migrate(db: Db): void {
   const cols = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('outbox');
   if (!cols.some((c) => c.name === 'created_up'))
     db.exec('ALTER TABLE outbox ADD COLUMN created_up INTEGER NOT NULL DEFAULT 0');
+  addRowCrc(
+    db,
+    cols.some((c) => c.name === 'crc'),
+  );
 }
 
 /** Returns free pages and the WAL to the filesystem when it runs short. */

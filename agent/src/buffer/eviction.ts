@@ -30,8 +30,11 @@ export interface EvictionRange {
   toSeq: number;
   rows: number;
   items: number;
-  /** `lost`: committed batches the database no longer holds (found against the high-water mark). */
-  reason: 'budget' | 'disk_space' | 'retention' | 'lost';
+  /**
+   * `lost`: committed batches the database no longer holds (found against the high-water mark);
+   * `corrupt`: rows that failed their checksum at open, set aside unsent.
+   */
+  reason: 'budget' | 'disk_space' | 'retention' | 'lost' | 'corrupt';
 }
 
 /**
@@ -77,7 +80,7 @@ export function evictionNotice(r: EvictionRange, epoch: number, nowMs: number): 
         from_seq: String(r.fromSeq),
         to_seq: String(r.toSeq),
         count: String(r.rows),
-        items: r.reason === 'lost' ? 'unknown' : String(r.items),
+        items: r.reason === 'lost' || r.reason === 'corrupt' ? 'unknown' : String(r.items),
         reason: r.reason,
       },
       nowMs,

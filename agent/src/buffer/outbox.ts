@@ -47,7 +47,7 @@ export class Outbox implements Service {
   private upBase = 0;
   private monoAtOpen = 0;
   /** Notices owed by the store, by debt id, and whether a batch settling them is on its way. */
-  private readonly debts = new Map<number, StreamItem>();
+  private readonly debts = new Map<number, { item: StreamItem; group: number }>();
   private settling: Promise<void> | undefined;
   private restartTimer: TimerHandle | undefined;
   private restartMs = RESTART_MS.first;
@@ -162,7 +162,7 @@ export class Outbox implements Service {
       if (reset || f > (this.floors.get(stream) ?? 0)) this.floors.set(stream, f);
     this.totals = new Map(s.totals);
     this.used = s.usedBytes;
-    for (const d of s.debts) this.debts.set(d.id, d.item);
+    for (const d of s.debts) this.debts.set(d.id, { item: d.item, group: d.group });
     if (reset) this.rewind(this.gen);
   }
 
@@ -177,10 +177,11 @@ export class Outbox implements Service {
     if (this.settling) return this.settling;
     if (this.debts.size === 0 || !this.thread.running) return Promise.resolve();
     const ids = [...this.debts.keys()];
-    const items = [...this.debts.values()];
-    // One batch per notice, as each loss was one event when sealed with its eviction.
+    // One batch per transaction that owed them, as when they were sealed with the change that caused them.
+    const groups = new Map<number, StreamItem[]>();
+    for (const d of this.debts.values()) groups.set(d.group, [...(groups.get(d.group) ?? []), d.item]);
     const settled = this.append(
-      items.map((item) => ({ stream: Stream.EVENTS, items: [item] })),
+      [...groups.values()].map((items) => ({ stream: Stream.EVENTS, items })),
       ids,
     )
       .then(() => {

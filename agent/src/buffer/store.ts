@@ -11,6 +11,7 @@ import {
 } from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
 import { Queries, type StreamTotals } from './queries.js';
+import { rowCrc, setAsideDamagedRows } from './row-check.js';
 import type { NoticeDebt, OpContext, StoreOp, StoreState } from './wire.js';
 
 export interface StoreOptions {
@@ -43,6 +44,8 @@ export class OutboxStore {
   private upBase = 0;
   private readonly hwm: HighWaterMark;
   private newDebts: NoticeDebt[] = [];
+  /** Numbers each transaction that may owe notices (they are sealed together). */
+  private txn = 0;
 
   constructor(private readonly opts: StoreOptions) {
     this.hwm = new HighWaterMark(`${opts.file}.hwm`);
@@ -96,6 +99,8 @@ export class OutboxStore {
       .all())
       this.heads.set(c.stream, { seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
     this.checkHighWater(ctx);
+    const damaged = setAsideDamagedRows(this.db, ctx.now, (obj, msg) => this.opts.log('error', obj, msg));
+    if (damaged.length > 0) this.owe(damaged.map((r) => evictionNotice(r, this.epoch, ctx.now)));
     for (const s of STREAMS) {
       this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.heads.get(s)!.seq + 1) - 1);
       this.totals.set(s, this.q.totals(s));
@@ -132,15 +137,20 @@ export class OutboxStore {
   private owe(items: StreamItem[]): void {
     const ins = this.q.prepare<[string]>('INSERT INTO notices (item) VALUES (?)');
     for (const item of items)
-      this.newDebts.push({ id: Number(ins.run(JSON.stringify(item)).lastInsertRowid), item });
+      this.newDebts.push({
+        id: Number(ins.run(JSON.stringify(item)).lastInsertRowid),
+        item,
+        group: this.txn,
+      });
   }
 
   private allDebts(): NoticeDebt[] {
     this.newDebts = [];
+    const group = ++this.txn;
     return this.q
       .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
       .all()
-      .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem }));
+      .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group }));
   }
 
   /**
@@ -158,11 +168,12 @@ export class OutboxStore {
           : 0),
       0,
     );
+    this.txn++;
     const evictions = incoming > 0 ? this.planFor(incoming, ctx.free) : [];
     const deltas: [Stream, number, number, number][] = [];
     const appended: SealedBatch[] = [];
     const ins = this.q.prepare(
-      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     const settle = this.q.prepare<[number]>('DELETE FROM notices WHERE id = ?');
@@ -176,7 +187,7 @@ export class OutboxStore {
         const n = ops.map((o) => {
           if (o.k === 'append') {
             for (const b of o.batches) {
-              ins.run(b.stream, b.epoch, b.seq, ctx.now, ctx.up, b.items, b.envelope);
+              ins.run(b.stream, b.epoch, b.seq, ctx.now, ctx.up, b.items, b.envelope, rowCrc(b));
               chain.run(b.stream, b.seq, b.payloadHash);
               heads.set(b.stream, { seq: b.seq, prevHash: b.payloadHash });
               deltas.push([b.stream, 1, b.envelope.length, b.items]);

@@ -34,6 +34,8 @@ export type ToWorker =
 export interface NoticeDebt {
   id: number;
   item: StreamItem;
+  /** Debts of one group (one transaction, or all those found at open) are sealed into one batch. */
+  group: number;
 }
 
 /** Everything the main thread mirrors of the store, sent after each open and group commit. */

@@ -33,7 +33,7 @@ export function resolvePaths(cfg: AgentConfig, baseDir: string): AgentConfig {
     storage: { ...cfg.storage, dir },
     mqtt: { ...cfg.mqtt, ca: abs(cfg.mqtt.ca), cert: abs(cfg.mqtt.cert), key: abs(cfg.mqtt.key) },
     identity: {
-      renewAt: cfg.identity.renewAt,
+      ...cfg.identity,
       signingKey: cfg.identity.signingKey
         ? abs(cfg.identity.signingKey)
         : join(dir, 'identity', 'signing.key'),

@@ -111,6 +111,7 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
     signingKey: str({ default: '' }),
     csr: str({ default: '' }),
     renewAt: num({ min: 0.1, max: 0.99, default: 0.667, remote: 'live' }),
+    checkIntervalS: int({ min: 1, max: 86_400, default: 3600, remote: 'live' }),
   }),
   batching: obj({
     telemetry: policy(100, 1000),

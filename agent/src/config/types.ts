@@ -104,6 +104,8 @@ export interface AgentConfig {
     csr: string;
     /** Renew the client certificate once this share of its lifetime has passed. Default 0.667. */
     renewAt: number;
+    /** How often the client certificate is read again for expiry, renewal and damage. Default 3600 s. */
+    checkIntervalS: number;
   };
   /** Batching per stream. */
   batching: {

@@ -1,3 +1,5 @@
+import { mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino } from 'pino';
 
 export type Logger = pino.Logger;
@@ -20,7 +22,12 @@ export const REDACT_PATHS = [
   'mqtt.key',
 ];
 
-/** The root logger; each module takes a child with `{ module }`. */
+/**
+ * The root logger; each module takes a child with `{ module }`. Lines are
+ * written asynchronously: on an SD card a synchronous write can stall the
+ * event loop (and the watchdog) for tens of milliseconds (#12). pino flushes
+ * what is pending when the process exits; `flushLogSync` does it before a crash exit.
+ */
 export function createLogger(
   opts: { level?: string; destination?: pino.DestinationStream; file?: string } = {},
 ): Logger {
@@ -30,8 +37,31 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    opts.destination ?? pino.destination({ dest: opts.file ?? 2, sync: true, mkdir: true }),
+    opts.destination ?? pino.destination({ dest: openLogFile(opts.file), sync: false }),
   );
+}
+
+/** Opened here rather than by pino, which opens asynchronously: a crash in the first tick must still be written. */
+function openLogFile(file: string | undefined): number {
+  if (file === undefined) return 2;
+  mkdirSync(dirname(file), { recursive: true });
+  return openSync(file, 'a');
+}
+
+/**
+ * Writes out every line the logger still holds, synchronously: the last
+ * words before `process.exit` must not be lost. Best effort: a destination
+ * that cannot flush (not open yet, a closed pipe) is left as it is.
+ */
+export function flushLogSync(log: Logger): void {
+  const dest = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[
+    pino.symbols.streamSym
+  ];
+  try {
+    dest?.flushSync?.();
+  } catch {
+    // Nothing better to do on the way out.
+  }
 }
 
 /** A logger that drops everything (tests, one-shot commands). */

@@ -80,10 +80,15 @@ export class ScheduledJob {
         `${this.opts.name} run failed`,
       );
       this.opts.report?.failed(err);
+      // A run started by hand (the first one, at start) failed: the retry comes before the next scheduled run.
+      this.arm();
     }
   }
 
+  /** (Re)arms the one timer for the next run; arming again replaces it. */
   private arm(): void {
+    if (this.timer) this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.stopped) return;
     const due = this.nextDelay();
     const delay = this.failures > 0 ? Math.min(due, retryDelay(this.failures)) : due;

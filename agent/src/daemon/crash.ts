@@ -1,4 +1,4 @@
-import { ExitCode, type Logger } from '../core/index.js';
+import { ExitCode, flushLogSync, type Logger } from '../core/index.js';
 
 /** Exit code after an unexpected error: non-zero so systemd restarts the agent (and `agent.crash_loop` counts it). */
 export const CRASH_EXIT_CODE = ExitCode.Failed;
@@ -11,10 +11,12 @@ export const CRASH_EXIT_CODE = ExitCode.Failed;
 export function installCrashHandlers(log: Logger, exit: (code: number) => void = process.exit): () => void {
   const onRejection = (reason: unknown) => {
     log.fatal({ err: reason }, 'unhandled promise rejection: exiting so systemd restarts the agent');
+    flushLogSync(log);
     exit(CRASH_EXIT_CODE);
   };
   const onException = (err: Error) => {
     log.fatal({ err }, 'uncaught exception: exiting so systemd restarts the agent');
+    flushLogSync(log);
     exit(CRASH_EXIT_CODE);
   };
   process.on('unhandledRejection', onRejection);

@@ -4,6 +4,7 @@ import { TrustStoreCorruptError } from '../trust/index.js';
 import type { RemoteDocument } from './bus.js';
 import { type DaemonCore, task, type Wired } from './core.js';
 import type { Pipeline } from './pipeline.js';
+import { reportTo } from './services.js';
 
 /**
  * Remote management: the device certificate renewed over the link, and signed
@@ -31,6 +32,8 @@ export function wireRemote(
     raise: bus.raise,
     clock,
     log: log.child({ module: 'identity' }),
+    report: reportTo(bus, 'cert-renewal'),
+    intervalMs: config.identity.checkIntervalS * 1000,
   });
   // The trust store's health is a capability of its own: corrupt, it refuses every document.
   let told = false;

@@ -23,3 +23,10 @@ export class ProvisionedPairError extends AgentError {
     );
   }
 }
+
+/** The client certificate is missing or cannot be parsed: expiry is not watched until it is fixed. */
+export class CertUnreadableError extends AgentError {
+  constructor(file: string, problem: string) {
+    super('CERT_UNREADABLE', `${file}: ${problem}; certificate expiry is not watched until it is fixed`);
+  }
+}

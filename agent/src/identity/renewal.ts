@@ -2,9 +2,10 @@ import { sign, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonState, readSecretFile, writeFileAtomic, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Service, TimerHandle } from '../core/index.js';
+import type { CapabilityReport, Clock, EventType, Logger, Service, TimerHandle } from '../core/index.js';
 import { keyIdOf } from '../telemetry/index.js';
 import { checkIssued } from './certcheck.js';
+import { CertUnreadableError } from './errors.js';
 import { makeCsr, makeTlsKey, type SigningIdentity } from './keys.js';
 import { type PairFs, PairSwap } from './pair-swap.js';
 
@@ -28,6 +29,9 @@ export interface RenewalOptions {
   linkError: () => string | null;
   clock: Clock;
   log: Logger;
+  /** An unreadable certificate, and its repair, for the daemon's capability status. */
+  report?: CapabilityReport;
+  /** How often the certificate is read again. Default 1 h. */
   intervalMs?: number;
   /** A CSR not answered within this is sent again (it may have been lost in transit). Default 15 min. */
   csrTimeoutMs?: number;
@@ -37,8 +41,13 @@ export interface RenewalOptions {
   fs?: PairFs;
 }
 
-/** Link failures that mean the broker refused this pair (not that it is away). */
-const REFUSED = new Set(['CLIENT_CERT_REFUSED', 'CONNECTION_RESET', 'CONNACK_REFUSED', 'TLS_FILES']);
+/**
+ * Link failures that mean this pair was refused: a TLS alert naming our certificate,
+ * an explicit CONNACK refusal, or files that do not load. A reset or any other
+ * transport error is a flaky link, which the old pair would fare no better on:
+ * counting it would roll a good new pair back.
+ */
+const PAIR_REFUSED: ReadonlySet<string> = new Set(['CLIENT_CERT_REFUSED', 'CONNACK_REFUSED', 'TLS_FILES']);
 
 const STATE = 'cert-state.json';
 const JOURNAL = 'cert-swap.json';
@@ -149,11 +158,13 @@ export class CertRenewal implements Service {
       this.o.raise('cert.unreadable', this.o.deviceId, { file: this.o.certFile, problem });
     }
     this.unreadable = problem;
+    this.o.report?.failed(new CertUnreadableError(this.o.certFile, problem));
     return null;
   }
 
   private readable(cert: X509Certificate): X509Certificate {
     this.unreadable = null;
+    this.o.report?.recovered();
     return cert;
   }
 
@@ -246,7 +257,7 @@ export class CertRenewal implements Service {
       this.probation = undefined;
       if (!this.pair.pending) return;
       const code = this.o.linkError();
-      if (!code || !REFUSED.has(code)) return this.watchProbation();
+      if (!code || !PAIR_REFUSED.has(code)) return this.watchProbation();
       this.pair.rollBack();
       this.o.log.error({ code }, 'the broker refused the new certificate: the previous pair is back');
       this.o.raise('cert.rolled_back', this.o.deviceId, { code });

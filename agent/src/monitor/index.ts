@@ -5,5 +5,5 @@ export { HEALTH_SENSOR, type HealthOptions, HealthSampler } from './health.js';
 export { BufferPressure, CRASH_LOOP_STARTS, recordCleanStop, recordStart } from './lifecycle.js';
 export { type Listener, ListenerMonitor, readListeners } from './listeners.js';
 export { FileTail, JournalSource } from './logsource.js';
-export { clean, EventReporter } from './reporter.js';
+export { clean, EventReporter, MAX_HELD_EVENTS } from './reporter.js';
 export { BUILD_FLOOR_MS, clockQuality } from './time.js';

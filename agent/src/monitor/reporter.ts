@@ -18,7 +18,12 @@ export interface ReporterOptions {
   aggregateMs: number;
   clock: Clock;
   log: Logger;
+  /** Events refused for a full disk are offered again this often. Default 5 s. */
+  retryMs?: number;
 }
+
+/** Events held while the disk is full; past this the oldest go (and the loss is logged). */
+export const MAX_HELD_EVENTS = 256;
 
 interface Storm {
   first: SecurityEvent;
@@ -39,14 +44,24 @@ export class EventReporter implements Service {
   private readonly storms = new Map<string, Storm>();
   /** Events raised, for status. */
   raised = 0;
+  /** Refused for a full disk, offered again on `retry`. */
+  private held: SecurityEvent[] = [];
+  private retry: TimerHandle | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: ReporterOptions) {}
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    this.stopped = false;
+  }
 
-  /** Sends what the open windows hold. */
+  /** Sends what the open windows hold, and offers what a full disk held back once more. */
   async stop(): Promise<void> {
     for (const key of [...this.storms.keys()]) this.close(key);
+    this.stopped = true;
+    if (this.retry) this.opts.clock.clearTimeout(this.retry);
+    this.retry = undefined;
+    if (this.held.length > 0) this.submit(this.held.splice(0));
   }
 
   raise(type: EventType, subject: string, details: Record<string, string> = {}, severity?: Severity): void {
@@ -92,9 +107,34 @@ export class EventReporter implements Service {
   }
 
   private send(e: SecurityEvent): void {
-    this.opts
-      .submit([{ stream: Stream.EVENTS, event: e }])
-      .catch((err) => this.opts.log.error({ err, type: e.type }, 'security event not accepted'));
+    this.submit([e]);
+  }
+
+  /**
+   * A full disk refuses events as it refuses readings, but the event saying so
+   * (a capability that failed on it) is the one the platform most needs: events
+   * refused for a full disk are held and offered again until space comes back.
+   */
+  private submit(events: SecurityEvent[]): void {
+    this.opts.submit(events.map((event) => ({ stream: Stream.EVENTS, event }))).catch((err) => {
+      if ((err as { code?: string }).code !== 'BUFFER_DISK_FULL' || this.stopped) {
+        this.opts.log.error({ err, types: events.map((e) => e.type) }, 'security events not accepted');
+        return;
+      }
+      this.held.push(...events);
+      const over = this.held.length - MAX_HELD_EVENTS;
+      if (over > 0) {
+        const gone = this.held.splice(0, over);
+        this.opts.log.error(
+          { dropped: gone.length },
+          'the disk stays full: the oldest held events are dropped',
+        );
+      }
+      this.retry ??= this.opts.clock.setTimeout(() => {
+        this.retry = undefined;
+        this.submit(this.held.splice(0));
+      }, this.opts.retryMs ?? 5_000);
+    });
   }
 }
 

@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { DiscoveryError } from './errors.js';
 import { safeText } from './text.js';
 import type { Device } from './types.js';
 
-/** What discovery could not read: skipped with a warning, never fatal. */
+/**
+ * What is attached. A device whose attributes cannot be read is skipped with a
+ * warning; a bus folder that exists but cannot be listed throws `DiscoveryError`.
+ */
 export interface DiscoveryResult {
   devices: Device[];
   /** Serial ports with a device behind them, USB ones included (where declared sensors sit). */
@@ -21,11 +25,22 @@ const readRaw = (p: string): Buffer | undefined => {
 };
 const trimRaw = (b: Buffer | undefined): Buffer | undefined =>
   b ? b.subarray(0, b.length > 0 && b[b.length - 1] === 0x0a ? b.length - 1 : b.length) : undefined;
+/** Absent is normal (no such bus, a device unplugged mid-scan); any other failure stops discovery. */
+const absent = (e: unknown): boolean => (e as { code?: string }).code === 'ENOENT';
 const list = (p: string): string[] => {
   try {
     return readdirSync(p).sort();
-  } catch {
-    return [];
+  } catch (e) {
+    if (absent(e)) return [];
+    throw new DiscoveryError(p, e);
+  }
+};
+const readOptional = (p: string): Buffer | undefined => {
+  try {
+    return readFileSync(p);
+  } catch (e) {
+    if (absent(e)) return undefined;
+    throw new DiscoveryError(p, e);
   }
 };
 
@@ -158,7 +173,7 @@ function w1i2c(root: string): Device[] {
 
 /** Peers on the cabinet LAN from the neighbour table. */
 function lan(root: string): Device[] {
-  const t = readRaw(join(root, 'proc/net/arp'))?.toString('utf8') ?? '';
+  const t = readOptional(join(root, 'proc/net/arp'))?.toString('utf8') ?? '';
   return t
     .split('\n')
     .slice(1)

@@ -1,6 +1,7 @@
 export { assess, compareVersions, profileOf } from './assess.js';
 export { diffInventory, type InventoryChange } from './diff.js';
 export { type DiscoveryResult, discover, fingerprint } from './discover.js';
+export { DiscoveryError } from './errors.js';
 export {
   loadProfilesBundle,
   type MatchRule,

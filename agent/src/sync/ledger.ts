@@ -41,6 +41,10 @@ interface Entry {
 export class Ledger {
   private readonly busy = new Map<Stream, Map<number, Entry>>();
   private readonly cursor = new Map<Stream, number>();
+  /** Highest seq ever taken per stream: above it no row is busy, so a scan from there needs no slack. */
+  private readonly top = new Map<Stream, number>();
+  /** The floor at the last sweep of forgotten rows, per stream. */
+  private readonly swept = new Map<Stream, number>();
   private nextToken = 1;
   private inflightRows = 0;
   private inflightBytes = 0;
@@ -84,7 +88,10 @@ export class Ledger {
           done = true;
           break;
         }
-        const rows = this.store.read(stream, cursor, room + Math.min(busy.size, 256));
+        // Slack for busy rows only when the cursor moved back below some: reading
+        // 256 rows to take a quarter window made the drain half as fast (#12).
+        const slack = cursor < (this.top.get(stream) ?? 0) ? Math.min(busy.size, 256) : 0;
+        const rows = this.store.read(stream, cursor, room + slack);
         if (rows.length === 0) break;
         for (const row of rows) {
           if (busy.has(row.seq)) {
@@ -112,6 +119,7 @@ export class Ledger {
           this.inflightRows++;
           this.inflightBytes += bytes;
           cursor = row.seq;
+          if (row.seq > (this.top.get(stream) ?? 0)) this.top.set(stream, row.seq);
           out.push({ row, token });
         }
       }
@@ -216,6 +224,10 @@ export class Ledger {
   forgetGone(): void {
     for (const [stream, busy] of this.busy) {
       const floor = this.store.floor(stream);
+      // A row PUBACKed below the floor is dropped at once (pubacked), so only a new floor can leave work here;
+      // sweeping every take made the drain quadratic in the rows awaiting the collector (#12).
+      if (this.swept.get(stream) === floor) continue;
+      this.swept.set(stream, floor);
       for (const [seq, e] of busy) if (seq <= floor && e.state === 'delivered') busy.delete(seq);
     }
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Outbox, RowFigures } from '../buffer/index.js';
-import { type AgentConfig, readJsonState, writeJsonState } from '../config/index.js';
+import { type AgentConfig, loadJsonState, readJsonState, writeJsonState } from '../config/index.js';
 import type { Clock, EventType, Logger, Random, Service, Stream } from '../core/index.js';
 import { type AckRejection, AckVerifier } from './ack-verifier.js';
 import { Drain, type DrainStats } from './drain.js';
@@ -126,6 +126,7 @@ export class Sync implements Service {
   }
 
   async start(): Promise<void> {
+    this.checkPersisted();
     this.link.on('up', (client, receiveMaximum) => {
       this.drain.attach(client, receiveMaximum);
       this.persist();
@@ -205,6 +206,36 @@ export class Sync implements Service {
       delivery: d,
       acks: { rejected: { ...this.acks.rejected }, collectorKey: this.acks.hasCollectorKey },
     };
+  }
+
+  /**
+   * The state file is only shown (by `status` with the daemon stopped) and written
+   * afresh, but a corrupt one is still quarantined and reported like every state
+   * file: overwritten in silence, the damage would go unseen.
+   */
+  private checkPersisted(): void {
+    const file = join(this.opts.stateDir, SYNC_STATE_FILE);
+    try {
+      this.loadPersisted(file);
+    } catch (err) {
+      // Unreadable (not corrupt): the next write replaces it or fails in its own turn; the link never waits on it.
+      this.opts.log.warn({ err }, `cannot read ${SYNC_STATE_FILE}`);
+    }
+  }
+
+  private loadPersisted(file: string): void {
+    loadJsonState<SyncStatus>(file, {
+      stamp: this.opts.clock.now(),
+      valid: (v) => typeof (v as Partial<SyncStatus> | null)?.state === 'string',
+      onCorrupt: (aside, reason) => {
+        this.opts.log.error({ aside, reason }, `${SYNC_STATE_FILE} is corrupt: quarantined`);
+        this.opts.raise('agent.state_quarantined', SYNC_STATE_FILE, {
+          aside,
+          reason,
+          loss: 'the last link state shown by status with the daemon stopped (written afresh)',
+        });
+      },
+    });
   }
 
   /** Keeps the link state on disk (only when it changed) so `status` can show it with the daemon stopped. */

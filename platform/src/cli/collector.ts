@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { type Io, println } from '../../../agent/src/cli/io.js';
 import { Collector, type CollectorStats } from '../collector/index.js';
 import { loadAckKey, loadKeysDocument, parseRegistry } from '../registry/index.js';
-import { redact, Store } from '../store/index.js';
+import { PG_DEFAULTS, redact, Store } from '../store/index.js';
 import { COMMON_HELP, parse, storeUrl, UsageError } from './args.js';
 
 const HELP = `Usage: edge-platform collector --url mqtts://HOST:PORT --ca FILE --cert FILE --key FILE
@@ -30,6 +30,9 @@ and the collector reconnects; agents resend what is not acked.
   --ca-dir DIR          development CA mode: answer devices' signed CSRs (cert/csr) with
                         certificates from DIR/ca.crt and DIR/ca.key, on cert/issued
   --commit-ms N         longest a batch waits for its transaction (default 20)
+  --query-timeout-ms N  PostgreSQL: longest one statement may take (default 15000); a server
+                        that stays connected but stops answering fails the transaction after
+                        it (+2 s), nothing is acked, and the connection is replaced
 
 Prints a live line (every 5 s without a terminal); on SIGTERM/SIGINT it stores what
 it holds, acks it, and prints its figures (--json: one JSON object).
@@ -50,6 +53,7 @@ const OPTIONS = {
   servername: { type: 'string' },
   'ca-dir': { type: 'string' },
   'commit-ms': { type: 'string', default: '20' },
+  'query-timeout-ms': { type: 'string', default: String(PG_DEFAULTS.queryTimeoutMs) },
 } as const;
 
 export function statsLine(s: CollectorStats): string {
@@ -68,12 +72,20 @@ export async function collectorCommand(args: string[], io: Io): Promise<number> 
   const commitMs = Number(o['commit-ms']);
   if (!Number.isInteger(commitMs) || commitMs < 0 || commitMs > 10_000)
     throw new UsageError('--commit-ms: must be a whole number of milliseconds, 0..10000');
+  const queryTimeoutMs = Number(o['query-timeout-ms']);
+  if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 100 || queryTimeoutMs > 600_000)
+    throw new UsageError('--query-timeout-ms: must be a whole number of milliseconds, 100..600000');
   const ackKey = loadAckKey(o['collector-key'] as string);
   const keysDocument = o.keys ? loadKeysDocument(o.keys, ackKey) : undefined;
   const registry = o.registry ? parseRegistry(readFileSync(o.registry, 'utf8'), o.registry) : undefined;
   const url = storeUrl(o.store, args, io.env);
   const log = (l: string) => println(io.stderr, l);
-  const store = new Store({ url, migrate: !o['no-migrate'], onError: (e) => log(`store: ${e.message}`) });
+  const store = new Store({
+    url,
+    migrate: !o['no-migrate'],
+    queryTimeoutMs,
+    onError: (e) => log(`store: ${e.message}`),
+  });
   await store.start();
   if (registry) await store.addDevices(registry);
   const c = new Collector({

@@ -15,8 +15,11 @@ export interface Engine extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Several statements at once (migrations). */
   exec(sql: string): Promise<void>;
-  /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws.
+   * `timeoutMs` replaces the query timeout inside it (migrations, retention deletes).
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
   /** LISTEN on a channel (a lowercase name) until the returned function is called. */
   listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -32,12 +35,55 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** Connection limits for PostgreSQL (milliseconds); PGlite runs in-process and needs none. */
+export interface PgLimits {
+  /**
+   * Longest one statement may take: the server cancels it (`statement_timeout`), and the client
+   * gives up on the connection a little later if no answer comes at all (`query_timeout`: a server
+   * that stays connected but stops answering). Default 15000.
+   */
+  queryTimeoutMs?: number;
+  /** Longest to open a connection, TCP and login included. Default 5000. */
+  connectTimeoutMs?: number;
+  /** TCP keepalive probes start after this much silence on a connection. Default 10000. */
+  keepAliveDelayMs?: number;
+}
+
+export const PG_DEFAULTS: Required<PgLimits> = {
+  queryTimeoutMs: 15_000,
+  connectTimeoutMs: 5_000,
+  keepAliveDelayMs: 10_000,
+};
+
+/** The client waits this much beyond statement_timeout, so a live server's cancel error wins. */
+const CLIENT_GRACE_MS = 2_000;
+
+/** A connection that timed out or broke: no ROLLBACK can get through it, it is dropped. */
+const broken = (e: unknown): boolean =>
+  e instanceof Error &&
+  (/^Query read timeout$|^Connection terminated|timeout exceeded when trying to connect/.test(e.message) ||
+    'errno' in e);
+
 class PostgresEngine implements Engine {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
 
-  constructor(url: string, onError: (e: Error) => void, max: number) {
-    this.pool = new pg.Pool({ connectionString: url, max, types: pgTypes, connectionTimeoutMillis: 5000 });
+  constructor(url: string, onError: (e: Error) => void, max: number, limits: PgLimits) {
+    const l = { ...PG_DEFAULTS, ...limits };
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max,
+      types: pgTypes,
+      connectionTimeoutMillis: l.connectTimeoutMs,
+      // Server side: a statement, or a transaction left open by a client that went silent
+      // (holding chain row locks other collectors wait for), ends after the timeout.
+      statement_timeout: l.queryTimeoutMs,
+      idle_in_transaction_session_timeout: l.queryTimeoutMs,
+      // Client side: a server (or a path to it) that holds the connection open but never answers.
+      query_timeout: l.queryTimeoutMs + CLIENT_GRACE_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: l.keepAliveDelayMs,
+    });
     // An idle connection dropped by the server must not end the process; the next query reconnects.
     this.pool.on('error', onError);
   }
@@ -50,20 +96,28 @@ class PostgresEngine implements Engine {
     await this.pool.query(sql);
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
     const client = await this.pool.connect();
+    const t = opts.timeoutMs;
+    const limit = t === undefined ? {} : { query_timeout: t + CLIENT_GRACE_MS };
     const tx: Queryable = {
-      query: async <R extends object>(sql: string, params: unknown[] = []) =>
-        (await client.query(sql, params)).rows as R[],
+      query: async <R extends object>(sql: string, values: unknown[] = []) =>
+        (await client.query({ text: sql, values, ...limit })).rows as R[],
     };
     try {
       await client.query('BEGIN');
+      if (t !== undefined) {
+        const ms = Math.max(1, Math.round(t));
+        await client.query(`SET LOCAL statement_timeout = ${ms}`);
+        await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${ms}`);
+      }
       const out = await fn(tx);
       await client.query('COMMIT');
       client.release();
       return out;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A ROLLBACK on a connection that timed out would only wait for its own timeout.
+      if (!broken(e)) await client.query('ROLLBACK').catch(() => undefined);
       // A connection that failed mid-transaction may be broken: never hand it out again.
       client.release(true);
       throw e;
@@ -103,6 +157,7 @@ class PgliteEngine implements Engine {
   }
 
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    // In-process: nothing between client and server can hang, no timeout applies.
     return this.db.transaction((t) =>
       fn({
         query: async <R extends object>(sql: string, params: unknown[] = []) =>
@@ -122,7 +177,7 @@ class PgliteEngine implements Engine {
   }
 }
 
-export interface OpenOptions {
+export interface OpenOptions extends PgLimits {
   /** Errors of idle PostgreSQL connections (the server went away); logged, never thrown. */
   onError?: (e: Error) => void;
   /** PostgreSQL connections in the pool. */
@@ -132,7 +187,7 @@ export interface OpenOptions {
 /** `postgres://USER@HOST[:PORT]/DB` (or postgresql://), `pglite:DIR`, or `pglite:memory` for tests. */
 export async function openEngine(url: string, opts: OpenOptions = {}): Promise<Engine> {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const e = new PostgresEngine(url, opts.onError ?? (() => undefined), opts.poolSize ?? 4);
+    const e = new PostgresEngine(url, opts.onError ?? (() => undefined), opts.poolSize ?? 4, opts);
     try {
       await e.query('SELECT 1');
     } catch (err) {

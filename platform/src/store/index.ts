@@ -1,4 +1,4 @@
-export { type Engine, openEngine, type Queryable, redact } from './engine.js';
+export { type Engine, openEngine, PG_DEFAULTS, type PgLimits, type Queryable, redact } from './engine.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export { MIGRATIONS } from './migrations.js';
 export { Store, type StoreOptions } from './service.js';

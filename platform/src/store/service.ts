@@ -25,6 +25,8 @@ export interface StoreOptions extends OpenOptions {
 
 /** Several processes may start at once: one migrates, the others wait on this lock. */
 const MIGRATION_LOCK = 0x65646765;
+/** Migrations and retention deletes on a large database outlast the query timeout by far. */
+const MAINTENANCE_TIMEOUT_MS = 30 * 60_000;
 
 /** The platform's store: one schema, on PostgreSQL or PGlite. */
 export class Store {
@@ -79,33 +81,41 @@ export class Store {
   /** Applies the missing migrations in order; returns the versions applied. */
   async migrate(): Promise<{ applied: number[]; version: number }> {
     const applied: number[] = [];
-    await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await tx.query(
-        `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+    await this.db.transaction(
+      async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await tx.query(
+          `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
            applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      const done = new Set(
-        (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
-      );
-      const newest = Math.max(0, ...done);
-      const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
-      if (newest > latest)
-        throw new StoreError(
-          'SCHEMA_TOO_NEW',
-          `the store is at schema ${newest}, newer than this version knows (${latest})`,
         );
-      for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
-        await execIn(tx, m.sql).catch((e: Error) => {
-          throw new StoreError('MIGRATION_FAILED', `migration ${m.version} (${m.name}): ${e.message}`, {
-            cause: e,
+        const done = new Set(
+          (await tx.query<{ version: number }>('SELECT version FROM schema_migrations')).map(
+            (r) => r.version,
+          ),
+        );
+        const newest = Math.max(0, ...done);
+        const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+        if (newest > latest)
+          throw new StoreError(
+            'SCHEMA_TOO_NEW',
+            `the store is at schema ${newest}, newer than this version knows (${latest})`,
+          );
+        for (const m of MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          await execIn(tx, m.sql).catch((e: Error) => {
+            throw new StoreError('MIGRATION_FAILED', `migration ${m.version} (${m.name}): ${e.message}`, {
+              cause: e,
+            });
           });
-        });
-        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-        applied.push(m.version);
-      }
-    });
+          await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
+          applied.push(m.version);
+        }
+      },
+      { timeoutMs: MAINTENANCE_TIMEOUT_MS },
+    );
     return { applied, version: await this.schemaVersion() };
   }
 
@@ -177,13 +187,17 @@ export class Store {
    */
   async prune(nowMs: number): Promise<{ readings: number; events: number; batches: number }> {
     const s = await this.settings();
-    const del = async (table: string, column: string, days: number) =>
-      (
-        await this.db.query(
-          `WITH d AS (DELETE FROM ${table} WHERE ${column} < to_timestamp($1 / 1000.0) RETURNING 1) SELECT count(*)::int AS n FROM d`,
-          [nowMs - days * 86_400_000],
-        )
-      )[0] as { n: number };
+    const del = (table: string, column: string, days: number) =>
+      this.db.transaction(
+        async (tx) =>
+          (
+            await tx.query<{ n: number }>(
+              `WITH d AS (DELETE FROM ${table} WHERE ${column} < to_timestamp($1 / 1000.0) RETURNING 1) SELECT count(*)::int AS n FROM d`,
+              [nowMs - days * 86_400_000],
+            )
+          )[0],
+        { timeoutMs: MAINTENANCE_TIMEOUT_MS },
+      );
     return {
       readings: (await del('readings', 'ts', s.readings_retention_days)).n,
       events: (await del('security_events', 'ts', s.events_retention_days)).n,

@@ -55,7 +55,7 @@ for (const dir of dirs) {
         if (row.stream === Stream.EVENTS)
           for (const e of b.events) {
             if (e.type === 'buffer.quarantined') notices++;
-            if (e.type === 'buffer.evicted' && e.details.reason === 'lost')
+            if (e.type === 'buffer.evicted' && ['lost', 'corrupt'].includes(e.details.reason))
               lost.push([Number(e.details.from_seq), Number(e.details.to_seq)]);
           }
       } catch {

@@ -33,7 +33,7 @@ interface Outcome {
   values?: number[];
   badRows?: number;
   notices?: number;
-  /** Telemetry seq ranges reported lost (`buffer.evicted`, reason `lost`). */
+  /** Telemetry seq ranges reported lost (`buffer.evicted`, reason `lost` or `corrupt`). */
   lost?: [number, number][];
 }
 
@@ -182,8 +182,6 @@ function runChild(
 export const r7: Row = {
   id: 'R7',
   what: 'corrupt outbox, WAL and state-file mutants',
-  // Finds silent loss (a damaged WAL frame ends SQLite's log without an error): see the README.
-  inQuick: false,
   async run(ctx) {
     const r = emptyResult('mutants');
     const { privateKey } = generateKeyPairSync('ed25519');

@@ -146,6 +146,44 @@ describe('ScheduledJob', () => {
   });
 });
 
+describe('ScheduledJob: a first run by hand', () => {
+  it('that fails is retried with backoff, not at the next scheduled time', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 1));
+    let runs = 0;
+    let fail = true;
+    const job = new ScheduledJob({
+      name: 'sensors',
+      schedule: '0 0 * * * *',
+      clock,
+      log: silentLogger(),
+      run: async () => {
+        runs++;
+        if (fail) throw Object.assign(new Error('sysfs unreadable'), { code: 'DISCOVERY_FAILED' });
+      },
+    });
+    job.start();
+    await job.runNow();
+    assert.equal(runs, 1);
+    clock.advance(4_999);
+    await flush();
+    assert.equal(runs, 1, 'not before the backoff');
+    clock.advance(1);
+    await flush();
+    assert.equal(runs, 2, 'retried after 5 s');
+    fail = false;
+    clock.advance(10_000);
+    await flush();
+    assert.equal(runs, 3, 'the second retry after 10 s');
+    clock.advance(3_599_000 - 15_000 - 1);
+    await flush();
+    assert.equal(runs, 3, 'then the schedule only: nothing until the hour');
+    clock.advance(1);
+    await flush();
+    assert.equal(runs, 4, 'one run on the hour, no leftover timer doubling it');
+    await job.stop();
+  });
+});
+
 describe('crash handlers', () => {
   it('an unhandled rejection is logged under err and ends the process with code 2', () => {
     const mod = new URL('../../../agent/src/daemon/index.js', import.meta.url).href;

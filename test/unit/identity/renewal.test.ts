@@ -173,6 +173,20 @@ describe('certificate renewal: the key and certificate swap as one unit', () => 
     assert.ok(!k.seen.events.includes('cert.rolled_back'));
   });
 
+  it('a reset or other transport error after a renewal never rolls the new pair back', async () => {
+    for (const flaky of ['CONNECTION_RESET', 'CONNACK_TIMEOUT', 'NETWORK_UNREACHABLE', 'LINK_ERROR']) {
+      const g = await gateway();
+      const clock = new ManualClock(Date.now());
+      const { r, seen } = renewal(g, { clock, linkError: () => flaky });
+      assert.equal(r.onIssued(g.newChain).accepted, true);
+      clock.advance(30 * 60_000);
+      assert.equal(pairOnDisk(g), 'new', `${flaky} is not a refusal`);
+      assert.ok(!seen.events.includes('cert.rolled_back'), flaky);
+      assert.equal(seen.reconnects, 1, 'only the reconnect with the new pair');
+      await r.stop();
+    }
+  });
+
   it('a CSR never answered is sent again after the timeout', async () => {
     const g = await gateway();
     const clock = new ManualClock(Date.now());

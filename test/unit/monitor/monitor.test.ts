@@ -18,6 +18,7 @@ import {
   EventReporter,
   FileTail,
   ListenerMonitor,
+  MAX_HELD_EVENTS,
   parseAuthMessage,
   parseJournalLine,
   readListeners,
@@ -44,6 +45,58 @@ function reporter(clock = new ManualClock(Date.UTC(2026, 10, 26)), aggregateMs =
 const flush = () => new Promise((res) => setImmediate(res));
 
 describe('event reporter', () => {
+  it('holds events a full disk refuses and offers them again until accepted; other failures are not retried', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 26));
+    const accepted: string[] = [];
+    let refuse: string | null = 'BUFFER_DISK_FULL';
+    let offers = 0;
+    const r = new EventReporter({
+      submit: async (items: StreamItem[]) => {
+        offers++;
+        if (refuse) throw Object.assign(new Error('nothing was accepted'), { code: refuse });
+        for (const i of items) if (i.stream === Stream.EVENTS) accepted.push(i.event.subject);
+      },
+      aggregateMs: 0,
+      clock,
+      log: silentLogger(),
+    });
+    await r.start();
+    r.raise('agent.capability_failed', 'sensors', { capability: 'sensors', code: 'BUFFER_DISK_FULL' });
+    r.raise('cert.unreadable', 'gw-a', {});
+    await flush();
+    clock.advance(5_000);
+    await flush();
+    assert.equal(offers, 3, 'two refused, then one retry of both together');
+    assert.deepEqual(accepted, []);
+    refuse = null;
+    clock.advance(5_000);
+    await flush();
+    assert.deepEqual(accepted, ['sensors', 'gw-a'], 'delivered in order once space is back');
+    clock.advance(60_000);
+    await flush();
+    assert.equal(offers, 4, 'nothing offered twice once accepted');
+    refuse = 'BUFFER_IO_ERROR';
+    r.raise('clock.jump', 'clock', {});
+    await flush();
+    refuse = null;
+    clock.advance(60_000);
+    await flush();
+    assert.deepEqual(
+      accepted,
+      ['sensors', 'gw-a'],
+      'an I/O error is not retried (the watchdog restarts the agent)',
+    );
+    refuse = 'BUFFER_DISK_FULL';
+    for (let i = 0; i < MAX_HELD_EVENTS + 10; i++) r.raise('auth.login', `u${i}`, {});
+    await flush();
+    refuse = null;
+    clock.advance(5_000);
+    await flush();
+    assert.equal(accepted.length, 2 + MAX_HELD_EVENTS, 'held events are bounded');
+    assert.equal(accepted[2], 'u10', 'the oldest went first');
+    await r.stop();
+  });
+
   it('sends the first of a storm at once and folds the rest into one event with count, first and last time', async () => {
     const { r, events, clock } = reporter();
     const t0 = clock.now();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, type SecurityEvent, silentLogger } from '../../../agent/src/core/index.js';
-import { discover, SensorService } from '../../../agent/src/sensors/index.js';
+import { DiscoveryError, discover, SensorService } from '../../../agent/src/sensors/index.js';
 import { signDocument, TrustStore } from '../../../agent/src/trust/index.js';
 import { cli, writeConfig } from '../../helpers/agent.js';
 import { addUsb, ftdiAdapter, makeCabinet, removeUsb, swapUsb } from '../../helpers/cabinet.js';
@@ -214,5 +214,25 @@ describe('sensor inventory on a fixture cabinet', () => {
     assert.equal(d.warnings.length, 1);
     assert.match(d.warnings[0], /9-9: idVendor\/idProduct not readable, skipped/);
     console.log(`# discovery of 10,000 USB devices: ${Math.round(ms)} ms`);
+  });
+
+  it('a bus folder that exists but cannot be listed stops discovery; one that is absent is no bus', () => {
+    const r = join(t.dir, 'broken');
+    assert.deepEqual(discover(r).devices, [], 'an empty root: no buses, no error');
+    addUsb(r, ftdiAdapter('A1'));
+    mkdirSync(join(r, 'sys/bus/w1'), { recursive: true });
+    // A loop where the folder should be (as a damaged sysfs or overlay shows it): ELOOP, not absence.
+    symlinkSync('devices', join(r, 'sys/bus/w1/devices'));
+    assert.throws(
+      () => discover(r),
+      (e) =>
+        e instanceof DiscoveryError &&
+        e.code === 'DISCOVERY_FAILED' &&
+        /w1\/devices \(ELOOP\)/.test(e.message),
+    );
+    rmSync(join(r, 'sys/bus/w1/devices'));
+    assert.equal(discover(r).devices.length, 1);
+    mkdirSync(join(r, 'proc/net/arp'), { recursive: true });
+    assert.throws(() => discover(r), /proc\/net\/arp \(EISDIR\)/);
   });
 });
