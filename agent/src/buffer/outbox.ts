@@ -43,6 +43,7 @@ export class Outbox implements Service {
   private readonly floors = new Map<Stream, number>();
   private totals = new Map<Stream, StreamTotals>();
   private used = 0;
+  private commitCount = 0;
   private gen = 0;
   private upBase = 0;
   private monoAtOpen = 0;
@@ -162,6 +163,7 @@ export class Outbox implements Service {
       if (reset || f > (this.floors.get(stream) ?? 0)) this.floors.set(stream, f);
     this.totals = new Map(s.totals);
     this.used = s.usedBytes;
+    this.commitCount = s.commits;
     for (const d of s.debts) this.debts.set(d.id, { item: d.item, group: d.group });
     if (reset) this.rewind(this.gen);
   }
@@ -230,6 +232,11 @@ export class Outbox implements Service {
   /** Bytes the outbox occupies (database pages plus WAL), as of the last commit. */
   usedBytes(): number {
     return this.used;
+  }
+
+  /** Transactions the worker committed since it opened the file (each one fsync, whatever it held). */
+  commits(): number {
+    return this.commitCount;
   }
 
   /** Batches and bytes waiting for the worker. */

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
 import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
 import { BufferError, commitFailure } from './errors.js';
@@ -46,6 +47,7 @@ export class OutboxStore {
   private newDebts: NoticeDebt[] = [];
   /** Numbers each transaction that may owe notices (they are sealed together). */
   private txn = 0;
+  private commits = 0;
 
   constructor(private readonly opts: StoreOptions) {
     this.hwm = new HighWaterMark(`${opts.file}.hwm`);
@@ -213,6 +215,7 @@ export class OutboxStore {
       if (isCorruption(e)) throw e;
       throw commitFailure(e, this.opts.file, () => ctx.free);
     }
+    this.commits++;
     for (const [k, v] of heads) this.heads.set(k, v);
     for (const [k, v] of floors) this.floors.set(k, v);
     for (const [s, rows, bytes, items] of deltas) {
@@ -318,9 +321,21 @@ export class OutboxStore {
     return this.q.livePages() * this.pageSize + wal;
   }
 
-  /** Full integrity check: "ok" or SQLite's findings. */
+  /**
+   * SQLite's quick check through a fresh connection: this one's page cache would
+   * answer from what it read before the file went bad. "ok", or the findings.
+   */
   quickCheck(): string {
-    return String(this.db.pragma('quick_check', { simple: true }));
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.opts.file, { readonly: true, fileMustExist: true });
+      return String(db.pragma('quick_check', { simple: true }));
+    } catch (e) {
+      if (isCorruption(e)) return String((e as Error).message);
+      throw e;
+    } finally {
+      db?.close();
+    }
   }
 
   /** The mirror for the main thread, with the debts owed since the last one. */
@@ -333,6 +348,7 @@ export class OutboxStore {
       totals: [...this.totals].map(([s, t]) => [s, { ...t }]),
       usedBytes: this.usedBytes(),
       upBase: this.upBase,
+      commits: this.commits,
       debts,
     };
   }

@@ -46,6 +46,8 @@ export interface StoreState {
   totals: [Stream, StreamTotals][];
   usedBytes: number;
   upBase: number;
+  /** Transactions committed since the file was opened (one per group of operations). */
+  commits: number;
   /** Notices owed and not yet sealed. */
   debts: NoticeDebt[];
 }
