@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { request } from '../../agent/src/diag/index.js';
 import { BIN, exitOf } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
-import type { World } from '../helpers/world.js';
+import type { StatusJson, World } from '../helpers/world.js';
 import { addDefect, type Ctx, type RowResult, sleep } from './lib.js';
 
 /** How long a daemon may take to open its socket on a loaded 2-core machine before it counts as a hang. */
@@ -33,6 +34,17 @@ export async function spawnDaemon(w: World, env: NodeJS.ProcessEnv = {}): Promis
     25,
   );
   return child;
+}
+
+/**
+ * Rows left in the running daemon's outbox (pending + awaiting ack), asked over agent.sock
+ * from this process. `World.bufferedRows` runs the CLI with spawnSync: each poll stalled
+ * the in-process collector for a whole Node start, so on a loaded machine the agent's
+ * ack timeouts fired and it republished its window again and again (R3).
+ */
+export async function outboxRows(w: World): Promise<number> {
+  const s = (await request(join(w.agentDir, 'data', 'agent.sock'), 'status', {}, 30_000)) as StatusJson;
+  return s.buffer.streams.reduce((n, x) => n + x.pending.rows + x.sent.rows, 0);
 }
 
 function canConnect(path: string): Promise<boolean> {
@@ -146,7 +158,12 @@ export async function drainAndJudge(
   );
   await w.startAgent();
   try {
-    await waitFor(() => w.bufferedRows() === 0, `the outbox to empty after the last ${after}`, boundMs, 500);
+    await waitFor(
+      async () => (await outboxRows(w)) === 0,
+      `the outbox to empty after the last ${after}`,
+      boundMs,
+      500,
+    );
   } catch (e) {
     r.crashes++;
     addDefect(r, `hang: ${(e as Error).message}`);

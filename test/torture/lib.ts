@@ -36,6 +36,8 @@ export interface Row {
    * it runs in the full run only, so CI's --quick stays green for what is fixed.
    */
   inQuick?: boolean;
+  /** Runs beside the other rows in the full run (started first, reported in its place). */
+  beside?: boolean;
   run(ctx: Ctx): Promise<RowResult>;
 }
 
@@ -112,4 +114,40 @@ export function rawControls(s: string): string[] {
       found.push(`U+${c.toString(16).padStart(4, '0')}`);
   }
   return found;
+}
+
+/**
+ * Runs `lane` `n` times side by side, each with its own share of `cycles`, its own seeded
+ * random source (lane 0 keeps the row's) and, inside `lane`, its own World: a kill cycle
+ * is mostly a daemon's start (CPU) and then a wait (idle), so two lanes on two cores
+ * get through nearly twice the cycles. Sums what the lanes counted.
+ */
+export async function inLanes(
+  ctx: Ctx,
+  n: number,
+  cycles: number,
+  lane: (c: Ctx, share: number) => Promise<RowResult>,
+): Promise<RowResult> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: n }, async (_, i) => {
+      await sleep(i * 1000); // staggered set-ups: each picks its own free ports
+      const share = Math.floor(cycles / n) + (i < cycles % n ? 1 : 0);
+      const log = n > 1 ? (m: string) => ctx.log(`lane ${i}: ${m}`) : ctx.log;
+      return lane({ ...ctx, rng: i === 0 ? ctx.rng : new Rng(ctx.seed + 7919 * i), log }, share);
+    }),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const results = settled.map((s) => (s as PromiseFulfilledResult<RowResult>).value);
+  const sum = emptyResult(results[0].unit);
+  for (const [i, r] of results.entries()) {
+    sum.cases += r.cases;
+    sum.lost += r.lost;
+    sum.duplicates += r.duplicates;
+    sum.crashes += r.crashes;
+    for (const d of r.defects) addDefect(sum, n > 1 ? `lane ${i}: ${d}` : d);
+  }
+  const notes = results.map((r, i) => (n > 1 ? `lane ${i}: ${r.notes ?? ''}` : (r.notes ?? '')));
+  sum.notes = notes.filter((s) => s.length > 0).join('; ');
+  return sum;
 }

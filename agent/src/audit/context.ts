@@ -1,4 +1,5 @@
 import { type AgentConfig, ConfigError, parseConfig } from '../config/index.js';
+import { type Clock, systemClock } from '../core/index.js';
 import { feedInForce } from '../software/index.js';
 import { AGENT_CONFIG, readGateway } from './files.js';
 import type { AuditContext } from './types.js';
@@ -31,7 +32,7 @@ export function imageAuditContext(root: string): AuditContext {
 export function auditContext(
   root: string,
   cfg: AgentConfig | null,
-  opts: { probe?: boolean } = {},
+  opts: { probe?: boolean; clock?: Clock } = {},
 ): AuditContext {
   if (!cfg) return { root, allowListeners: ['tcp/22'] };
   const u = new URL(cfg.mqtt.url);
@@ -57,6 +58,7 @@ export function auditContext(
             ca: cfg.mqtt.ca,
             servername: cfg.mqtt.servername,
             timeoutMs: 3000,
+            clock: opts.clock ?? systemClock,
           }
         : undefined,
   };

@@ -12,7 +12,7 @@ import type {
   StreamItem,
 } from '../core/index.js';
 import { ScheduledJob, Severity, Stream } from '../core/index.js';
-import type { TrustStore } from '../trust/index.js';
+import type { Audience, TrustStore } from '../trust/index.js';
 import { LAST_GOOD_FEED } from './current.js';
 import { diffSoftware, type SoftwareChange } from './diff.js';
 import { FeedError } from './errors.js';
@@ -31,6 +31,8 @@ export interface SoftwareServiceOptions {
   deviceId: string;
   agentVersion: string;
   trust: () => TrustStore;
+  /** Who and when a feed is judged for: its target and expiry, as a profiles bundle. */
+  audience: () => Audience;
   raise: (type: EventType, subject: string, details: Record<string, string>, severity?: Severity) => void;
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
@@ -78,6 +80,8 @@ export class SoftwareService implements Service {
   private feed: Feed | null = null;
   private index: FeedIndex = new Map();
   private rejected = new Map<string, string>();
+  /** A feed from the topic whose expiry could not be judged yet (clock not trusted): offered again each run. */
+  private deferred: Buffer | null = null;
   private running: Promise<unknown> = Promise.resolve();
   last: { inventory: SoftwareInventory; findings: Finding[] } | null = null;
 
@@ -111,6 +115,10 @@ export class SoftwareService implements Service {
   /** Re-reads the feed file, takes the inventory, raises what is new, reports on change. */
   runNow(): Promise<Finding[] | null> {
     const run = this.running.then(() => {
+      const waiting = this.deferred;
+      this.deferred = null;
+      if (waiting && this.offer(waiting, 'mqtt'))
+        writeFileAtomic(join(this.o.stateDir, LAST_GOOD_FEED), waiting, 0o644);
       if (existsSync(this.o.feedFile)) {
         const raw = readFileSync(this.o.feedFile);
         if (this.offer(raw, 'file')) copyFileSync(this.o.feedFile, join(this.o.stateDir, LAST_GOOD_FEED));
@@ -125,7 +133,15 @@ export class SoftwareService implements Service {
     const f = join(this.o.stateDir, LAST_GOOD_FEED);
     if (!existsSync(f)) return null;
     try {
-      return loadFeed(readFileSync(f), this.o.trust());
+      // Judged for this gateway again (a re-enrolled one may be another device); its expiry was
+      // judged when it arrived: once in force it stays, shown as expired, until a newer one comes.
+      const a = this.o.audience();
+      return loadFeed(
+        readFileSync(f),
+        this.o.trust(),
+        {},
+        { ...a, nowMs: Number.NEGATIVE_INFINITY, clockTrusted: true },
+      );
     } catch (e) {
       this.o.log.warn({ err: e }, 'the last good vulnerability feed no longer verifies');
       return null;
@@ -137,9 +153,10 @@ export class SoftwareService implements Service {
     const trust = this.o.trust();
     let feed: Feed;
     try {
-      feed = loadFeed(raw, trust);
+      feed = loadFeed(raw, trust, {}, this.o.audience());
     } catch (e) {
       if (!(e instanceof FeedError)) throw e;
+      if (e.code === 'DEFERRED' && source === 'mqtt') this.deferred = raw;
       // The retained copy of the feed in force comes back on every connect: no news.
       if (e.code === 'STALE_VERSION' && e.version === this.feed?.version) return false;
       const reason = `${e.code}: ${e.message}`;

@@ -18,10 +18,25 @@ export function rawPublicKey(key: KeyObject): Uint8Array {
   return new Uint8Array(der.subarray(12));
 }
 
+/**
+ * Key objects by raw key. Trust documents and baselines name their keys raw, and
+ * building a KeyObject cost as much as the verification itself (S1 of the torture
+ * suite); a device trusts a handful of keys, so a small bounded cache holds them all.
+ */
+const KEY_OBJECTS = new Map<string, KeyObject>();
+const KEY_OBJECTS_MAX = 64;
+
 /** A public key object from its raw 32 bytes; throws on a wrong length. */
 export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
   if (raw.length !== 32) throw new TypeError(`an Ed25519 public key has 32 bytes, got ${raw.length}`);
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('hex');
+  let key = KEY_OBJECTS.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    if (KEY_OBJECTS.size >= KEY_OBJECTS_MAX) KEY_OBJECTS.delete(KEY_OBJECTS.keys().next().value as string);
+    KEY_OBJECTS.set(id, key);
+  }
+  return key;
 }
 
 /**

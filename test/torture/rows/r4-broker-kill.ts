@@ -1,5 +1,6 @@
 import { waitFor } from '../../helpers/wait.js';
 import { exactlyOnce, range, World } from '../../helpers/world.js';
+import { outboxRows } from '../agentproc.js';
 import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 
 const FULL_KILLS = 100;
@@ -34,7 +35,7 @@ export const r4: Row = {
       }
       try {
         await waitFor(
-          () => w.bufferedRows() === 0,
+          async () => (await outboxRows(w)) === 0,
           'the backlog to drain after the last broker kill',
           DRAIN_BOUND_MS,
           500,

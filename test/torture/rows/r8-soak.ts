@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Stream } from '../../../agent/src/core/index.js';
 import { waitFor } from '../../helpers/wait.js';
 import { World } from '../../helpers/world.js';
-import { IngestStream } from '../agentproc.js';
+import { IngestStream, outboxRows } from '../agentproc.js';
 import { addDefect, emptyResult, type Row, sleep } from '../lib.js';
 
 const FULL_MS = 30 * 60_000;
@@ -46,6 +46,7 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
  */
 export const r8: Row = {
   id: 'R8',
+  beside: true,
   what: 'a soak with broker restarts and steady ingest: RSS growth, handles, event-loop p99',
   async run(ctx) {
     const r = emptyResult('s');
@@ -86,7 +87,12 @@ export const r8: Row = {
       await ing.pause(2500);
       await ing.stopped();
       try {
-        await waitFor(() => w.bufferedRows() === 0, 'the outbox to drain after the soak', 300_000, 1000);
+        await waitFor(
+          async () => (await outboxRows(w)) === 0,
+          'the outbox to drain after the soak',
+          300_000,
+          1000,
+        );
       } catch (e) {
         r.crashes++;
         addDefect(r, `hang: ${(e as Error).message}`);

@@ -101,8 +101,6 @@ async function scenario(ctx: Ctx, r: RowResult, withMarker: boolean): Promise<vo
 export const s8: Row = {
   id: 'S8',
   what: 'clock set to 1970, +10 years, back and forth: seq collisions, rows lost to retention',
-  // Finds rows lost to retention once a jumped clock is trusted again: see the README.
-  inQuick: false,
   async run(ctx) {
     const r = emptyResult('cases');
     await scenario(ctx, r, false);

@@ -6,6 +6,7 @@ import { type AckMessage, encodeAck, keyIdOf, sealAck } from '../../../agent/src
 import { type DocKey, docKey } from '../../helpers/trust.js';
 import { waitFor } from '../../helpers/wait.js';
 import { exactlyOnce, range, World } from '../../helpers/world.js';
+import { outboxRows } from '../agentproc.js';
 import { addDefect, type Ctx, emptyResult, type Row } from '../lib.js';
 
 type AckStatus = { acks: { rejected: Record<string, number> } };
@@ -47,7 +48,11 @@ export const s9: Row = {
       attacker.on('message', (_t, p) => genuine.push(Buffer.from(p)));
       await attacker.subscribeAsync(ackTopic, { qos: 1 });
       if (w.ingest(range(0, 200)).code !== 0) throw new Error('ingest failed');
-      await waitFor(() => w.bufferedRows() === 0 && genuine.length > 0, 'the first batch acked', 60_000);
+      await waitFor(
+        async () => (await outboxRows(w)) === 0 && genuine.length > 0,
+        'the first batch acked',
+        60_000,
+      );
       await attacker.unsubscribeAsync(ackTopic);
       await w.stopCollector();
       // Rows now wait for acks that only the collector's key can sign.
@@ -123,7 +128,11 @@ export const s9: Row = {
       }
       await attacker.endAsync();
       await w.startCollector();
-      await waitFor(() => w.bufferedRows() === 0, 'the outbox emptied by the real collector', 120_000);
+      await waitFor(
+        async () => (await outboxRows(w)) === 0,
+        'the outbox emptied by the real collector',
+        120_000,
+      );
       const problem = exactlyOnce((await w.stored()).values, 600);
       if (problem) addDefect(r, `at the collector: ${problem}`);
       r.notes = `${r.cases} hostile acks (${[...byKind].map(([k, v]) => `${k} ${v}`).join(', ')}); ${before} telemetry rows waiting, ${before - after} deleted; 600 readings stored exactly once`;

@@ -1,4 +1,5 @@
 import { DERIVE } from './derive.js';
+import { SOFTWARE } from './software.js';
 
 /**
  * The console's own tables, as numbered steps tracked in `console_migrations` (not the
@@ -116,4 +117,5 @@ export const CONSOLE_MIGRATIONS: readonly ConsoleMigration[] = [
   { version: 2, name: 'alerts and incidents', sql: ALERTS_INCIDENTS },
   { version: 3, name: 'alerts raised by the store', sql: DERIVE },
   { version: 4, name: 'posture score of a report', sql: SCORE },
+  { version: 5, name: 'gateway software', sql: SOFTWARE },
 ];
