@@ -48,6 +48,7 @@ export class Outbox implements Service {
   private upBase = 0;
   private monoAtOpen = 0;
   /** Notices owed by the store, by debt id, and whether a batch settling them is on its way. */
+  private readonly epochListeners: (() => void)[] = [];
   private readonly debts = new Map<number, { item: StreamItem; group: number }>();
   private settling: Promise<void> | undefined;
   private restartTimer: TimerHandle | undefined;
@@ -60,10 +61,12 @@ export class Outbox implements Service {
     this.thread = new StoreThread({
       done: (m) => {
         if (m.quarantined) this.opts.log.error({ reason: m.quarantined }, 'outbox quarantined at run time');
-        this.absorb(m.state, m.state.epoch !== this.epochValue);
+        const newEpoch = m.state.epoch !== this.epochValue;
+        this.absorb(m.state, newEpoch);
         if (m.gen > this.gen) this.rewind(m.gen);
         if (m.quarantined) {
           this.reader.open(this.opts.file);
+          if (newEpoch) for (const f of this.epochListeners) f();
           this.opts.onFault?.(
             Object.assign(new Error(m.quarantined.message), { code: 'BUFFER_QUARANTINED' }),
           );
@@ -77,6 +80,11 @@ export class Outbox implements Service {
 
   get epoch(): number {
     return this.epochValue;
+  }
+
+  /** Calls `f` when a new epoch starts while running (the file was quarantined): every row of the old one is gone. */
+  onNewEpoch(f: () => void): void {
+    this.epochListeners.push(f);
   }
 
   async start(): Promise<void> {

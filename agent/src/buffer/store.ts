@@ -53,11 +53,15 @@ export class OutboxStore {
     this.hwm = new HighWaterMark(`${opts.file}.hwm`);
   }
 
+  /** The WAL counts against the budget and the disk: kept small and truncated after checkpoints. */
+  private get walLimit(): number {
+    return Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
+  }
+
   /** Opens the file, quarantining it when corrupt; every debt still owed is in the state. */
   open(ctx: OpContext): StoreState {
-    const walLimit = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
     try {
-      this.db = openDb(this.opts.file, walLimit);
+      this.db = openDb(this.opts.file, this.walLimit);
       this.load(ctx);
     } catch (e) {
       if (!isCorruption(e) && !(e instanceof BufferError && e.code === 'BUFFER_SCHEMA')) throw e;
@@ -71,8 +75,7 @@ export class OutboxStore {
     if (this.db?.open) this.db.close();
     const aside = quarantine(this.opts.file, ctx.now);
     this.opts.log('error', { err: String(err), aside }, 'outbox database is corrupt: quarantined, new epoch');
-    const walLimit = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
-    this.db = openDb(this.opts.file, walLimit);
+    this.db = openDb(this.opts.file, this.walLimit);
     this.load(ctx);
     this.owe([quarantineNotice(aside, err, this.epoch, ctx.now)]);
     return this.state(this.allDebts());

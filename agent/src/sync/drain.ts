@@ -93,6 +93,10 @@ export class Drain implements Service {
   constructor(private readonly opts: DrainOptions) {
     this.ledger = new Ledger(opts.outbox);
     this.ackWaitMs = opts.ackTimeoutMs;
+    opts.outbox.onNewEpoch(() => {
+      this.ledger.reset();
+      this.pump();
+    });
   }
 
   async start(): Promise<void> {
