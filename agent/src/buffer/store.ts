@@ -130,9 +130,11 @@ export class OutboxStore {
           { range },
           'the outbox lost committed batches (its WAL is damaged): reporting them',
         );
-        const head = this.heads.get(range.stream)!;
-        chain.run(range.stream, range.toSeq, Buffer.from(head.prevHash));
-        this.heads.set(range.stream, { ...head, seq: range.toSeq });
+        // The chain resumes from the last batch sealed (a v2 mark keeps its hash), not the last one kept:
+        // a collector that stored the lost batches sees the next one follow them.
+        const prevHash = hw.hashes?.get(range.stream) ?? this.heads.get(range.stream)!.prevHash;
+        chain.run(range.stream, range.toSeq, Buffer.from(prevHash));
+        this.heads.set(range.stream, { seq: range.toSeq, prevHash });
       }
       this.owe(lost.map((r) => evictionNotice(r, this.epoch, ctx.now)));
     })();
@@ -289,7 +291,7 @@ export class OutboxStore {
 
   private markHighWater(): void {
     try {
-      this.hwm.write(this.epoch, (s) => this.heads.get(s)?.seq ?? 0);
+      this.hwm.write(this.epoch, (s) => this.heads.get(s) ?? { seq: 0, prevHash: ZERO });
     } catch (e) {
       // The batches are committed all the same; a stale mark can only miss a later loss, never invent one.
       this.opts.log('warn', { err: String(e) }, 'cannot update the high-water mark');

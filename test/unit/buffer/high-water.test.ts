@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { ManualClock, type Sealer, Stream } from '../../../agent/src/core/index.js';
 import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
@@ -166,6 +167,67 @@ it('a high-water mark replaced by a symlink: the file it points at is never writ
     await again.stop();
     assert.equal(b.seq, 2, 'the commit goes through all the same');
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('after a reported loss the chain resumes from the last batch sealed, so a collector that stored the lost batches sees no prev_hash mismatch (#14 review)', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  try {
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
+    const live = makeOutbox(join(t.dir, 'live'), { clock, sealer });
+    await live.start();
+    const [sealed100] = live.read(Stream.TELEMETRY, 99, 1);
+    await live.stop();
+    assert.equal(sealed100.seq, 100);
+    const ob = makeOutbox(crashed, { clock, sealer });
+    await ob.start();
+    try {
+      const [next] = await ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
+      assert.equal(next.seq, 101);
+      assert.deepEqual(
+        Buffer.from(verifyEnvelope(next.envelope, ring).batch.prevHash),
+        Buffer.from(verifyEnvelope(sealed100.envelope, ring).payloadHash),
+        'prev_hash of 101 is the hash of the lost 100',
+      );
+    } finally {
+      await ob.stop();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('a version 1 high-water mark (seqs only) is still read: the loss is reported', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  try {
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
+    const mark = join(crashed, 'outbox.db.hwm');
+    const v2 = readFileSync(mark);
+    const v1 = Buffer.alloc(8 + 8 + 8 * 3 + 4);
+    v2.copy(v1, 0, 0, 40);
+    v1.writeUInt32LE(1, 4);
+    v1.writeUInt32LE(crc32(v1.subarray(0, 40)), 40);
+    writeFileSync(mark, v1);
+    const ob = makeOutbox(crashed, { clock, sealer });
+    await ob.start();
+    try {
+      const lost = ob
+        .peek(1_000_000)
+        .filter((r) => r.stream === Stream.EVENTS)
+        .flatMap((r) => verifyEnvelope(r.envelope, ring).batch.events)
+        .filter((e) => e.type === 'buffer.evicted' && e.details.reason === 'lost');
+      assert.equal(lost.length, 1);
+      assert.equal(lost[0].details.to_seq, '100');
+      assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
+    } finally {
+      await ob.stop();
+    }
   } finally {
     t.cleanup();
   }
