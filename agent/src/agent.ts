@@ -81,7 +81,16 @@ export class Agent {
     const inventory = wireInventory(core, pipe);
     const { integrity, audit, ...checks } = wireIntegrityAudit(core, pipe);
     const intake = new Intake(config.privacy.rules, pipe.privacy, this.bus);
-    this.status = () => daemonStatus({ core, pipe, sync, integrity, audit, services: this.services });
+    this.status = () =>
+      daemonStatus({
+        core,
+        pipe,
+        sync,
+        integrity,
+        audit,
+        software: inventory.software,
+        services: this.services,
+      });
     const sockets = wireSockets(core, {
       pipe,
       sync,

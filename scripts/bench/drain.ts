@@ -13,6 +13,11 @@ export interface BrokerAccess {
   pki: TestPki;
 }
 
+const cpuMicros = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return u.user + u.system;
+};
+
 /** An outbox with a budget no benchmark reaches. */
 const benchOutbox = (file: string, sealer: Sealer) =>
   new Outbox({
@@ -41,7 +46,7 @@ export async function prefill(
     for (let i = b; i < Math.min(batches, b + 50); i++) {
       reqs.push({ stream: Stream.TELEMETRY, items: Array.from({ length: batch }, () => benchReading(n++)) });
     }
-    ob.append(reqs);
+    await ob.append(reqs);
     progress?.(Math.min(batches, b + 50));
   }
   await ob.stop();
@@ -109,8 +114,10 @@ export async function benchDrain(
   const pubacked = () => sync.status().delivery.pubacked;
   while (pubacked() < 1) await new Promise((r) => setImmediate(r));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   while (pubacked() < batches) await new Promise((r) => setTimeout(r, 2));
   const agentS = (performance.now() - t0) / 1000;
+  const agentCpu = cpuMicros(cpu0);
   await sync.stop();
   await ob.stop();
 
@@ -126,6 +133,7 @@ export async function benchDrain(
     c.once('error', reject);
   });
   let t1 = 0;
+  let cpu1 = process.cpuUsage();
   await new Promise<void>((resolve, reject) => {
     let next = 0;
     let done = 0;
@@ -133,7 +141,10 @@ export async function benchDrain(
       const i = next++;
       c.publish('edge/v1/bench-gw/telemetry', Buffer.from(envelopes[i]), { qos: 1 }, (err) => {
         if (err) return reject(err);
-        if (++done === 1) t1 = performance.now();
+        if (++done === 1) {
+          t1 = performance.now();
+          cpu1 = process.cpuUsage();
+        }
         if (done === envelopes.length) return resolve();
         if (next < envelopes.length) send();
       });
@@ -141,6 +152,7 @@ export async function benchDrain(
     for (let k = 0; k < Math.min(window, envelopes.length); k++) send();
   });
   const rawS = (performance.now() - t1) / 1000;
+  const rawCpu = cpuMicros(cpu1);
   await c.endAsync();
   const agentRate = (batches - 1) / agentS;
   const rawRate = (envelopes.length - 1) / rawS;
@@ -149,5 +161,8 @@ export async function benchDrain(
     drain_readings_per_s: Math.round(agentRate * batch),
     raw_mqtt_envelopes_per_s: Math.round(rawRate),
     drain_vs_raw: Math.round((agentRate / rawRate) * 100) / 100,
+    // CPU of this process per envelope: on a loaded machine the rates follow the CPU each side gets.
+    drain_cpu_us_per_envelope: Math.round(agentCpu / (batches - 1)),
+    raw_mqtt_cpu_us_per_envelope: Math.round(rawCpu / (envelopes.length - 1)),
   };
 }

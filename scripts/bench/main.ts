@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { initIdentity, loadSigningKey } from '../../agent/src/identity/index.js';
 import { TestBroker } from '../lib/mosquitto.js';
 import { TestPki } from '../lib/test-pki.js';
+import { benchConsoleCity } from './console.js';
 import { benchDrain } from './drain.js';
 import { benchGateway, DEFAULT_PLAN } from './gateway.js';
 import { benchIngest, benchSealer } from './ingest.js';
@@ -26,9 +27,12 @@ const { values: o } = parseArgs({
     million: { type: 'string', default: '1000000' },
     'integrity-mb': { type: 'string', default: '1024' },
     'platform-devices': { type: 'string', default: '50' },
+    'platform-collectors': { type: 'string', default: '1,2,3' },
+    'console-gateways': { type: 'string', default: '1000' },
+    'cpu-prof': { type: 'string' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
-    gateway: { type: 'boolean', default: true },
+    'no-gateway': { type: 'boolean' },
     'link-bps': { type: 'string', default: '2048' },
     'link-s': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h' },
@@ -56,7 +60,14 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   raw_pipeline_readings_per_s: a hand-written loop doing the agent's ingest work (encode,
   sign, insert, same transaction size and pragmas); ingest_vs_raw_pipeline is the agent's
   ratio against it. --million also times status (socket and CLI) with a million buffered.
-  --million 0, --integrity-mb 0, --platform-devices 0 and --no-gateway skip those parts.`);
+  the console: API latency (fleet list, gateway page, telemetry; p50/p99) with
+  --console-gateways registered gateways (default 1000) and 1,000 readings each seeded by
+  bulk SQL, and the time from a sealed event published over mTLS to an SSE client.
+  --million 0, --integrity-mb 0, --platform-devices 0, --console-gateways 0 and --no-gateway
+  skip those parts.
+  --platform-collectors LIST  which collector counts to run (default 1,2,3)
+  --cpu-prof DIR              the first collector of each platform run writes a V8 CPU
+                              profile (node --cpu-prof) to DIR`);
   process.exit(0);
 }
 const log = (s: string) => {
@@ -95,7 +106,7 @@ try {
     Number(o.window),
   );
   let gateway = {};
-  if (o.gateway) {
+  if (!o['no-gateway']) {
     const access = { url: broker.url, ca: pki.caFile, pki };
     gateway = {
       ...(await benchGateway(dir, access, DEFAULT_PLAN, log)),
@@ -128,7 +139,13 @@ try {
       dir,
       { url: broker.url, ca: pki.caFile, pki },
       bin,
-      { devices: Number(o['platform-devices']), batches: 40, readings: 50 },
+      {
+        devices: Number(o['platform-devices']),
+        batches: 40,
+        readings: 50,
+        collectors: o['platform-collectors'].split(',').map(Number),
+        cpuProf: o['cpu-prof'],
+      },
       log,
     );
   }
@@ -149,6 +166,14 @@ try {
     ...platform,
     ...integrity,
     ...benchSoftware(dir),
+    ...(Number(o['console-gateways']) > 0
+      ? await benchConsoleCity(
+          dir,
+          { url: broker.url, ca: pki.caFile, pki },
+          log,
+          Number(o['console-gateways']),
+        )
+      : {}),
   };
   if (o.json) console.log(JSON.stringify(figures));
   else {

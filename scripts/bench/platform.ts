@@ -49,6 +49,7 @@ async function runCollectors(
   bin: string,
   load: Load,
   n: number,
+  cpuProf: string | undefined,
 ): Promise<{ seconds: number; txSize: number; bytes: { readings: number; batches: number } }> {
   const db = await tempDatabase('edge_bench_platform');
   const store = new Store({ url: db.url });
@@ -64,6 +65,7 @@ async function runCollectors(
       const child = spawn(
         process.execPath,
         [
+          ...(cpuProf && i === 0 ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []),
           bin,
           'collector',
           ...['--url', broker.url, '--ca', broker.ca, '--cert', col.cert, '--key', col.key],
@@ -209,15 +211,21 @@ export async function benchPlatform(
   dir: string,
   broker: BrokerAccess,
   bin: string,
-  opts: { devices: number; batches: number; readings: number },
+  opts: {
+    devices: number;
+    batches: number;
+    readings: number;
+    collectors: number[];
+    cpuProf?: string;
+  },
   log: (s: string) => void,
 ): Promise<Record<string, number>> {
   const load = makeLoad(opts.devices, opts.batches, opts.readings);
   const out: Record<string, number> = {};
   let txSize = 1;
-  for (const n of [1, 2, 3]) {
+  for (const n of opts.collectors) {
     log(`platform: ${n} collector(s), ${load.batches} batches from ${opts.devices} devices...`);
-    const r = await runCollectors(dir, broker, bin, load, n);
+    const r = await runCollectors(dir, broker, bin, load, n, opts.cpuProf);
     out[`platform_batches_per_s_${n}c`] = Math.round(load.batches / r.seconds);
     if (n === 1) {
       txSize = r.txSize;
@@ -232,8 +240,9 @@ export async function benchPlatform(
   log(`platform: raw pg loop, ${Math.round(txSize)} batches per transaction...`);
   const raw = await runRaw(load, txSize);
   out.platform_raw_pg_batches_per_s = Math.round(load.batches / raw);
-  out.platform_3c_vs_1c =
-    Math.round((out.platform_batches_per_s_3c / out.platform_batches_per_s_1c) * 100) / 100;
+  if (out.platform_batches_per_s_3c)
+    out.platform_3c_vs_1c =
+      Math.round((out.platform_batches_per_s_3c / out.platform_batches_per_s_1c) * 100) / 100;
   out.platform_1c_vs_raw =
     Math.round((out.platform_batches_per_s_1c / out.platform_raw_pg_batches_per_s) * 100) / 100;
   return out;

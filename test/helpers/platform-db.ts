@@ -2,6 +2,8 @@ import { type Engine, Store } from '../../platform/src/store/index.js';
 import { tempDatabase } from '../../scripts/lib/pg-temp.js';
 
 export interface TestDb {
+  /** The store's URL, for a collector process on the same database. */
+  url: string;
   store: Store;
   db: Engine;
   close(): Promise<void>;
@@ -13,7 +15,8 @@ export interface TestDb {
  */
 export async function testStore(kind: 'postgres' | 'pglite'): Promise<TestDb> {
   const pg = kind === 'postgres' ? await tempDatabase('edge_console') : undefined;
-  const store = new Store({ url: pg?.url ?? 'pglite:memory' });
+  const url = pg?.url ?? 'pglite:memory';
+  const store = new Store({ url });
   try {
     await store.start();
   } catch (e) {
@@ -21,6 +24,7 @@ export async function testStore(kind: 'postgres' | 'pglite'): Promise<TestDb> {
     throw e;
   }
   return {
+    url,
     store,
     db: store.db,
     close: async () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +8,22 @@ import { repoRoot } from './paths.js';
 import type { DocKey } from './trust.js';
 
 export { trustProfilesKey } from './trust.js';
+
+/** dpkg's own verdict for many pairs at once: one shell, `lt` then `eq`, -1 / 0 / 1 per line. */
+export function dpkgCompare(pairs: [string, string][]): number[] {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const script = pairs
+    .map(
+      ([a, b]) =>
+        `if dpkg --compare-versions ${q(a)} lt ${q(b)}; then echo -1; elif dpkg --compare-versions ${q(a)} eq ${q(b)}; then echo 0; else echo 1; fi`,
+    )
+    .join('\n');
+  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  assert.equal(r.status, 0, `dpkg --compare-versions failed (dpkg is needed): ${r.stderr}`);
+  const out = r.stdout.trim().split('\n').map(Number);
+  assert.equal(out.length, pairs.length, r.stderr);
+  return out;
+}
 
 /** The fixture gateway image (Debian 12 dpkg status, os-release, /proc, the agent's lock file). */
 export const IMAGE = join(repoRoot, 'test', 'fixtures', 'software', 'image');

@@ -21,11 +21,11 @@ it('doctor says why acks cannot delete rows until `enroll --keys` installs a roo
   const acks = () =>
     (
       JSON.parse(cli(['doctor', '--json'], { config }).stdout) as {
-        checks: { check: string; result: string; detail: string; fix?: string }[];
+        checks: { id: string; status: string; detail: string; fix?: string }[];
       }
-    ).checks.find((c) => c.check === 'acks');
+    ).checks.find((c) => c.id === 'acks');
   const before = acks();
-  assert.equal(before?.result, 'warn');
+  assert.equal(before?.status, 'warn');
   assert.match(before?.detail ?? '', /no keys document names a collector key yet: .*every row is kept/);
   assert.match(before?.fix ?? '', /edge\/v1\/gw-test\/keys/);
 
@@ -35,13 +35,13 @@ it('doctor says why acks cannot delete rows until `enroll --keys` installs a roo
   const refused = cli(['enroll', '--keys', forged], { config });
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /BAD_SIGNATURE: no valid signature by a current root key/);
-  assert.equal(acks()?.result, 'warn', 'a forged document installs nothing');
+  assert.equal(acks()?.status, 'warn', 'a forged document installs nothing');
 
   const good = join(t.dir, 'keys.json');
   writeFileSync(good, makeDoc('keys', 1, body, root));
   const r = cli(['enroll', '--keys', good], { config });
   assert.match(r.stdout, /keys document v1: collector key [0-9a-f]{16}/);
   const after = acks();
-  assert.equal(after?.result, 'pass');
+  assert.equal(after?.status, 'pass');
   assert.match(after?.detail ?? '', /acks verified with collector key [0-9a-f]{16}/);
 });

@@ -33,7 +33,7 @@ export const agentTransport: Check = {
       bad.push({ file: agent.ca, text: 'the pinned CA is missing or not a certificate' });
     }
     if (probe) {
-      const { host, tlsPort, plaintextPorts, ca, servername, timeoutMs } = probe;
+      const { host, tlsPort, plaintextPorts, ca, servername, timeoutMs, clock } = probe;
       let caPem = '';
       try {
         caPem = readFileSync(hostPath(ctx.root, ca), 'utf8');
@@ -41,7 +41,7 @@ export const agentTransport: Check = {
         // reported above
       }
       if (caPem) {
-        const noCert = await probeWithoutClientCert(host, tlsPort, caPem, servername, timeoutMs);
+        const noCert = await probeWithoutClientCert(host, tlsPort, caPem, servername, timeoutMs, clock);
         if (noCert === 'accepted')
           bad.push({
             file: `${host}:${tlsPort}`,
@@ -52,7 +52,7 @@ export const agentTransport: Check = {
         else good.push({ file: `${host}:${tlsPort}`, text: 'broker unreachable: not probed' });
       }
       for (const port of plaintextPorts) {
-        const p = await probePlaintext(host, port, timeoutMs);
+        const p = await probePlaintext(host, port, timeoutMs, clock);
         if (p === 'accepted') bad.push({ file: `${host}:${port}`, text: 'the broker offers plaintext MQTT' });
         else
           good.push({

@@ -1,4 +1,6 @@
 import { type AgentConfig, ConfigError, parseConfig } from '../config/index.js';
+import { type Clock, systemClock } from '../core/index.js';
+import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { feedInForce } from '../software/index.js';
 import { AGENT_CONFIG, readGateway } from './files.js';
 import type { AuditContext } from './types.js';
@@ -31,7 +33,7 @@ export function imageAuditContext(root: string): AuditContext {
 export function auditContext(
   root: string,
   cfg: AgentConfig | null,
-  opts: { probe?: boolean } = {},
+  opts: { probe?: boolean; clock?: Clock } = {},
 ): AuditContext {
   if (!cfg) return { root, allowListeners: ['tcp/22'] };
   const u = new URL(cfg.mqtt.url);
@@ -39,7 +41,7 @@ export function auditContext(
   return {
     root,
     allowListeners: cfg.monitor.listeners.allow,
-    software: softwareOf(root, cfg),
+    software: softwareOf(root, cfg, opts.clock ?? systemClock),
     agent: {
       signingKey: cfg.identity.signingKey,
       tlsKey: cfg.mqtt.key,
@@ -57,17 +59,32 @@ export function auditContext(
             ca: cfg.mqtt.ca,
             servername: cfg.mqtt.servername,
             timeoutMs: 3000,
+            clock: opts.clock ?? systemClock,
           }
         : undefined,
   };
 }
 
 /** The feed in force for the software check, and why there is none when there is none. */
-function softwareOf(root: string, cfg: AgentConfig): NonNullable<AuditContext['software']> {
+function softwareOf(root: string, cfg: AgentConfig, clock: Clock): NonNullable<AuditContext['software']> {
   let problem: string | undefined;
   const paths = { feedFile: cfg.software.feed, stateDir: cfg.storage.dir };
-  const feed = feedInForce(root, paths, cfg.trust.rootKey, (r) => {
-    problem = `feed refused: ${r}`;
-  });
+  // Judged by target and expiry as the daemon judges it; a date before this build is implausible.
+  const nowMs = clock.now();
+  const audience = {
+    deviceId: cfg.device.id,
+    groups: cfg.device.groups,
+    nowMs,
+    clockTrusted: nowMs >= BUILD_FLOOR_MS,
+  };
+  const feed = feedInForce(
+    root,
+    paths,
+    cfg.trust.rootKey,
+    (r) => {
+      problem = `feed refused: ${r}`;
+    },
+    audience,
+  );
   return { feed, problem };
 }

@@ -1,5 +1,6 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { Clock } from '../core/index.js';
 
 /** A minimal MQTT 3.1.1 CONNECT (client id `edge-probe`, clean session). */
 const CONNECT = Buffer.from([
@@ -26,6 +27,7 @@ export type ProbeOutcome = 'accepted' | 'refused' | 'unreachable' | 'no-mqtt';
 function awaitConnack(
   sock: NodeJS.ReadWriteStream & { destroy(): void; on(e: string, f: (...a: never[]) => void): unknown },
   timeoutMs: number,
+  clock: Clock,
   onReady: (f: () => void) => void,
 ): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
@@ -33,11 +35,11 @@ function awaitConnack(
     const finish = (o: ProbeOutcome) => {
       if (done) return;
       done = true;
-      clearTimeout(t);
+      clock.clearTimeout(t);
       sock.destroy();
       resolve(o);
     };
-    const t = setTimeout(() => finish('no-mqtt'), timeoutMs);
+    const t = clock.setTimeout(() => finish('no-mqtt'), timeoutMs);
     onReady(() => sock.write(CONNECT));
     sock.on('data', (d: Buffer) =>
       finish(d[0] === 0x20 && d.length >= 4 && d[3] === 0 ? 'accepted' : 'refused'),
@@ -54,9 +56,14 @@ function awaitConnack(
 }
 
 /** Does the broker speak plaintext MQTT on `port`? Only a CONNACK accepting us counts as yes. */
-export function probePlaintext(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+export function probePlaintext(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<ProbeOutcome> {
   const s = netConnect({ host, port });
-  return awaitConnack(s, timeoutMs, (ready) => s.once('connect', ready));
+  return awaitConnack(s, timeoutMs, clock, (ready) => s.once('connect', ready));
 }
 
 /** Does the broker let a TLS client without a certificate get as far as a CONNACK? */
@@ -66,7 +73,8 @@ export function probeWithoutClientCert(
   ca: string,
   servername: string | undefined,
   timeoutMs: number,
+  clock: Clock,
 ): Promise<ProbeOutcome> {
   const s = tlsConnect({ host, port, ca, servername, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
-  return awaitConnack(s, timeoutMs, (ready) => s.once('secureConnect', ready));
+  return awaitConnack(s, timeoutMs, clock, (ready) => s.once('secureConnect', ready));
 }

@@ -1,4 +1,4 @@
-import type { Severity } from '../core/index.js';
+import type { Clock, Severity } from '../core/index.js';
 import type { Feed } from '../software/index.js';
 
 /** A place in a file that shows why a check passed or failed. */
@@ -9,6 +9,21 @@ export interface Evidence {
 }
 
 export type Status = 'pass' | 'fail' | 'not-applicable' | 'not-readable';
+
+/**
+ * One check's finding, the shape every check report has: the audit's outcomes,
+ * and the checks of `doctor` and `enroll`. Those may also warn, give the fix
+ * for what they found (the audit's checks give theirs as `remedy`) and time a
+ * step where the timing is the point (DNS, TCP, TLS, MQTT).
+ */
+export interface Finding {
+  id: string;
+  status: Status | 'warn';
+  detail: string;
+  evidence?: Evidence[];
+  fix?: string;
+  ms?: number;
+}
 
 export interface CheckResult {
   status: Status;
@@ -46,6 +61,8 @@ export interface AuditContext {
     ca: string;
     servername?: string;
     timeoutMs: number;
+    /** Times out a probe that gets no answer. */
+    clock: Clock;
   };
 }
 

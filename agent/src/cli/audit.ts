@@ -3,6 +3,7 @@ import { type AuditContext, type AuditReport, auditContext, imageAuditContext } 
 import { type AgentConfig, configPath, loadConfig } from '../config/index.js';
 import { ExitCode, Severity, shown } from '../core/index.js';
 import { parse } from './args.js';
+import { printFindings } from './findings.js';
 import { type Io, println, table } from './io.js';
 
 export const AUDIT_HELP = `Usage: edge-agent audit [--root DIR] [--no-probe] [--config FILE] [--json]
@@ -18,8 +19,6 @@ image's own /etc/edge-agent/config.json (--config is not used; an image without
 the agent makes them not-applicable), and nothing is probed over the network.
 A check whose input is missing is not-applicable; one it cannot read is not-readable.
 Exit code 0 when no check of high severity fails, 1 otherwise, 2 when it could not run.`;
-
-const SEV = ['', 'info', 'low', 'medium', 'high', 'critical'];
 
 export async function auditCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { root: { type: 'string' }, 'no-probe': { type: 'boolean' } });
@@ -48,19 +47,7 @@ function printReport(r: AuditReport, io: Io): void {
     io.stdout,
     `audit of ${shown(r.root)} at ${r.checkedAt}: score ${r.score}/100  (${r.counts.pass} pass, ${r.counts.fail} fail, ${r.counts['not-readable']} not readable, ${r.counts['not-applicable']} not applicable)\n`,
   );
-  println(
-    io.stdout,
-    table(
-      ['check', 'severity', 'result', 'detail'],
-      r.checks.map((c) => [c.id, SEV[c.severity], c.status, c.detail]),
-    ),
-  );
-  for (const c of r.checks.filter((x) => x.status === 'fail' || x.status === 'not-readable')) {
-    println(io.stdout, `\n${c.status === 'fail' ? 'FAIL' : 'NOT READABLE'} ${c.id}: ${c.title}`);
-    for (const e of c.evidence.slice(0, 10))
-      println(io.stdout, `  ${shown(e.file)}${e.line ? `:${e.line}` : ''}  ${shown(e.text)}`);
-    println(io.stdout, `  fix: ${c.remedy}`);
-  }
+  printFindings(io, r.checks);
   println(io.stdout, '\nETSI EN 303 645:');
   println(
     io.stdout,

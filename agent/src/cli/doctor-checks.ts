@@ -3,20 +3,12 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { Finding } from '../audit/index.js';
 import { type AgentConfig, readSecretFile } from '../config/index.js';
-import { assess, discover, profilesFrom } from '../sensors/index.js';
+import { assess, DiscoveryError, type DiscoveryResult, discover, profilesFrom } from '../sensors/index.js';
 import { classify } from '../sync/index.js';
 import { TrustStore } from '../trust/index.js';
 import { cliAudience } from './inventory.js';
-
-export type Result = 'pass' | 'warn' | 'fail' | 'skip';
-export interface Row {
-  check: string;
-  result: Result;
-  ms?: number;
-  detail: string;
-  fix?: string;
-}
 
 export const DAY = 86_400_000;
 
@@ -38,19 +30,19 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 /** DNS, TCP, TLS handshake and MQTT CONNECT to the configured broker, with timings (shared with `enroll`). */
-export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
+export async function network(cfg: AgentConfig, rows: Finding[]): Promise<void> {
   const u = new URL(cfg.mqtt.url);
   const host = u.hostname;
   const port = Number(u.port || (u.protocol === 'mqtts:' ? 8883 : 1883));
-  if (isIP(host)) rows.push({ check: 'dns', result: 'skip', detail: `${host} is an address` });
+  if (isIP(host)) rows.push({ id: 'dns', status: 'not-applicable', detail: `${host} is an address` });
   else {
     try {
       const r = await timed(() => withTimeout(lookup(host), 3000, 'DNS'));
-      rows.push({ check: 'dns', result: 'pass', ms: r.ms, detail: `${host} → ${r.v.address}` });
+      rows.push({ id: 'dns', status: 'pass', ms: r.ms, detail: `${host} → ${r.v.address}` });
     } catch (e) {
       rows.push({
-        check: 'dns',
-        result: 'fail',
+        id: 'dns',
+        status: 'fail',
         detail: `${host}: ${(e as Error).message}`,
         fix: 'check /etc/resolv.conf and the uplink',
       });
@@ -73,12 +65,12 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
           });
         }),
     );
-    rows.push({ check: 'tcp', result: 'pass', ms: r.ms, detail: `${host}:${port} accepts connections` });
+    rows.push({ id: 'tcp', status: 'pass', ms: r.ms, detail: `${host}:${port} accepts connections` });
   } catch (e) {
     const c = classify(e, `${host}:${port}`);
     rows.push({
-      check: 'tcp',
-      result: 'fail',
+      id: 'tcp',
+      status: 'fail',
       detail: `${c.code}: ${c.message}`,
       fix: 'check the broker address, the uplink and any firewall on the way',
     });
@@ -86,8 +78,8 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
   }
   if (u.protocol !== 'mqtts:') {
     rows.push({
-      check: 'tls',
-      result: 'fail',
+      id: 'tls',
+      status: 'fail',
       detail: 'the URL is not mqtts://',
       fix: 'use mqtts:// with mqtt.ca, mqtt.cert and mqtt.key',
     });
@@ -101,7 +93,11 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
     cert = readFileSync(cfg.mqtt.cert, 'utf8');
     key = readSecretFile(cfg.mqtt.key);
   } catch (e) {
-    rows.push({ check: 'tls', result: 'skip', detail: `TLS files not usable: ${(e as Error).message}` });
+    rows.push({
+      id: 'tls',
+      status: 'not-applicable',
+      detail: `TLS files not usable: ${(e as Error).message}`,
+    });
     return;
   }
   const servername = cfg.mqtt.servername ?? (isIP(host) ? undefined : host);
@@ -132,16 +128,16 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
         }),
     );
     rows.push({
-      check: 'tls',
-      result: 'pass',
+      id: 'tls',
+      status: 'pass',
       ms: r.ms,
       detail: `${r.v} handshake, server verified against the pinned CA`,
     });
   } catch (e) {
     const c = classify(e, `${host}:${port}`);
     rows.push({
-      check: 'tls',
-      result: 'fail',
+      id: 'tls',
+      status: 'fail',
       detail: `${c.code}: ${c.message}`,
       fix: 'see the certificate checks above; the broker must present a certificate from the pinned CA naming this host',
     });
@@ -174,16 +170,16 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
         }),
     );
     rows.push({
-      check: 'mqtt',
-      result: 'pass',
+      id: 'mqtt',
+      status: 'pass',
       ms: r.ms,
       detail: `CONNECT accepted (MQTT ${cfg.mqtt.protocolVersion === 5 ? '5' : '3.1.1'})`,
     });
   } catch (e) {
     const c = classify(e, `${host}:${port}`);
     rows.push({
-      check: 'mqtt',
-      result: 'fail',
+      id: 'mqtt',
+      status: 'fail',
       detail: `${c.code}: ${c.message}`,
       fix: 'the broker refused this client: check its certificate (CN = device id) and the broker ACL',
     });
@@ -191,24 +187,24 @@ export async function network(cfg: AgentConfig, rows: Row[]): Promise<void> {
 }
 
 /** The pinned CA and the device certificate: chain, key match, name, validity (shared with `enroll`). */
-export function certificates(cfg: AgentConfig, rows: Row[], now: number, clockOk: boolean): void {
+export function certificates(cfg: AgentConfig, rows: Finding[], now: number, clockOk: boolean): void {
   let ca: X509Certificate;
   try {
     ca = new X509Certificate(readFileSync(cfg.mqtt.ca));
     rows.push(
       ca.ca
-        ? { check: 'ca-pin', result: 'pass', detail: `pinned CA ${ca.subject.replace(/\n/g, ', ')}` }
+        ? { id: 'ca-pin', status: 'pass', detail: `pinned CA ${ca.subject.replace(/\n/g, ', ')}` }
         : {
-            check: 'ca-pin',
-            result: 'fail',
+            id: 'ca-pin',
+            status: 'fail',
             detail: `${cfg.mqtt.ca} is not a CA certificate`,
             fix: 'put the platform CA (not a leaf certificate) at mqtt.ca',
           },
     );
   } catch (e) {
     rows.push({
-      check: 'ca-pin',
-      result: 'fail',
+      id: 'ca-pin',
+      status: 'fail',
       detail: `${cfg.mqtt.ca}: ${(e as Error).message}`,
       fix: 'install the platform CA at mqtt.ca',
     });
@@ -219,8 +215,8 @@ export function certificates(cfg: AgentConfig, rows: Row[], now: number, clockOk
     cert = new X509Certificate(readFileSync(cfg.mqtt.cert));
   } catch {
     rows.push({
-      check: 'certificate',
-      result: 'fail',
+      id: 'certificate',
+      status: 'fail',
       detail: `no certificate at ${cfg.mqtt.cert}`,
       fix: 'run `edge-agent enroll`, have the CSR signed, put the certificate at mqtt.cert',
     });
@@ -238,8 +234,8 @@ export function certificates(cfg: AgentConfig, rows: Row[], now: number, clockOk
   }
   if (problems.length) {
     rows.push({
-      check: 'certificate',
-      result: 'fail',
+      id: 'certificate',
+      status: 'fail',
       detail: problems.join('; '),
       fix: 'enroll again: a new CSR, signed by the platform CA',
     });
@@ -248,34 +244,34 @@ export function certificates(cfg: AgentConfig, rows: Row[], now: number, clockOk
   const to = Date.parse(cert.validTo);
   if (!clockOk)
     rows.push({
-      check: 'certificate',
-      result: 'warn',
+      id: 'certificate',
+      status: 'warn',
       detail: `valid until ${new Date(to).toISOString()}; expiry not judged while the clock is implausible`,
     });
   else if (to < now)
     rows.push({
-      check: 'certificate',
-      result: 'fail',
+      id: 'certificate',
+      status: 'fail',
       detail: `expired ${new Date(to).toISOString()}`,
       fix: 'renew the certificate',
     });
   else if (to - now < 30 * DAY)
     rows.push({
-      check: 'certificate',
-      result: 'warn',
+      id: 'certificate',
+      status: 'warn',
       detail: `expires in ${Math.floor((to - now) / DAY)} days`,
       fix: 'renew the certificate',
     });
   else
     rows.push({
-      check: 'certificate',
-      result: 'pass',
+      id: 'certificate',
+      status: 'pass',
       detail: `chains to the CA, matches the key, names ${cfg.device.id}, valid ${Math.floor((to - now) / DAY)} more days`,
     });
 }
 
 /** Sensors against the signed firmware profiles (the same judgement as `inventory`). */
-export function sensorsRow(cfg: AgentConfig): Row {
+export function sensorsRow(cfg: AgentConfig): Finding {
   const trust = new TrustStore(cfg.storage.dir, cfg.trust.rootKey);
   trust.load();
   let refused = '';
@@ -284,12 +280,23 @@ export function sensorsRow(cfg: AgentConfig): Row {
   });
   if (!bundle)
     return {
-      check: 'sensors',
-      result: 'warn',
+      id: 'sensors',
+      status: 'warn',
       detail: refused ? `profiles bundle refused: ${refused}` : 'no signed profiles bundle',
       fix: `install a signed bundle at ${cfg.sensors.profilesBundle}`,
     };
-  const d = discover(cfg.monitor.root, cfg.sensors.declared);
+  let d: DiscoveryResult;
+  try {
+    d = discover(cfg.monitor.root, cfg.sensors.declared);
+  } catch (e) {
+    if (!(e instanceof DiscoveryError)) throw e;
+    return {
+      id: 'sensors',
+      status: 'not-readable',
+      detail: `${e.code}: ${e.message}`,
+      fix: 'check the sysfs bus folders named (edge-agent logs shows the daemon failing the same way)',
+    };
+  }
   const present = new Set([
     ...d.ports,
     ...d.devices.filter((x) => x.bus !== 'declared').map((x) => x.location),
@@ -299,17 +306,17 @@ export function sensorsRow(cfg: AgentConfig): Row {
   const detail = `${list.length} device(s): ${count('approved')} approved, ${count('vulnerable')} vulnerable, ${count('unknown-model') + count('unknown-firmware')} unknown, ${count('declared-missing')} missing (profiles v${bundle.version})`;
   if (count('vulnerable') > 0)
     return {
-      check: 'sensors',
-      result: 'fail',
+      id: 'sensors',
+      status: 'fail',
       detail,
       fix: 'update or replace the vulnerable sensors (edge-agent inventory lists them with their CVEs)',
     };
   if (list.some((x) => x.verdict !== 'approved'))
     return {
-      check: 'sensors',
-      result: 'warn',
+      id: 'sensors',
+      status: 'warn',
       detail,
       fix: 'edge-agent inventory shows which sensors are not approved',
     };
-  return { check: 'sensors', result: 'pass', detail };
+  return { id: 'sensors', status: 'pass', detail };
 }

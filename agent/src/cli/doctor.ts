@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Finding } from '../audit/index.js';
 import { readOfflineStats } from '../buffer/index.js';
 import {
   type AgentConfig,
@@ -16,16 +17,24 @@ import { BUILD_FLOOR_MS } from '../monitor/index.js';
 import { TRUST_CORRUPT_MARKER } from '../trust/index.js';
 import { acksRow } from './acks.js';
 import { parse } from './args.js';
-import { certificates, DAY, network, type Row, sensorsRow } from './doctor-checks.js';
-import { type Io, println, table } from './io.js';
+import { certificates, DAY, network, sensorsRow } from './doctor-checks.js';
+import { softwareRow } from './doctor-software.js';
+import { exitCodeOf, printFindings } from './findings.js';
+import { type Io, println } from './io.js';
 
 export const DOCTOR_HELP = `Usage: edge-agent doctor [--config FILE] [--json]
 
 Checks everything the agent needs, each pass/warn/fail with the fix: config,
 key permissions, certificate chain and expiry, CA pin, DNS, TCP, TLS handshake and
 MQTT CONNECT to the broker (with timings), clock, disk space, SQLite integrity and
-buffer age, the trust store, and (from the running daemon) any capability that
-failed. Exit code 0 when all pass, 1 with warnings, 2 with failures.`;
+buffer age, the trust store, sensors, the gateway's own software against the
+vulnerability feed in force (vulnerable packages, known-exploited and critical
+CVEs, the feed's age: fails where the ETSI 5.3 check fails, warns when the feed is
+missing, refused, expired or over 30 days old), acks, and (from the running
+daemon) any capability that failed. Each check is pass, warn, fail, not-applicable
+(not run) or not-readable; --json gives {result, checks: [{id, status, detail,
+fix?, ms?}]} as the audit gives its checks. Exit code 0 when all pass, 1 with
+warnings, 2 with failures (not-readable included).`;
 
 export async function doctorCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, {});
@@ -33,16 +42,16 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     println(io.stdout, DOCTOR_HELP);
     return ExitCode.Ok;
   }
-  const rows: Row[] = [];
+  const rows: Finding[] = [];
   let cfg: AgentConfig;
   try {
     cfg = loadConfig(configPath(values.config, io.env));
-    rows.push({ check: 'config', result: 'pass', detail: configPath(values.config, io.env) });
+    rows.push({ id: 'config', status: 'pass', detail: configPath(values.config, io.env) });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     rows.push({
-      check: 'config',
-      result: 'fail',
+      id: 'config',
+      status: 'fail',
       detail: `${e.file}: ${e.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
       fix: 'edit the config file (edge-agent config check lists every error)',
     });
@@ -54,11 +63,11 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
   ] as const) {
     try {
       readSecretFile(file);
-      rows.push({ check: name, result: 'pass', detail: `${file} is private (0600)` });
+      rows.push({ id: name, status: 'pass', detail: `${file} is private (0600)` });
     } catch (e) {
       rows.push({
-        check: name,
-        result: 'fail',
+        id: name,
+        status: 'fail',
         detail: (e as Error).message,
         fix: existsSync(file) ? `chmod 600 ${file}` : 'edge-agent enroll',
       });
@@ -73,14 +82,14 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
   rows.push(
     clockOk
       ? {
-          check: 'clock',
-          result: existsSync(join(cfg.monitor.root, 'run/systemd/timesync/synchronized')) ? 'pass' : 'warn',
+          id: 'clock',
+          status: existsSync(join(cfg.monitor.root, 'run/systemd/timesync/synchronized')) ? 'pass' : 'warn',
           detail: `${new Date(now).toISOString()}${existsSync(join(cfg.monitor.root, 'run/systemd/timesync/synchronized')) ? ', synchronised' : ', not known to be synchronised'}`,
           fix: 'timedatectl set-ntp true',
         }
       : {
-          check: 'clock',
-          result: 'fail',
+          id: 'clock',
+          status: 'fail',
           detail: `${new Date(now).toISOString()} is before the time floor ${new Date(floor).toISOString()}`,
           fix: 'fix the time (NTP) — decisions that need the date are on hold',
         },
@@ -93,21 +102,21 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
     const mb = Math.round(free / 1e6);
     rows.push(
       free < cfg.storage.minFreeBytes / 2
-        ? { check: 'disk', result: 'fail', detail: `${mb} MB free`, fix: 'free space on the data filesystem' }
+        ? { id: 'disk', status: 'fail', detail: `${mb} MB free`, fix: 'free space on the data filesystem' }
         : free < cfg.storage.minFreeBytes
           ? {
-              check: 'disk',
-              result: 'warn',
+              id: 'disk',
+              status: 'warn',
               detail: `${mb} MB free, below storage.minFreeBytes: the outbox is evicting`,
               fix: 'free space on the data filesystem',
             }
-          : { check: 'disk', result: 'pass', detail: `${mb} MB free` },
+          : { id: 'disk', status: 'pass', detail: `${mb} MB free` },
     );
   } catch (e) {
-    rows.push({ check: 'disk', result: 'fail', detail: (e as Error).message });
+    rows.push({ id: 'disk', status: 'fail', detail: (e as Error).message });
   }
   const db = join(cfg.storage.dir, 'outbox.db');
-  if (!existsSync(db)) rows.push({ check: 'sqlite', result: 'skip', detail: 'no outbox yet' });
+  if (!existsSync(db)) rows.push({ id: 'sqlite', status: 'not-applicable', detail: 'no outbox yet' });
   else {
     try {
       const Database = (await import('better-sqlite3')).default;
@@ -116,10 +125,10 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
       d.close();
       rows.push(
         r === 'ok'
-          ? { check: 'sqlite', result: 'pass', detail: 'quick_check ok' }
+          ? { id: 'sqlite', status: 'pass', detail: 'quick_check ok' }
           : {
-              check: 'sqlite',
-              result: 'fail',
+              id: 'sqlite',
+              status: 'fail',
               detail: r,
               fix: 'restart the agent: it quarantines a corrupt outbox and starts a new epoch',
             },
@@ -132,27 +141,27 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
       rows.push(
         age > DAY
           ? {
-              check: 'buffer-age',
-              result: 'fail',
+              id: 'buffer-age',
+              status: 'fail',
               detail: `oldest undelivered row is ${Math.round(age / 3_600_000)} h old`,
               fix: 'restore the uplink (see tcp/tls/mqtt above)',
             }
           : age > 3_600_000
             ? {
-                check: 'buffer-age',
-                result: 'warn',
+                id: 'buffer-age',
+                status: 'warn',
                 detail: `oldest undelivered row is ${Math.round(age / 60_000)} min old`,
               }
             : {
-                check: 'buffer-age',
-                result: 'pass',
+                id: 'buffer-age',
+                status: 'pass',
                 detail: age ? `oldest undelivered row ${Math.round(age / 1000)} s old` : 'nothing waiting',
               },
       );
     } catch (e) {
       rows.push({
-        check: 'sqlite',
-        result: 'fail',
+        id: 'sqlite',
+        status: 'fail',
         detail: (e as Error).message,
         fix: 'restart the agent: it quarantines a corrupt outbox',
       });
@@ -160,64 +169,47 @@ export async function doctorCommand(args: string[], io: Io): Promise<number> {
   }
   rows.push(trustRow(cfg), ...(await capabilityRows(cfg)));
   rows.push(sensorsRow(cfg));
+  rows.push(softwareRow(cfg));
   rows.push(acksRow(cfg));
   return report(rows, io, values.json === true);
 }
 
 /** The trust store: sound, or quarantined and refusing every signed document. */
-function trustRow(cfg: AgentConfig): Row {
+function trustRow(cfg: AgentConfig): Finding {
   const marker = join(cfg.storage.dir, TRUST_CORRUPT_MARKER);
-  if (!existsSync(marker)) return { check: 'trust', result: 'pass', detail: 'trust store readable' };
+  if (!existsSync(marker)) return { id: 'trust', status: 'pass', detail: 'trust store readable' };
   return {
-    check: 'trust',
-    result: 'fail',
+    id: 'trust',
+    status: 'fail',
     detail: `trust.json was corrupt (kept at ${readFileSync(marker, 'utf8').trim()}): every signed document is refused`,
     fix: `restore trust.json from a backup and remove ${marker}; or remove ${marker} alone to re-pin to trust.rootKey (version floors start again)`,
   };
 }
 
 /** The daemon's optional capabilities that failed (telemetry carries on without them). */
-async function capabilityRows(cfg: AgentConfig): Promise<Row[]> {
+async function capabilityRows(cfg: AgentConfig): Promise<Finding[]> {
   let status: AgentStatus;
   try {
     status = (await request(cfg.sockets.agent, 'status')) as AgentStatus;
   } catch (e) {
     if (!(e instanceof DaemonUnreachableError)) throw e;
-    return [{ check: 'capabilities', result: 'skip', detail: 'the daemon is not running' }];
+    return [{ id: 'capabilities', status: 'not-applicable', detail: 'the daemon is not running' }];
   }
   const all = status.capabilities ?? [];
   const failed = all.filter((c) => c.state === 'failed');
-  if (failed.length === 0)
-    return [{ check: 'capabilities', result: 'pass', detail: `${all.length} running` }];
+  if (failed.length === 0) return [{ id: 'capabilities', status: 'pass', detail: `${all.length} running` }];
   return failed.map((c) => ({
-    check: `capability ${c.name}`,
-    result: 'fail',
+    id: `capability ${c.name}`,
+    status: 'fail',
     detail: `${c.error?.code ?? '?'}: ${c.error?.message ?? ''}${c.retryAt ? ` (next try ${c.retryAt})` : ''}`,
     fix: `edge-agent logs shows why; the agent retries it by itself and raised agent.capability_failed`,
   }));
 }
 
-function report(rows: Row[], io: Io, json: boolean): number {
-  const code = rows.some((r) => r.result === 'fail')
-    ? ExitCode.Failed
-    : rows.some((r) => r.result === 'warn')
-      ? ExitCode.Findings
-      : ExitCode.Ok;
+function report(rows: Finding[], io: Io, json: boolean): number {
+  const code = exitCodeOf(rows);
   if (json)
     println(io.stdout, JSON.stringify({ result: ['pass', 'warn', 'fail'][code], checks: rows }, null, 2));
-  else {
-    println(
-      io.stdout,
-      table(
-        ['check', 'result', 'time', 'detail'],
-        rows.map((r) => [r.check, r.result, r.ms === undefined ? '' : `${r.ms} ms`, r.detail]),
-      ),
-    );
-    const fixes = rows.filter((r) => (r.result === 'fail' || r.result === 'warn') && r.fix);
-    if (fixes.length) {
-      println(io.stdout, '\nfixes:');
-      for (const r of fixes) println(io.stdout, `  ${r.check}: ${r.fix}`);
-    }
-  }
+  else printFindings(io, rows);
   return code;
 }

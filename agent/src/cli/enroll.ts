@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditContext, runAudit } from '../audit/index.js';
+import { auditContext, type Finding, runAudit } from '../audit/index.js';
 import { Outbox } from '../buffer/index.js';
 import { ClockQuality, ExitCode, Stream, silentLogger, systemClock, systemRandom } from '../core/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
@@ -11,8 +11,9 @@ import { seal } from '../telemetry/index.js';
 import { DocumentError } from '../trust/index.js';
 import { installKeysFile } from './acks.js';
 import { configFrom, parse } from './args.js';
-import { certificates, network, type Row, sensorsRow } from './doctor-checks.js';
-import { type Io, println, table } from './io.js';
+import { certificates, network, sensorsRow } from './doctor-checks.js';
+import { printFindings } from './findings.js';
+import { type Io, println } from './io.js';
 
 export const ENROLL_HELP = `Usage: edge-agent enroll [--config FILE] [--keys FILE] [--json]
 
@@ -70,9 +71,9 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Findings;
   }
   const now = Date.now();
-  const rows: Row[] = [];
+  const rows: Finding[] = [];
   certificates(cfg, rows, now, now >= BUILD_FLOOR_MS);
-  if (!rows.some((r) => r.result === 'fail')) await network(cfg, rows);
+  if (!rows.some((r) => r.status === 'fail')) await network(cfg, rows);
   let baseline: { digest: string; created: boolean } | null = null;
   const key = loadSigningKey(cfg.identity.signingKey);
   if (!existsSync(cfg.integrity.baselineFile)) {
@@ -88,7 +89,7 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
     baseline = { digest: b.digest, created: true };
   } else baseline = { digest: 'existing', created: false };
   const audit = await runAudit(auditContext(cfg.monitor.root, cfg), now);
-  const connected = rows.some((r) => r.check === 'mqtt' && r.result === 'pass');
+  const connected = rows.some((r) => r.id === 'mqtt' && r.status === 'pass');
   const report = {
     deviceId: cfg.device.id,
     commissionedAt: new Date(now).toISOString(),
@@ -103,22 +104,17 @@ export async function enrollCommand(args: string[], io: Io): Promise<number> {
   if (values.json) println(io.stdout, JSON.stringify({ stage: 'commissioned', report, sent }, null, 2));
   else {
     say('\ncommissioning report');
-    say(
-      table(
-        ['check', 'result', 'time', 'detail'],
-        rows.map((r) => [r.check, r.result, r.ms === undefined ? '' : `${r.ms} ms`, r.detail]),
-      ),
-    );
+    printFindings(io, rows);
     say(
       `integrity baseline: ${baseline.created ? `created (${baseline.digest.slice(0, 16)})` : 'already present'}`,
     );
     say(
       `audit: score ${audit.score}/100${audit.highFailures.length ? `, failing: ${audit.highFailures.join(', ')}` : ''}`,
     );
-    say(`sensors: ${report.inventory.result}, ${report.inventory.detail}`);
+    say(`sensors: ${report.inventory.status}, ${report.inventory.detail}`);
     say(`report sent upstream ${sent}`);
   }
-  const bad = rows.some((r) => r.result === 'fail') || audit.highFailures.length > 0;
+  const bad = rows.some((r) => r.status === 'fail') || audit.highFailures.length > 0;
   return bad ? ExitCode.Findings : ExitCode.Ok;
 }
 
@@ -157,7 +153,7 @@ async function sendUpstream(
   });
   await ob.start();
   try {
-    ob.append([
+    await ob.append([
       {
         stream: Stream.REPORTS,
         items: [

@@ -72,9 +72,12 @@ export async function logsCommand(args: string[], io: Io): Promise<number> {
     for (const l of lines.slice(-n)) out(l);
     if (!values.follow) return ExitCode.Ok;
     const { FileTail } = await import('../monitor/index.js');
-    const { silentLogger } = await import('../core/index.js');
+    const { silentLogger, systemClock } = await import('../core/index.js');
     // Follow from the last byte shown, so a line written while the tail starts is not skipped.
-    const tail = new FileTail(file, out, silentLogger(), { intervalMs: 500, fromByte: raw.length });
+    const tail = new FileTail(file, out, silentLogger(), systemClock, {
+      intervalMs: 500,
+      fromByte: raw.length,
+    });
     await tail.start();
     // The tail's timer is unref'd so that it never holds the daemon open; here following is
     // the whole job, so the loop is held open until Ctrl-C, SIGTERM or the reader going away.

@@ -1,4 +1,4 @@
-import { configPath } from '../config/index.js';
+import { configPath, openLogFile } from '../config/index.js';
 import { createLogger, ExitCode, systemClock, systemRandom } from '../core/index.js';
 import { installCrashHandlers } from '../daemon/index.js';
 import { SystemdNotifier } from '../diag/index.js';
@@ -20,7 +20,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
-  const log = createLogger({ level: cfg.log.level, file: cfg.log.file });
+  const log = createLogger({
+    level: cfg.log.level,
+    fd: cfg.log.file ? openLogFile(cfg.log.file) : undefined,
+  });
   installCrashHandlers(log);
   // The supervisor owns the agent: a signed remote config rebuilds it, and may roll it back.
   const supervisor = new Supervisor(configPath(values.config, io.env), {

@@ -13,6 +13,7 @@ import {
 } from '../software/index.js';
 import { AGENT_VERSION } from '../version.js';
 import { parse } from './args.js';
+import { cliAudience } from './inventory.js';
 import { type Io, println, table } from './io.js';
 
 export const SBOM_HELP = `Usage: edge-agent sbom [--root DIR] [--config FILE] [--json]
@@ -53,8 +54,12 @@ export async function sbomCommand(args: string[], io: Io): Promise<number> {
     throw new AgentError('DPKG_STATUS_CORRUPT', `${inv.dpkg.problem}: the package list cannot be trusted`);
   const warnings = [...inv.warnings];
   const feed = cfg
-    ? feedInForce(root, { feedFile: cfg.software.feed, stateDir: cfg.storage.dir }, cfg.trust.rootKey, (r) =>
-        warnings.push(`vulnerability feed refused: ${r}`),
+    ? feedInForce(
+        root,
+        { feedFile: cfg.software.feed, stateDir: cfg.storage.dir },
+        cfg.trust.rootKey,
+        (r) => warnings.push(`vulnerability feed refused: ${r}`),
+        cliAudience(cfg),
       )
     : null;
   if (!feed) warnings.push('no signed vulnerability feed: nothing is judged vulnerable or not');

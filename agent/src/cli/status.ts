@@ -5,6 +5,7 @@ import { ExitCode } from '../core/index.js';
 import type { AgentStatus } from '../daemon/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
 import { describeIdentity } from '../identity/index.js';
+import { readSoftwareSummary, summaryLine } from '../software/index.js';
 import { readSyncState } from '../sync/index.js';
 import { configFrom, parse } from './args.js';
 import { bytes, type Io, println, table } from './io.js';
@@ -13,7 +14,9 @@ export const STATUS_HELP = `Usage: edge-agent status [--config FILE] [--json]
 
 Shows the agent's state: device, epoch, connection state and last error, last
 PUBACK and last ack, buffer rows, bytes and oldest age per
-stream and state, last seq per stream. Asks the running daemon through
+stream and state, last seq per stream; the gateway's own software: vulnerable
+packages, known-exploited and critical CVEs, the vulnerability feed's version,
+age and expiry (--json: "software"). Asks the running daemon through
 agent.sock; when the daemon is stopped, reads the data dir directly.`;
 
 export async function statusCommand(args: string[], io: Io): Promise<number> {
@@ -44,6 +47,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       join(cfg.storage.dir, 'audit-state.json'),
     );
     status.audit = a && { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt };
+    status.software = readSoftwareSummary(cfg.storage.dir);
   }
   if (values.json) {
     println(io.stdout, JSON.stringify(status, null, 2));
@@ -65,6 +69,8 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       io.stdout,
       `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
     );
+  if (status.software)
+    println(io.stdout, `software: ${summaryLine(status.software)} (at ${status.software.checkedAt})`);
   const integ = status.integrity;
   if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
   for (const c of status.capabilities ?? [])

@@ -162,3 +162,12 @@ export function readJsonState<T>(file: string): T | null {
     return null;
   }
 }
+
+/**
+ * Opens the log file for `createLogger` (core does no I/O). Opened here rather
+ * than by pino, which opens asynchronously: a crash in the first tick must still be written.
+ */
+export function openLogFile(file: string): number {
+  mkdirSync(dirname(file), { recursive: true });
+  return openSync(file, 'a');
+}

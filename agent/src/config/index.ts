@@ -3,6 +3,7 @@ export {
   fsyncDir,
   KeyPermissionError,
   loadJsonState,
+  openLogFile,
   quarantineFile,
   readJsonState,
   readPublicFile,

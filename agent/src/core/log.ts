@@ -1,5 +1,3 @@
-import { mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { pino } from 'pino';
 
 export type Logger = pino.Logger;
@@ -29,7 +27,12 @@ export const REDACT_PATHS = [
  * what is pending when the process exits; `flushLogSync` does it before a crash exit.
  */
 export function createLogger(
-  opts: { level?: string; destination?: pino.DestinationStream; file?: string } = {},
+  opts: {
+    level?: string;
+    destination?: pino.DestinationStream;
+    /** An open file descriptor to write to (`openLogFile`); stderr by default. */
+    fd?: number;
+  } = {},
 ): Logger {
   return pino(
     {
@@ -37,15 +40,8 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    opts.destination ?? pino.destination({ dest: openLogFile(opts.file), sync: false }),
+    opts.destination ?? pino.destination({ dest: opts.fd ?? 2, sync: false }),
   );
-}
-
-/** Opened here rather than by pino, which opens asynchronously: a crash in the first tick must still be written. */
-function openLogFile(file: string | undefined): number {
-  if (file === undefined) return 2;
-  mkdirSync(dirname(file), { recursive: true });
-  return openSync(file, 'a');
 }
 
 /**

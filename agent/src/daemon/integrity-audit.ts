@@ -26,7 +26,7 @@ export function wireIntegrityAudit(core: DaemonCore, pipe: Pipeline): Wired<Inte
   });
   const audit = new AuditService({
     schedule: config.audit.schedule,
-    context: () => auditContext(root, config),
+    context: () => auditContext(root, config, { clock }),
     stateDir: config.storage.dir,
     raise: bus.raise,
     submit: bus.submit,

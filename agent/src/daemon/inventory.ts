@@ -14,6 +14,13 @@ export interface Inventory {
 export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory> {
   const { config, clock, random, log, bus } = core;
   const dir = config.storage.dir;
+  // Profiles bundles and vulnerability feeds are judged for the same gateway, by the same clock.
+  const audience = () => ({
+    deviceId: config.device.id,
+    groups: config.device.groups,
+    nowMs: clock.now(),
+    clockTrusted: pipe.clockMonitor.trusted(),
+  });
   const sensors = new SensorService({
     root: config.monitor.root,
     schedule: config.sensors.schedule,
@@ -22,12 +29,7 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
     stateDir: dir,
     // The one store in force: its own copy would erase the other floors when either saves.
     trust: core.trust,
-    audience: () => ({
-      deviceId: config.device.id,
-      groups: config.device.groups,
-      nowMs: clock.now(),
-      clockTrusted: pipe.clockMonitor.trusted(),
-    }),
+    audience,
     raise: bus.raise,
     submit: bus.submit,
     clock,
@@ -43,6 +45,7 @@ export function wireInventory(core: DaemonCore, pipe: Pipeline): Wired<Inventory
     agentVersion: AGENT_VERSION,
     // The one store in force, so the feed's version floor and a key rotation never overwrite each other.
     trust: core.trust,
+    audience,
     raise: bus.raise,
     submit: bus.submit,
     clock,

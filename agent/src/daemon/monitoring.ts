@@ -51,7 +51,7 @@ export function wireMonitoring(core: DaemonCore, pipe: Pipeline): Wired<Monitori
     m.auth.source === 'journal'
       ? new JournalSource(onAuthLine(true), monitorLog)
       : m.auth.source === 'file'
-        ? new FileTail(join(m.root, m.auth.file), onAuthLine(false), monitorLog)
+        ? new FileTail(join(m.root, m.auth.file), onAuthLine(false), monitorLog, clock)
         : undefined;
   const listeners = new ListenerMonitor({
     root: m.root,

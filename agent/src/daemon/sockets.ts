@@ -27,7 +27,7 @@ export function wireSockets(core: DaemonCore, reach: SocketReach): Wired<{ admin
   const { config, clock, log } = core;
   const common = {
     maxLineBytes: config.ingest.maxLineBytes,
-    now: () => clock.now(),
+    clock,
     log: log.child({ module: 'diag' }),
   };
   const agentSocket: LocalSocket = new LocalSocket({

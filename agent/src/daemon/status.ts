@@ -3,6 +3,7 @@ import type { StreamStats } from '../buffer/index.js';
 import type { ClockQuality, StreamName } from '../core/index.js';
 import type { SocketStats } from '../diag/index.js';
 import type { IntegrityService } from '../integrity/index.js';
+import type { SoftwareService, SoftwareSummary } from '../software/index.js';
 import type { Sync, SyncStatus } from '../sync/index.js';
 import { AGENT_VERSION } from '../version.js';
 import type { DaemonCore } from './core.js';
@@ -22,7 +23,15 @@ export interface AgentStatus {
   bootTime?: string;
   configVersion?: number;
   clock?: { quality: ClockQuality; trusted: boolean; floor: string };
-  buffer?: { usedBytes?: number; maxBytes?: number; streams: StreamStats[] };
+  buffer?: {
+    usedBytes?: number;
+    maxBytes?: number;
+    streams: StreamStats[];
+    /** Why the outbox takes no commit now (its worker died); absent when it does. */
+    fault?: { code: string; message: string };
+    /** Batches and bytes sealed and waiting for the outbox worker's commit. */
+    pending?: { batches: number; bytes: number };
+  };
   /** Items waiting in the batcher, per stream. */
   queued?: Record<string, number>;
   /** Items committed since start, per stream. */
@@ -30,6 +39,8 @@ export interface AgentStatus {
   eventsRaised?: number;
   integrity?: { checkedAt: string; changes: number; baseline: string } | null;
   audit?: { checkedAt: string; score: number; highFailures: string[] } | null;
+  /** The gateway's own packages against the vulnerability feed in force (the last run). */
+  software?: SoftwareSummary | null;
   link?: SyncStatus | null;
   /** Each capability's state; an optional one that failed is named here with its error code. */
   capabilities?: CapabilityState[];
@@ -45,11 +56,20 @@ export interface StatusSources {
   sync: Sync;
   integrity: IntegrityService;
   audit: AuditService;
+  software: SoftwareService;
   services: ServiceSet;
 }
 
 /** The running daemon's status (the socket adds its own figures). */
-export function daemonStatus({ core, pipe, sync, integrity, audit, services }: StatusSources): AgentStatus {
+export function daemonStatus({
+  core,
+  pipe,
+  sync,
+  integrity,
+  audit,
+  software,
+  services,
+}: StatusSources): AgentStatus {
   const { config } = core;
   const ilast = integrity.last;
   const alast = audit.last;
@@ -69,6 +89,13 @@ export function daemonStatus({ core, pipe, sync, integrity, audit, services }: S
       usedBytes: pipe.outbox.usedBytes(),
       maxBytes: config.storage.maxBytes,
       streams: pipe.outbox.stats((s) => sync.delivered(s)),
+      pending: pipe.outbox.pending(),
+      ...(pipe.outbox.fault && {
+        fault: {
+          code: (pipe.outbox.fault as { code?: string }).code ?? 'ERROR',
+          message: pipe.outbox.fault.message,
+        },
+      }),
     },
     queued: pipe.batcher.queued(),
     accepted: pipe.accepted,
@@ -79,6 +106,7 @@ export function daemonStatus({ core, pipe, sync, integrity, audit, services }: S
       baseline: ilast.baselineDigest,
     },
     audit: alast && { checkedAt: alast.checkedAt, score: alast.score, highFailures: alast.highFailures },
+    software: software.summary(),
     link: sync.status(),
     capabilities: services.states(),
   };

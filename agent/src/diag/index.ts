@@ -2,6 +2,7 @@ export { DaemonUnreachableError, request } from './client.js';
 export { type IngestResult, parseIngestLine } from './ingest.js';
 
 export {
+  CLOSE_GRACE_MS,
   type CommandHandler,
   LocalSocket,
   type LocalSocketOptions,

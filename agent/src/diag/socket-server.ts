@@ -1,6 +1,13 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { AgentError, LineSplitter, type Logger, type Service, type StreamItem } from '../core/index.js';
+import {
+  AgentError,
+  type Clock,
+  LineSplitter,
+  type Logger,
+  type Service,
+  type StreamItem,
+} from '../core/index.js';
 import { parseIngestLine } from './ingest.js';
 
 /** A command the socket answers: `{"cmd": name, ...args}` → result. */
@@ -21,9 +28,8 @@ export interface LocalSocketOptions {
    * costs a lookup, not a table scan per line. Handlers get no arguments.
    */
   readOnly?: boolean;
-  now: () => number;
-  /** Monotonic milliseconds, for the read cache. */
-  monotonic?: () => number;
+  /** Stamps ingest lines (wall), ages the read cache and times the close (monotonic). */
+  clock: Clock;
   log: Logger;
 }
 
@@ -35,6 +41,8 @@ export const MAX_LINES_IN_FLIGHT = 512;
 export const MAX_UNSENT_REPLY_BYTES = 64 * 1024;
 /** How long a refused connection may stay open to read its "busy" answer. */
 export const REFUSED_LINGER_MS = 1000;
+/** How long stop() lets open connections finish before they are cut. */
+export const CLOSE_GRACE_MS = 2000;
 /** A read-only answer is reused while younger than this, whatever happened since. */
 export const READ_CACHE_MIN_MS = 100;
 /** ... and while younger than this when no ingest line has committed since. */
@@ -116,13 +124,12 @@ export class LocalSocket implements Service {
     this.server = undefined;
     if (!server) return;
     for (const c of this.conns) c.socket.end();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      setTimeout(() => {
-        for (const c of this.conns) c.socket.destroy();
-        for (const l of this.lingering) l.destroy();
-      }, 2000).unref();
-    });
+    const cut = this.opts.clock.setTimeout(() => {
+      for (const c of this.conns) c.socket.destroy();
+      for (const l of this.lingering) l.destroy();
+    }, CLOSE_GRACE_MS);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.opts.clock.clearTimeout(cut);
   }
 
   stats(): SocketStats {
@@ -152,9 +159,12 @@ export class LocalSocket implements Service {
       this.refused++;
       // Read and discard what it sends (so its close is seen), answer, and let it go.
       this.lingering.add(socket);
-      socket.on('close', () => this.lingering.delete(socket));
+      const linger = this.opts.clock.setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
+      socket.on('close', () => {
+        this.lingering.delete(socket);
+        this.opts.clock.clearTimeout(linger);
+      });
       socket.resume();
-      socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
       socket.end(
         `${JSON.stringify({ line: 0, ok: false, error: `busy: ${MAX_CONNECTIONS} connections already open on ${this.name}` })}\n`,
       );
@@ -236,7 +246,7 @@ export class LocalSocket implements Service {
         return this.command(msg as Record<string, unknown>);
     }
     if (!this.opts.ingest) return { ok: false, error: '(line): this socket takes commands only' };
-    const parsed = parseIngestLine(line, this.opts.now());
+    const parsed = parseIngestLine(line, this.opts.clock.now());
     if (!parsed.ok) return { ok: false, error: parsed.error };
     try {
       await this.opts.ingest(parsed.item);
@@ -260,7 +270,7 @@ export class LocalSocket implements Service {
   }
 
   private async cached(name: string, handler: CommandHandler): Promise<unknown> {
-    const now = (this.opts.monotonic ?? performance.now.bind(performance))();
+    const now = this.opts.clock.monotonic();
     const hit = this.cache.get(name);
     if (hit) {
       const age = now - hit.at;

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { LineSplitter, type Logger, type Service } from '../core/index.js';
+import { type Clock, Every, LineSplitter, type Logger, type Service } from '../core/index.js';
 
 const MAX_LINE = 64 * 1024;
 
@@ -43,28 +43,29 @@ export class FileTail implements Service {
   readonly name = 'file-tail';
   private pos = -1;
   private ino = -1;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: Every;
   private readonly splitter: LineSplitter;
 
   constructor(
     private readonly file: string,
     onLine: (line: string) => void,
     private readonly log: Logger,
+    clock: Clock,
     private readonly opts: { fromStart?: boolean; fromByte?: number; intervalMs?: number } = {},
   ) {
     this.splitter = new LineSplitter(MAX_LINE, onLine, () => log.debug('over-long log line skipped'));
+    this.timer = new Every(clock, opts.intervalMs ?? 1000, () => this.poll());
   }
 
   async start(): Promise<void> {
     const st = this.stat();
     this.pos = this.opts.fromStart ? 0 : (this.opts.fromByte ?? st?.size ?? -1);
     this.ino = st?.ino ?? -1;
-    this.timer = setInterval(() => this.poll(), this.opts.intervalMs ?? 1000);
-    this.timer.unref();
+    this.timer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer.stop();
   }
 
   /** Reads whatever was appended since the last poll. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative } from 'node:path';
-import { TrustStore } from '../trust/index.js';
+import { type Audience, TrustStore } from '../trust/index.js';
 import { loadFeed } from './feed.js';
 import type { Feed } from './types.js';
 
@@ -21,14 +21,17 @@ export function underRoot(root: string, path: string): string {
 /**
  * The feed in force for a command that runs without the daemon: the newest of
  * the feed file and the daemon's last good copy that verifies against the trust
- * state in `stateDir`. A refused file is reported through `onRejected` and the
- * last good copy is used instead.
+ * state in `stateDir`. With an `audience`, the file is judged by target and
+ * expiry as the daemon judges it, the last good copy by target only (its expiry
+ * was judged when it arrived). A refused file is reported through `onRejected`
+ * and the last good copy is used instead.
  */
 export function feedInForce(
   root: string,
   paths: { feedFile: string; stateDir: string },
   rootKey: string | undefined,
   onRejected?: (reason: string) => void,
+  audience?: Audience,
 ): Feed | null {
   const feedFile = underRoot(root, paths.feedFile);
   const stateDir = underRoot(root, paths.stateDir);
@@ -41,7 +44,9 @@ export function feedInForce(
   ] as const) {
     if (!existsSync(file)) continue;
     try {
-      const f = loadFeed(readFileSync(file), trust);
+      const judged =
+        audience && !report ? { ...audience, nowMs: Number.NEGATIVE_INFINITY, clockTrusted: true } : audience;
+      const f = loadFeed(readFileSync(file), trust, {}, judged);
       if (!best || f.version > best.version) best = f;
     } catch (e) {
       if (report) onRejected?.(`${(e as { code?: string }).code ?? 'INVALID'}: ${(e as Error).message}`);

@@ -11,6 +11,8 @@ export interface DpkgPackage {
   sourceVersion: string;
   /** dpkg's state: `installed`, `half-configured`, `unpacked`... */
   state: string;
+  /** The `Origin` field, when the package's control file had one (`Raspbian`, `Debian`). */
+  origin?: string;
 }
 
 /** States in which the package's files are on disk (`config-files` and `not-installed` are not). */
@@ -68,6 +70,7 @@ export function parseDpkgStatus(raw: Buffer): DpkgPackage[] {
       source: src[1],
       sourceVersion: src[2] ?? version,
       state: status[2],
+      ...(f.get('origin') ? { origin: f.get('origin') } : {}),
     });
   };
   const lines = text.split('\n');

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { arr, bool, num, obj, oneOf, optional, type Schema, str, validate } from '../config/index.js';
 import type { FieldIssue } from '../core/index.js';
-import { checkCatalogueDocument, DocumentError, type TrustStore } from '../trust/index.js';
+import { type Audience, checkCatalogueDocument, DocumentError, type TrustStore } from '../trust/index.js';
 import { parseDebVersion } from './debver.js';
 import { FeedError } from './errors.js';
 import type { AffectedRange, Feed, FeedBody, VulnRecord } from './types.js';
@@ -136,22 +136,32 @@ export function describeIssues(issues: FieldIssue[]): string {
 
 /**
  * A signed `vulnerabilities` document, verified before parsing (signature by a
- * current `profiles` role key, its own version floor) and every record
- * validated; throws FeedError with the reason, and nothing of it is used.
+ * current `profiles` role key, its own version floor; with an `audience`, its
+ * target and expiry as for a profiles bundle: NOT_TARGETED, EXPIRED, or DEFERRED
+ * while the clock cannot be trusted) and every record validated; throws
+ * FeedError with the reason, and nothing of it is used.
  */
 export function loadFeed(
   raw: Uint8Array,
   store: TrustStore,
   limits: { maxBytes?: number; maxRecords?: number } = {},
+  audience?: Audience,
 ): Feed {
   let doc: ReturnType<typeof checkCatalogueDocument>;
   try {
-    doc = checkCatalogueDocument(raw, 'vulnerabilities', store, limits.maxBytes ?? MAX_FEED_BYTES);
+    doc = checkCatalogueDocument(raw, 'vulnerabilities', store, limits.maxBytes ?? MAX_FEED_BYTES, audience);
   } catch (e) {
     if (e instanceof DocumentError) throw new FeedError(e.code, e.message, e.version);
     throw e;
   }
   const r = parseFeedBody(doc.body, limits.maxRecords);
   if (!r.ok) throw new FeedError('SCHEMA', describeIssues(r.issues), doc.version);
-  return { version: doc.version, issuedAt: doc.issuedAt, sources: r.body.sources, records: r.body.records };
+  return {
+    version: doc.version,
+    issuedAt: doc.issuedAt,
+    ...(doc.notAfter !== undefined ? { notAfter: doc.notAfter } : {}),
+    ...(doc.target !== undefined ? { target: doc.target } : {}),
+    sources: r.body.sources,
+    records: r.body.records,
+  };
 }

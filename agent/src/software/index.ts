@@ -3,6 +3,7 @@ export { compareDebVersions, type DebVersion, parseDebVersion } from './debver.j
 export { diffSoftware, type SoftwareChange } from './diff.js';
 export { type DpkgPackage, parseDpkgStatus, parseOsRelease } from './dpkg.js';
 export { DpkgStatusError, FeedError, SoftwareError } from './errors.js';
+export { MAX_CHANGES_LISTED, MAX_CVES_PER_EVENT, MAX_VULN_EVENTS_PER_RUN } from './events.js';
 export {
   describeIssues,
   loadFeed,
@@ -21,15 +22,20 @@ export {
 export { type KernelInfo, parseKernel } from './kernel.js';
 export { affects, type FeedIndex, indexFeed, matchFeed, urgentFindings } from './match.js';
 export { debPurl, type NpmPackage, npmPurl, parseLockfile } from './npm.js';
+export { debianEquivalent, packageVendor } from './raspbian.js';
 export { buildSbom, SBOM_SPEC, type SbomOptions, serialFrom } from './sbom.js';
 export {
-  MAX_CHANGES_LISTED,
-  MAX_CVES_PER_EVENT,
   MAX_SBOM_REPORT_BYTES,
-  MAX_VULN_EVENTS_PER_RUN,
   SoftwareService,
   type SoftwareServiceOptions,
 } from './service.js';
+export {
+  readSoftwareSummary,
+  SOFTWARE_STATE,
+  type SoftwareSummary,
+  summarize,
+  summaryLine,
+} from './summary.js';
 export type {
   AffectedRange,
   Feed,

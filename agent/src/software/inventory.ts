@@ -4,6 +4,7 @@ import { parseDpkgStatus, parseOsRelease } from './dpkg.js';
 import { DpkgStatusError } from './errors.js';
 import { parseKernel } from './kernel.js';
 import { debPurl, npmPurl, parseLockfile } from './npm.js';
+import { packageVendor } from './raspbian.js';
 import type { OsRelease, SoftwareComponent, SoftwareInventory } from './types.js';
 
 /** Where the dpkg database lives on a Debian or Raspberry Pi OS image. */
@@ -81,7 +82,7 @@ export function readInventory(root: string, o: InventoryOptions = {}): SoftwareI
           source: p.source,
           sourceVersion: p.sourceVersion,
           ...(p.state === 'installed' ? {} : { state: p.state }),
-          purl: debPurl(vendor, p.name, p.version, {
+          purl: debPurl(packageVendor(vendor, p), p.name, p.version, {
             arch: p.arch,
             distro,
             upstream:

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { compareDebVersions } from './debver.js';
+import { debianEquivalent } from './raspbian.js';
 import type {
   AffectedRange,
   Feed,
@@ -48,11 +49,15 @@ export function affects(r: VulnRecord, v: string): string | null | undefined {
   return hit;
 }
 
-/** What a component is tracked as: deb by source package and source version, the kernel as Debian's `linux`. */
+/**
+ * What a component is tracked as: deb by source package and source version, the kernel as
+ * Debian's `linux`; a Raspbian rebuild by the Debian version it stands for.
+ */
 function trackedAs(c: SoftwareComponent): { key: string; version: string } | null {
   if (c.kind === 'npm') return semver.valid(c.version) ? { key: `npm:${c.name}`, version: c.version } : null;
-  if (c.kind === 'deb') return { key: `deb:${c.source ?? c.name}`, version: c.sourceVersion ?? c.version };
-  return c.debianVersion ? { key: 'deb:linux', version: c.debianVersion } : null;
+  if (c.kind === 'deb')
+    return { key: `deb:${c.source ?? c.name}`, version: debianEquivalent(c.sourceVersion ?? c.version) };
+  return c.debianVersion ? { key: 'deb:linux', version: debianEquivalent(c.debianVersion) } : null;
 }
 
 /**

@@ -11,15 +11,17 @@ import type {
   Service,
   StreamItem,
 } from '../core/index.js';
-import { ScheduledJob, Severity, Stream } from '../core/index.js';
-import type { TrustStore } from '../trust/index.js';
+import { ScheduledJob, type Severity, Stream } from '../core/index.js';
+import type { Audience, TrustStore } from '../trust/index.js';
 import { LAST_GOOD_FEED } from './current.js';
-import { diffSoftware, type SoftwareChange } from './diff.js';
+import { diffSoftware } from './diff.js';
 import { FeedError } from './errors.js';
+import { findingKey, raiseChanges, raiseFindings } from './events.js';
 import { loadFeed } from './feed.js';
 import { readInventory } from './inventory.js';
 import { type FeedIndex, indexFeed, matchFeed } from './match.js';
 import { buildSbom, serialFrom } from './sbom.js';
+import { SOFTWARE_STATE, type SoftwareSummary, summarize } from './summary.js';
 import type { Feed, Finding, SoftwareInventory } from './types.js';
 
 export interface SoftwareServiceOptions {
@@ -31,6 +33,8 @@ export interface SoftwareServiceOptions {
   deviceId: string;
   agentVersion: string;
   trust: () => TrustStore;
+  /** Who and when a feed is judged for: its target and expiry, as a profiles bundle. */
+  audience: () => Audience;
   raise: (type: EventType, subject: string, details: Record<string, string>, severity?: Severity) => void;
   submit: (items: StreamItem[]) => Promise<void>;
   clock: Clock;
@@ -42,29 +46,12 @@ export interface SoftwareServiceOptions {
 
 /** Largest gzip-compressed SBOM report: under the 256 KiB envelope cap with room for the batch around it. */
 export const MAX_SBOM_REPORT_BYTES = 200 * 1024;
-/** Packages named in one `software.changed` event (the count covers the rest). */
-export const MAX_CHANGES_LISTED = 40;
-/** `software.vulnerable` events per run; the rest are summed up in one more. */
-export const MAX_VULN_EVENTS_PER_RUN = 100;
-/** CVE ids listed in one event. */
-export const MAX_CVES_PER_EVENT = 20;
-
-const STATE = 'software-state.json';
-
 interface State {
   versions: Record<string, string>;
   findings: string[];
   digest: string;
+  summary?: SoftwareSummary;
 }
-
-const SEVERITY: Record<Finding['severity'], Severity> = {
-  critical: Severity.CRITICAL,
-  high: Severity.HIGH,
-  medium: Severity.MEDIUM,
-  low: Severity.LOW,
-  unknown: Severity.LOW,
-};
-const findingKey = (f: Finding): string => `${f.id}|${f.component.purl}`;
 
 /**
  * The gateway's own software: takes the inventory at start and on a schedule,
@@ -78,6 +65,8 @@ export class SoftwareService implements Service {
   private feed: Feed | null = null;
   private index: FeedIndex = new Map();
   private rejected = new Map<string, string>();
+  /** A feed from the topic whose expiry could not be judged yet (clock not trusted): offered again each run. */
+  private deferred: Buffer | null = null;
   private running: Promise<unknown> = Promise.resolve();
   last: { inventory: SoftwareInventory; findings: Finding[] } | null = null;
 
@@ -100,6 +89,13 @@ export class SoftwareService implements Service {
     return this.feed?.version ?? null;
   }
 
+  /** The last run in a few figures, the feed's age and expiry as of now (null before the first run). */
+  summary(): SoftwareSummary | null {
+    if (!this.last) return null;
+    const refused = [...this.rejected.values()].pop();
+    return summarize(this.last.inventory, this.last.findings, this.feed, this.o.clock.now(), refused);
+  }
+
   /** A signed feed from the retained topic: used when it verifies and is newer; refused with a reason otherwise. */
   onFeedDocument(raw: Buffer): void {
     this.running = this.running.then(() => {
@@ -111,6 +107,10 @@ export class SoftwareService implements Service {
   /** Re-reads the feed file, takes the inventory, raises what is new, reports on change. */
   runNow(): Promise<Finding[] | null> {
     const run = this.running.then(() => {
+      const waiting = this.deferred;
+      this.deferred = null;
+      if (waiting && this.offer(waiting, 'mqtt'))
+        writeFileAtomic(join(this.o.stateDir, LAST_GOOD_FEED), waiting, 0o644);
       if (existsSync(this.o.feedFile)) {
         const raw = readFileSync(this.o.feedFile);
         if (this.offer(raw, 'file')) copyFileSync(this.o.feedFile, join(this.o.stateDir, LAST_GOOD_FEED));
@@ -125,7 +125,15 @@ export class SoftwareService implements Service {
     const f = join(this.o.stateDir, LAST_GOOD_FEED);
     if (!existsSync(f)) return null;
     try {
-      return loadFeed(readFileSync(f), this.o.trust());
+      // Judged for this gateway again (a re-enrolled one may be another device); its expiry was
+      // judged when it arrived: once in force it stays, shown as expired, until a newer one comes.
+      const a = this.o.audience();
+      return loadFeed(
+        readFileSync(f),
+        this.o.trust(),
+        {},
+        { ...a, nowMs: Number.NEGATIVE_INFINITY, clockTrusted: true },
+      );
     } catch (e) {
       this.o.log.warn({ err: e }, 'the last good vulnerability feed no longer verifies');
       return null;
@@ -137,9 +145,10 @@ export class SoftwareService implements Service {
     const trust = this.o.trust();
     let feed: Feed;
     try {
-      feed = loadFeed(raw, trust);
+      feed = loadFeed(raw, trust, {}, this.o.audience());
     } catch (e) {
       if (!(e instanceof FeedError)) throw e;
+      if (e.code === 'DEFERRED' && source === 'mqtt') this.deferred = raw;
       // The retained copy of the feed in force comes back on every connect: no news.
       if (e.code === 'STALE_VERSION' && e.version === this.feed?.version) return false;
       const reason = `${e.code}: ${e.message}`;
@@ -177,13 +186,13 @@ export class SoftwareService implements Service {
       if (inv.dpkg.state === 'corrupt')
         this.o.log.error({ problem: inv.dpkg.problem }, 'dpkg database not readable');
       const findings = matchFeed(inv, this.index);
-      const file = join(this.o.stateDir, STATE);
+      const file = join(this.o.stateDir, SOFTWARE_STATE);
       const before = readJsonState<State>(file);
       const versions = Object.fromEntries(
         inv.components.map((c) => [`${c.kind}:${c.name}:${c.arch ?? ''}`, c.version]),
       );
-      if (before) this.raiseChanges(diffSoftware(before.versions, versions));
-      this.raiseFindings(findings, new Set(before?.findings ?? []));
+      if (before) raiseChanges(this.o.raise, diffSoftware(before.versions, versions));
+      raiseFindings(this.o.raise, findings, new Set(before?.findings ?? []));
       const digest = JSON.stringify([
         this.feed?.version ?? 0,
         inv.dpkg.state,
@@ -191,73 +200,17 @@ export class SoftwareService implements Service {
         findings.map(findingKey).sort(),
       ]);
       if (!before || before.digest !== digest) await this.report(inv, findings);
-      writeJsonState(file, { versions, findings: findings.map(findingKey), digest } satisfies State);
       this.last = { inventory: inv, findings };
+      writeJsonState(file, {
+        versions,
+        findings: findings.map(findingKey),
+        digest,
+        summary: this.summary() ?? undefined,
+      } satisfies State);
       return findings;
     } catch (e) {
       this.o.log.error({ err: e }, 'software inventory failed');
       return null;
-    }
-  }
-
-  private raiseChanges(changes: SoftwareChange[]): void {
-    if (changes.length === 0) return;
-    const count = (k: SoftwareChange['kind']) => String(changes.filter((c) => c.kind === k).length);
-    const listed = changes
-      .slice(0, MAX_CHANGES_LISTED)
-      .map((c) =>
-        c.kind === 'installed'
-          ? `+${c.name} ${c.to}`
-          : c.kind === 'removed'
-            ? `-${c.name} ${c.from}`
-            : `${c.name} ${c.from} -> ${c.to}`,
-      );
-    if (changes.length > MAX_CHANGES_LISTED) listed.push(`and ${changes.length - MAX_CHANGES_LISTED} more`);
-    this.o.raise('software.changed', 'packages', {
-      installed: count('installed'),
-      removed: count('removed'),
-      upgraded: count('upgraded'),
-      downgraded: count('downgraded'),
-      changes: listed.join(', '),
-    });
-  }
-
-  /** One event per package with new findings, the worst first; known exploited ones are critical. */
-  private raiseFindings(findings: Finding[], known: Set<string>): void {
-    const byPkg = new Map<string, Finding[]>();
-    for (const f of findings) {
-      if (known.has(findingKey(f))) continue;
-      const k = `${f.component.kind === 'npm' ? 'npm' : 'deb'}:${f.component.kind === 'kernel' ? 'kernel' : f.pkg}`;
-      byPkg.set(k, [...(byPkg.get(k) ?? []), f]);
-    }
-    const groups = [...byPkg.entries()];
-    for (const [subject, fs] of groups.slice(0, MAX_VULN_EVENTS_PER_RUN)) {
-      const ids = [...new Set(fs.map((f) => f.id))];
-      const worst = fs[0];
-      const fixed = [...new Set(fs.flatMap((f) => (f.fixed ? [f.fixed] : [])))];
-      this.o.raise(
-        'software.vulnerable',
-        subject,
-        {
-          cves:
-            ids.slice(0, MAX_CVES_PER_EVENT).join(',') +
-            (ids.length > MAX_CVES_PER_EVENT ? ` and ${ids.length - MAX_CVES_PER_EVENT} more` : ''),
-          packages: [...new Set(fs.map((f) => `${f.component.name} ${f.component.version}`))]
-            .slice(0, MAX_CVES_PER_EVENT)
-            .join(', '),
-          severity: worst.severity,
-          kev: String(fs.some((f) => f.kev)),
-          fixed: fixed.slice(0, 4).join(', ') || 'none yet',
-        },
-        fs.some((f) => f.kev) ? Severity.CRITICAL : SEVERITY[worst.severity],
-      );
-    }
-    if (groups.length > MAX_VULN_EVENTS_PER_RUN) {
-      const rest = groups.slice(MAX_VULN_EVENTS_PER_RUN);
-      this.o.raise('software.vulnerable', 'more', {
-        packages: String(rest.length),
-        findings: String(rest.reduce((n, [, fs]) => n + fs.length, 0)),
-      });
     }
   }
 

@@ -73,6 +73,10 @@ export interface FeedBody {
 export interface Feed {
   version: number;
   issuedAt: string;
+  /** After this date a feed is refused (the one in force stays, shown as expired). */
+  notAfter?: string;
+  /** The gateways it is for (absent: every gateway). */
+  target?: { devices?: string[]; groups?: string[] };
   sources: string[];
   records: VulnRecord[];
 }

@@ -96,8 +96,12 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
     if (c.connected) {
       const g = this.opts.goodbye();
       await new Promise<void>((resolve) => {
-        c.publish(g.topic, g.payload, { qos: 1, retain: true }, () => resolve());
-        setTimeout(resolve, 2000).unref();
+        // Never held up by a broker that took the session away without a PUBACK.
+        const t = this.opts.clock.setTimeout(resolve, 2000);
+        c.publish(g.topic, g.payload, { qos: 1, retain: true }, () => {
+          this.opts.clock.clearTimeout(t);
+          resolve();
+        });
       });
       await new Promise<void>((resolve) => c.end(false, {}, () => resolve()));
     } else {

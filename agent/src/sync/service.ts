@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import type { Outbox, RowFigures } from '../buffer/index.js';
 import { type AgentConfig, loadJsonState, readJsonState, writeJsonState } from '../config/index.js';
-import type { Clock, EventType, Logger, Random, Service, Stream } from '../core/index.js';
+import {
+  type Clock,
+  type EventType,
+  Every,
+  type Logger,
+  type Random,
+  type Service,
+  type Stream,
+} from '../core/index.js';
 import { type AckRejection, AckVerifier } from './ack-verifier.js';
 import { Drain, type DrainStats } from './drain.js';
 import { MqttLink, type TlsMaterial } from './link.js';
@@ -72,7 +80,7 @@ export class Sync implements Service {
   private readonly link: MqttLink;
   private readonly drain: Drain;
   private readonly acks: AckVerifier;
-  private persistTimer: NodeJS.Timeout | undefined;
+  private persistTimer: Every | undefined;
   private lastPersisted = '';
 
   constructor(private readonly opts: SyncOptions) {
@@ -150,12 +158,12 @@ export class Sync implements Service {
     });
     await this.drain.start();
     await this.link.start();
-    this.persistTimer = setInterval(() => this.persist(), 2000);
-    this.persistTimer.unref();
+    this.persistTimer = new Every(this.opts.clock, 2000, () => this.persist());
+    this.persistTimer.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.persistTimer);
+    this.persistTimer?.stop();
     await this.drain.stop();
     await this.link.stop();
     this.persist();

@@ -16,11 +16,14 @@ import type { ApiContext, LimitPolicy } from './api/context.js';
 import { fleetRoutes } from './api/fleet.js';
 import { gatewayRoutes } from './api/gateway.js';
 import { incidentRoutes } from './api/incidents.js';
+import { reportRoutes } from './api/report.js';
+import { softwareRoutes } from './api/software.js';
 import { HttpServer, SECURITY_HEADERS } from './http/index.js';
 import { IncidentBook } from './incidents/index.js';
 import { LiveHub } from './live/index.js';
 import { ASSETS_DIR } from './pages/index.js';
 import { migrateConsole } from './schema/index.js';
+import { refreshSoftware } from './software/index.js';
 import type { Clock, Db } from './types.js';
 
 export interface ConsoleOptions {
@@ -92,6 +95,8 @@ export class Console {
         fleetRoutes(app, ctx);
         gatewayRoutes(app, ctx);
         complianceRoutes(app, ctx);
+        softwareRoutes(app, ctx);
+        reportRoutes(app, ctx);
         app.get('/api/v1/events', { config: { role: 'viewer' } }, (_req, reply) => {
           // The stream outlives the handler: the hub owns the socket until the page goes.
           reply.hijack();
@@ -114,12 +119,19 @@ export class Console {
     this.timer.unref();
   }
 
-  /** Runs the alert sweep now (one at a time); failures are logged, never thrown. */
+  /**
+   * Runs the alert sweep now, then reads the SBOM reports the console has not read yet (one
+   * run at a time); failures are logged, never thrown.
+   */
   sweep(): Promise<number> {
     const s = this.sweeper;
     if (!s) return Promise.resolve(0);
     this.sweeping ??= s
       .run()
+      .then(async (n) => {
+        await refreshSoftware(this.opts.db);
+        return n;
+      })
       .catch((err: unknown) => {
         this.ctx?.log.error({ err }, 'alert sweep failed');
         return 0;

@@ -1,32 +1,23 @@
 import { STREAMS, type Stream, type StreamName, streamByName } from '../../../agent/src/core/index.js';
 import { type DecodedBatch, ZERO_HASH } from '../../../agent/src/telemetry/index.js';
-import { storeContent } from './content.js';
+import {
+  advance,
+  type ChainRef,
+  type ChainState,
+  cmp,
+  hashAt,
+  hex,
+  keyOf,
+  lockAll,
+  prefetchPrior,
+  refOf,
+  writeChains,
+} from './chains.js';
+import { storeContents } from './content.js';
 import type { Engine, Queryable } from './engine.js';
 import { type IngestItem, type IngestResult, zeroChainCounts } from './types.js';
 
-interface ChainRef {
-  device: string;
-  stream: Stream;
-  epoch: number;
-}
-
-interface ChainState extends ChainRef {
-  contiguous: number;
-  highest: number;
-  batches: number;
-  explained: number;
-  duplicates: number;
-  conflicts: number;
-  mismatches: number;
-  /** Seqs stored by this transaction, with their payload hashes. */
-  mine: Map<number, Uint8Array>;
-}
-
-const keyOf = (c: ChainRef): string => `${c.device}\u0000${c.stream}\u0000${c.epoch}`;
-const cmp = (a: ChainRef, b: ChainRef): number =>
-  a.device < b.device ? -1 : a.device > b.device ? 1 : a.stream - b.stream || a.epoch - b.epoch;
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
-const CHAIN = 'device_id = $1 AND stream = $2 AND epoch = $3';
 
 /** The eviction notices a batch carries, validated (anything malformed explains nothing). */
 function evictionsOf(b: DecodedBatch): (ChainRef & { from: number; to: number; reason: string })[] {
@@ -46,10 +37,11 @@ function evictionsOf(b: DecodedBatch): (ChainRef & { from: number; to: number; r
 
 /**
  * Stores verified batches in one transaction. Every chain row involved is locked first,
- * in one global order (so two collectors never deadlock on each other's chains); each
- * batch is inserted once (ON CONFLICT DO NOTHING), a repeat with another payload hash
- * becomes an alert; the chain rows are written back before COMMIT. The caller acks
- * `heads` only after this resolves.
+ * in one global order (so two collectors never deadlock on each other's chains); the new
+ * batches go in with one statement (ON CONFLICT DO NOTHING), a repeat with another payload
+ * hash becomes an alert; their readings and events go in with one statement each; the
+ * chain rows are written back before COMMIT. The caller acks `heads` only after this
+ * resolves. Round trips per transaction, not per batch: that is what a collector waits on.
  */
 export async function ingest(engine: Engine, items: IngestItem[]): Promise<IngestResult> {
   // Batches go in in arrival order (the `arrival` column keeps it: an alert sent before a
@@ -66,8 +58,8 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
       refs.set(keyOf(refOf(it.batch)), refOf(it.batch));
       for (const ev of evictionsOf(it.batch)) refs.set(keyOf(ev), ev);
     }
-    const chains = new Map<string, ChainState>();
-    for (const ref of [...refs.values()].sort(cmp)) chains.set(keyOf(ref), await lock(tx, ref));
+    const chains = await lockAll(tx, [...refs.values()].sort(cmp));
+    const chainOf = (b: DecodedBatch) => chains.get(keyOf(refOf(b))) as ChainState;
     const alert = async (device: string, kind: string, detail: string) => {
       await tx.query('INSERT INTO alerts (device_id, kind, detail) VALUES ($1, $2, $3)', [
         device,
@@ -76,33 +68,21 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
       ]);
       res.alerts.push(`${device}: ${kind} ${detail}`);
     };
-    for (const { batch: b, keyId, payloadHash, envelope } of items) {
-      const c = chains.get(keyOf(refOf(b))) as ChainState;
+    const fresh = await insertBatches(tx, items, chainOf);
+    for (const it of fresh) chainOf(it.batch).mine.set(it.batch.seq, it.payloadHash);
+    const wanted: [ChainState, number][] = [];
+    for (const it of fresh) {
+      const c = chainOf(it.batch);
+      const q = it.batch.seq - 1;
+      if (q > 0 && !c.mine.has(q)) wanted.push([c, q]);
+    }
+    await prefetchPrior(tx, wanted);
+    const stored: DecodedBatch[] = [];
+    for (const it of items) {
+      const { batch: b, payloadHash } = it;
+      const c = chainOf(b);
       const where = `stream ${b.stream} epoch ${b.epoch} seq ${b.seq}`;
-      const inserted =
-        b.seq > c.contiguous &&
-        (
-          await tx.query(
-            `INSERT INTO batches (device_id, stream, epoch, seq, payload_hash, prev_hash, key_id, created_at,
-               readings, events, envelope)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0), $9, $10, $11)
-             ON CONFLICT DO NOTHING RETURNING seq`,
-            [
-              b.deviceId,
-              b.stream,
-              b.epoch,
-              b.seq,
-              payloadHash,
-              b.prevHash,
-              keyId,
-              b.createdAtMs,
-              b.readings.length,
-              b.events.length,
-              envelope,
-            ],
-          )
-        ).length === 1;
-      if (!inserted) {
+      if (!fresh.has(it)) {
         const old = c.mine.get(b.seq) ?? (await hashAt(tx, c, b.seq))?.hash;
         // Below the contiguous mark and pruned by retention: a resend of evidence already acked.
         if (!old || same(old, payloadHash)) {
@@ -115,14 +95,14 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
         }
         continue;
       }
-      const before =
-        b.seq === 1 ? ZERO_HASH : (c.mine.get(b.seq - 1) ?? (await hashAt(tx, c, b.seq - 1))?.hash);
+      const before = b.seq === 1 ? ZERO_HASH : (c.mine.get(b.seq - 1) ?? c.prior.get(b.seq - 1));
       if (before && !same(before, b.prevHash)) {
         res.prevHashMismatches++;
         c.mismatches++;
         await alert(b.deviceId, 'prev_hash_mismatch', where);
       }
-      const after = b.seq < c.highest ? await hashAt(tx, c, b.seq + 1) : undefined;
+      // A successor stored by this transaction checks this link itself (as `before`).
+      const after = b.seq < c.highest && !c.mine.has(b.seq + 1) ? await hashAt(tx, c, b.seq + 1) : undefined;
       if (after && !same(after.prev, payloadHash)) {
         res.prevHashMismatches++;
         c.mismatches++;
@@ -131,20 +111,19 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
       if (b.seq > c.highest + 1) res.gaps++;
       else if (b.seq < c.highest) res.reordered++;
       c.highest = Math.max(c.highest, b.seq);
-      c.mine.set(b.seq, payloadHash);
       c.batches++;
       if (b.seq === c.contiguous + 1) c.contiguous = b.seq;
-      await storeContent(tx, b);
+      stored.push(b);
       res.stored++;
       res.readings += b.readings.length;
       res.events += b.events.length;
       for (const ev of evictionsOf(b)) {
-        const fresh = await tx.query(
+        const added = await tx.query(
           `INSERT INTO evictions (device_id, stream, epoch, from_seq, to_seq, reason)
            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING to_seq`,
           [ev.device, ev.stream, ev.epoch, ev.from, ev.to, ev.reason],
         );
-        if (fresh.length === 0) continue;
+        if (added.length === 0) continue;
         const t = chains.get(keyOf(ev)) as ChainState;
         t.explained += ev.to - ev.from + 1;
         t.highest = Math.max(t.highest, ev.to);
@@ -152,85 +131,60 @@ export async function ingest(engine: Engine, items: IngestItem[]): Promise<Inges
         res.gapsExplained++;
       }
     }
+    await storeContents(tx, stored);
     for (const c of chains.values()) {
       await advance(tx, c);
-      await tx.query(
-        `UPDATE chains SET contiguous = $4, highest = $5, batches = batches + $6, explained = explained + $7,
-           duplicates = duplicates + $8, conflicts = conflicts + $9, prev_hash_mismatches = prev_hash_mismatches + $10,
-           updated_at = now() WHERE ${CHAIN}`,
-        [
-          c.device,
-          c.stream,
-          c.epoch,
-          c.contiguous,
-          c.highest,
-          c.batches,
-          c.explained,
-          c.duplicates,
-          c.conflicts,
-          c.mismatches,
-        ],
-      );
       if (c.contiguous > 0)
         res.heads.push({ device: c.device, stream: c.stream, epoch: c.epoch, upToSeq: c.contiguous });
     }
+    await writeChains(tx, [...chains.values()]);
     return res;
   });
 }
 
-const refOf = (b: DecodedBatch): ChainRef => ({ device: b.deviceId, stream: b.stream, epoch: b.epoch });
-
-/** Creates the chain's row if it is new, then holds its lock until COMMIT. */
-async function lock(tx: Queryable, ref: ChainRef): Promise<ChainState> {
-  const args = [ref.device, ref.stream, ref.epoch];
-  await tx.query(
-    'INSERT INTO chains (device_id, stream, epoch) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    args,
-  );
-  const [row] = await tx.query<{ contiguous: number; highest: number }>(
-    `SELECT contiguous, highest FROM chains WHERE ${CHAIN} FOR UPDATE`,
-    args,
-  );
-  return {
-    ...ref,
-    contiguous: Number(row.contiguous),
-    highest: Number(row.highest),
-    batches: 0,
-    explained: 0,
-    duplicates: 0,
-    conflicts: 0,
-    mismatches: 0,
-    mine: new Map(),
-  };
-}
-
-async function hashAt(
+/**
+ * Inserts, in one statement and in arrival order, every batch above its chain's contiguous
+ * mark (the first of any seq given twice); returns those the store did not hold yet.
+ */
+async function insertBatches(
   tx: Queryable,
-  c: ChainRef,
-  seq: number,
-): Promise<{ hash: Uint8Array; prev: Uint8Array } | undefined> {
-  const [r] = await tx.query<{ payload_hash: Uint8Array; prev_hash: Uint8Array }>(
-    `SELECT payload_hash, prev_hash FROM batches WHERE ${CHAIN} AND seq = $4`,
-    [c.device, c.stream, c.epoch, seq],
-  );
-  return r ? { hash: r.payload_hash, prev: r.prev_hash } : undefined;
-}
-
-/** Moves the contiguous mark over stored seqs and seqs an eviction notice explains. */
-async function advance(tx: Queryable, c: ChainState): Promise<void> {
-  while (c.contiguous < c.highest) {
-    const next = c.contiguous + 1;
-    if (c.mine.has(next)) {
-      c.contiguous = next;
-      continue;
-    }
-    const [r] = await tx.query<{ b: number | null; e: number | null }>(
-      `SELECT (SELECT seq FROM batches WHERE ${CHAIN} AND seq = $4) AS b,
-              (SELECT max(to_seq) FROM evictions WHERE ${CHAIN} AND from_seq <= $4 AND to_seq >= $4) AS e`,
-      [c.device, c.stream, c.epoch, next],
-    );
-    if (r.b !== null) c.contiguous = next;
-    else if (r.e !== null) c.contiguous = Number(r.e);
-    else break;
+  items: IngestItem[],
+  chainOf: (b: DecodedBatch) => ChainState,
+): Promise<Set<IngestItem>> {
+  const seen = new Map<string, IngestItem>();
+  for (const it of items) {
+    const k = `${keyOf(refOf(it.batch))}\u0000${it.batch.seq}`;
+    if (it.batch.seq > chainOf(it.batch).contiguous && !seen.has(k)) seen.set(k, it);
   }
+  const list = [...seen.values()];
+  if (list.length === 0) return new Set();
+  const col = <T>(f: (it: IngestItem) => T) => list.map(f);
+  const rows = await tx.query<{ d: string; s: number; e: number; q: number }>(
+    `INSERT INTO batches (device_id, stream, epoch, seq, payload_hash, prev_hash, key_id, created_at,
+       readings, events, envelope)
+     SELECT d, s, e, q, decode(h, 'hex'), decode(p, 'hex'), k, to_timestamp(t / 1000.0), r, v, decode(x, 'hex')
+     FROM unnest($1::text[], $2::int2[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[],
+       $8::float8[], $9::int4[], $10::int4[], $11::text[]) WITH ORDINALITY AS u(d, s, e, q, h, p, k, t, r, v, x, o)
+     ORDER BY o
+     ON CONFLICT DO NOTHING RETURNING device_id AS d, stream AS s, epoch AS e, seq AS q`,
+    [
+      col((it) => it.batch.deviceId),
+      col((it) => it.batch.stream),
+      col((it) => it.batch.epoch),
+      col((it) => it.batch.seq),
+      col((it) => hex(it.payloadHash)),
+      col((it) => hex(it.batch.prevHash)),
+      col((it) => it.keyId),
+      col((it) => it.batch.createdAtMs),
+      col((it) => it.batch.readings.length),
+      col((it) => it.batch.events.length),
+      col((it) => hex(it.envelope)),
+    ],
+  );
+  const out = new Set<IngestItem>();
+  for (const r of rows) {
+    const ref = { device: r.d, stream: Number(r.s) as Stream, epoch: Number(r.e) };
+    out.add(seen.get(`${keyOf(ref)}\u0000${Number(r.q)}`) as IngestItem);
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
 // The console in a real browser: Debian's chromium driven by playwright-core (.ci/run
-// installs it). Screenshots of each page land in test-artifacts/console/.
+// installs it). Screenshots of each page land in test-artifacts/console/. The live alert
+// comes from a real agent process (its cabinet door) through TLS Mosquitto and a
+// collector process into the same PostgreSQL database the console reads.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,10 +9,19 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Console } from '../../../platform/src/console/index.js';
 import { ConsoleClient } from '../../helpers/console.js';
-import { addTestUsers, consolePki, Fleet, testConsole } from '../../helpers/console-world.js';
+import {
+  AgentStreet,
+  addTestUsers,
+  cabinetInventory,
+  consolePki,
+  Fleet,
+  SOFTWARE_RECORDS,
+  testConsole,
+} from '../../helpers/console-world.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { postgresDb, type TestDb } from '../../helpers/platform-db.js';
 import { stixValidator } from '../../helpers/stix.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const SHOTS = join(repoRoot, 'test-artifacts', 'console');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -20,6 +31,7 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
   let app: Console;
   let browser: Browser;
   let fleet: Fleet;
+  const street = new AgentStreet();
   let cleanup: () => void;
   let ca = '';
 
@@ -34,6 +46,44 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await fleet.add('gw-north', { site: 'Parc Nord', lat: 50.87, lon: 4.36 });
     await fleet.add('gw-south', { site: 'Gare du Midi', lat: 50.835, lon: 4.335 });
     await fleet.add('gw-east', { site: 'Place Flagey', lat: 50.827, lon: 4.372 });
+    // A day earlier gw-north passed the SSH check: the compliance history shows the fall.
+    const today = fleet.sealAt;
+    fleet.sealAt = today - 86_400_000;
+    await fleet.report('gw-north', 'audit', {
+      score: 88,
+      checks: [
+        {
+          id: 'ssh-root-login',
+          title: '',
+          status: 'pass',
+          severity: 4,
+          etsi: ['5.1-1'],
+          iec: [],
+          detail: '',
+          evidence: [],
+        },
+      ],
+    });
+    fleet.sealAt = today;
+    await fleet.report('gw-north', 'inventory', cabinetInventory(today));
+    await fleet.readings(
+      'gw-north',
+      'aq-7',
+      'ug/m3',
+      Array.from({ length: 240 }, (_, i): [number, number] => [
+        today - 12 * 3_600_000 + i * 180_000,
+        20 + 8 * Math.sin(i / 20) + (i % 7),
+      ]),
+    );
+    await fleet.readings(
+      'gw-north',
+      'temp-1',
+      'Cel',
+      Array.from({ length: 48 }, (_, i): [number, number] => [
+        today - 12 * 3_600_000 + i * 900_000,
+        4 + i / 8,
+      ]),
+    );
     await fleet.report('gw-north', 'audit', {
       score: 88,
       checks: [
@@ -49,17 +99,29 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
         },
       ],
     });
+    await fleet.sbom('gw-north', SOFTWARE_RECORDS);
     await fleet.event('gw-east', 'integrity.modified', '/etc/edge-agent/config.json');
     await t.store.recordStatus('gw-north', { state: 'online', version: '0.1.0' });
     await t.store.recordStatus('gw-south', { state: 'offline', version: '0.1.0' });
     app = testConsole(t.db, tls.pki, { sweepIntervalMs: 500 });
     await app.start();
     await app.sweep();
+    // The console's migrations (its alert triggers) are in place before the agent sends.
+    await street.start(1, t.url);
+    await waitFor(
+      async () =>
+        (await t.db.query("SELECT 1 FROM device_status WHERE device_id = 'gw-k0' AND state = 'online'"))
+          .length === 1,
+      'the agent to be online in the store',
+      30_000,
+      100,
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
   after(async () => {
     await browser?.close();
     await app?.stop();
+    await street.close();
     await t?.close();
     cleanup?.();
   });
@@ -96,7 +158,8 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     const rows = await op.$$eval('[data-testid=fleet] tbody tr', (trs) =>
       trs.map((r) => r.getAttribute('data-device')),
     );
-    assert.deepEqual(rows, ['gw-east', 'gw-north', 'gw-south']);
+    assert.deepEqual(rows, ['gw-east', 'gw-k0', 'gw-north', 'gw-south']);
+    assert.equal(await op.textContent('tr[data-device=gw-k0] td.online'), 'online', 'the real agent');
     assert.equal(await op.textContent('tr[data-device=gw-south] td.offline'), 'offline');
     assert.match((await op.textContent('tr[data-device=gw-north]')) ?? '', /88/);
     await op.screenshot({ path: join(SHOTS, 'fleet.png'), fullPage: true });
@@ -111,25 +174,92 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     await op.goto(`${app.url}/#/gateway/gw-north`);
     await op.waitForSelector('[data-testid=checks] tr[data-check=ssh-root-login][data-status=fail]');
     assert.match((await op.textContent('tr[data-check=ssh-root-login]')) ?? '', /5\.1-1.*CR 1\.1/);
+    await op.waitForSelector('[data-testid=sensors] tr[data-location="1-1.2"][data-verdict=vulnerable]');
+    assert.match(
+      (await op.textContent('[data-testid=sensors] tr[data-location="1-1.2"]')) ?? '',
+      /4\.14.*CVE-2024-22512/,
+    );
+    // The charts are inline SVG drawn by the page: one per sensor, a line through the buckets.
+    const chart = '[data-testid=telemetry] svg[data-sensor=aq-7]';
+    assert.equal(await op.getAttribute(chart, 'data-readings'), '240');
+    const line = (await op.getAttribute(`${chart} polyline`, 'points')) ?? '';
+    assert.ok(line.split(' ').length >= 40, line);
+    assert.ok(await op.$('[data-testid=telemetry] svg[data-sensor=temp-1] polyline'));
     await op.screenshot({ path: join(SHOTS, 'gateway.png'), fullPage: true });
     await op.goto(`${app.url}/#/compliance`);
     const cell = '[data-testid=compliance] tr[data-provision="ETSI EN 303 645 5.1-1"]';
     await op.waitForSelector(`${cell} td[data-device=gw-north].fail`);
     assert.equal(await op.textContent(`${cell} [data-testid=share]`), '0 % (0/1)');
+    const hist = '[data-testid=compliance-history] tr[data-provision="ETSI EN 303 645 5.1-1"] circle';
+    const dots = await op.$$eval(hist, (cs) =>
+      cs.map((c) => [c.getAttribute('data-day'), c.getAttribute('data-share')]),
+    );
+    assert.deepEqual(dots, [
+      ['2025-11-25', '1'],
+      ['2025-11-26', '0'],
+    ]);
     await op.screenshot({ path: join(SHOTS, 'compliance.png'), fullPage: true });
+    // The printable auditor report opens from the compliance page, each finding citing its batch.
+    const [report] = await Promise.all([
+      op.context().waitForEvent('page'),
+      op.click('[data-testid=report-html]'),
+    ]);
+    await report.waitForSelector('section.gateway[data-device=gw-north] td.cite[data-stream=reports]');
+    assert.equal(
+      await report.$$eval(
+        'tr.finding',
+        (rows) => rows.filter((r) => !r.querySelector('td.cite[data-hash]')).length,
+      ),
+      0,
+    );
+    await report.screenshot({ path: join(SHOTS, 'report.png'), fullPage: true });
+    await report.close();
   });
 
-  it('a cabinet door opened on a gateway appears on the open alerts page within 2 s, without a reload', async () => {
+  it('the fleet counts vulnerable packages; the gateway page lists them and links its SBOM (#17)', async () => {
+    await op.goto(`${app.url}/#/fleet`);
+    await op.waitForSelector('tr[data-device=gw-north] [data-testid=vulnerable-packages]');
+    assert.match(
+      (await op.textContent('tr[data-device=gw-north] [data-testid=vulnerable-packages]')) ?? '',
+      /^\d+ \(KEV 2, critical [1-9]\d*\)$/,
+    );
+    assert.equal(await op.textContent('tr[data-device=gw-south] [data-testid=vulnerable-packages]'), '—');
+    await op.goto(`${app.url}/#/gateway/gw-north`);
+    const row = '[data-testid=software] tr[data-package=libssl3][data-cve=CVE-2024-5535][data-kev=true]';
+    await op.waitForSelector(row);
+    assert.match(
+      (await op.textContent(row)) ?? '',
+      /3\.0\.11-1~deb12u1.*9\.1.*known exploited.*3\.0\.14-1~deb12u1/,
+    );
+    assert.ok(Number(await op.getAttribute('[data-testid=sbom]', 'data-components')) > 300);
+    await op.screenshot({ path: join(SHOTS, 'gateway-software.png'), fullPage: true });
+    const [download] = await Promise.all([
+      op.waitForEvent('download'),
+      op.click('[data-testid=sbom-download]'),
+    ]);
+    const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(doc.bomFormat, 'CycloneDX');
+    assert.equal(doc.metadata.component.name, 'gw-north');
+  });
+
+  it('a cabinet door opened at a real agent appears on the open alerts page within 2 s, without a reload', async (tc) => {
     await op.goto(`${app.url}/#/alerts`);
     await op.waitForSelector('[data-testid=alerts]');
     assert.equal(await op.$('tr[data-type=door_open]'), null);
+    const loads = await op.evaluate(() => performance.getEntriesByType('navigation').length);
+    // From the switch file changing to the row on the page: the agent's 500 ms poll, its
+    // events batch, Mosquitto, the collector's commit, NOTIFY, the SSE and the page's fetch.
     const sent = Date.now();
-    await fleet.event('gw-north', 'tamper.door_open', 'cabinet-door', {
-      gpio: '/sys/class/gpio/gpio17/value',
-    });
-    await op.waitForSelector('tr[data-type=door_open]', { timeout: 2000 });
+    street.openDoor(0);
+    await op.waitForSelector('tr[data-type=door_open][data-device=gw-k0]', { timeout: 2000 });
     const ms = Date.now() - sent;
+    tc.diagnostic(`door opened at agent gw-k0 -> alert row on the page: ${ms} ms`);
     assert.ok(ms < 2000, `${ms} ms`);
+    assert.equal(
+      await op.evaluate(() => performance.getEntriesByType('navigation').length),
+      loads,
+      'no reload',
+    );
     await op.screenshot({ path: join(SHOTS, 'alerts.png'), fullPage: true });
   });
 
@@ -157,11 +287,11 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     const api = new ConsoleClient(app.url, ca);
     await api.login('op', 'lamp-post kilowatt 7');
     const alerts = (
-      (await api.get('/api/v1/alerts?device=gw-north')).body as { alerts: { id: number; type: string }[] }
+      (await api.get('/api/v1/alerts?device=gw-k0')).body as { alerts: { id: number; type: string }[] }
     ).alerts;
     const door = alerts.find((a) => a.type === 'door_open');
     const made = await api.post('/api/v1/incidents', {
-      title: 'Cabinet opened at Parc Nord',
+      title: 'Cabinet of gw-k0 opened',
       severity: 'high',
       rsitClass: 'intrusions',
       rsitType: 'burglary',

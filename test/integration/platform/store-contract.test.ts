@@ -140,6 +140,40 @@ for (const engine of engines) {
       assert.deepEqual([Number(h.missing), Number(h.explained)], [0, 2]);
     });
 
+    it('one transaction: a seq twice (same and other payload), out of order, a broken link: each counted once, arrival order kept', async () => {
+      const d = new SimDevice('gw-t');
+      const twin = new SimDevice('gw-t');
+      const ring = ringOf([d, twin]);
+      const [b1, b2, b3] = [d.readings(2, 0), d.readings(2, 2), d.readings(2, 4)];
+      twin.readings(1, 100);
+      const t2 = twin.readings(1, 101);
+      const r = await store.ingest([b3, b2, b2, t2, b1].map((b) => item(ring, b.envelope)));
+      assert.deepEqual(
+        [r.stored, r.duplicates, r.conflicts, r.prevHashMismatches, r.readings],
+        [3, 1, 1, 0, 6],
+      );
+      assert.equal(r.heads[0].upToSeq, 3);
+      const order = await store.db.query<{ seq: number }>(
+        "SELECT seq FROM batches WHERE device_id = 'gw-t' ORDER BY arrival",
+      );
+      assert.deepEqual(
+        order.map((x) => Number(x.seq)),
+        [3, 2, 1],
+      );
+      // Seq 2 of the twin's chain after seq 1 of this one, both new in one transaction: one mismatch.
+      const e = new SimDevice('gw-u');
+      const other = new SimDevice('gw-u');
+      const ring2 = ringOf([e, other]);
+      other.readings(1, 50);
+      const o2 = other.readings(1, 51);
+      const m = await store.ingest([item(ring2, o2.envelope), item(ring2, e.readings(1, 0).envelope)]);
+      assert.deepEqual([m.stored, m.prevHashMismatches, m.alerts.length], [2, 1, 1]);
+      const [h] = await store.db.query<{ c: number; m: number }>(
+        "SELECT contiguous AS c, prev_hash_mismatches AS m FROM chains WHERE device_id = 'gw-u'",
+      );
+      assert.deepEqual([Number(h.c), Number(h.m)], [2, 1]);
+    });
+
     it('a prev_hash that does not chain is an alert', async () => {
       const d = new SimDevice('gw-d');
       const fork = new SimDevice('gw-d');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AuditService, auditContext } from '../../../agent/src/audit/index.js';
+import { AuditService, auditContext, probePlaintext } from '../../../agent/src/audit/index.js';
 import { ManualClock, type StreamItem, silentLogger } from '../../../agent/src/core/index.js';
 import { createCa } from '../../../scripts/pki/lib.js';
 import { BIN, cli, writeConfig } from '../../helpers/agent.js';
@@ -282,5 +283,27 @@ describe('audit --root of an image', () => {
     assert.equal(c.status, 'fail');
     assert.match(c.detail, /invalid: .*device\.id: "gw\/\+" must match/);
     assert.equal(code, 1);
+  });
+});
+
+describe('broker probe timeout', () => {
+  it('a listener that never answers is no-mqtt only once the timeout passes on the injected clock', async () => {
+    // Reads what it is sent (so the probe's close is seen) and never answers.
+    const silent = createServer((s) => s.on('error', () => undefined).resume());
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const clock = new ManualClock(Date.UTC(2026, 10, 26));
+    let outcome: string | undefined;
+    const probing = probePlaintext('127.0.0.1', port, 3000, clock).then((o) => {
+      outcome = o;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(2999);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(outcome, undefined, 'still waiting for a CONNACK');
+    clock.advance(1);
+    await probing;
+    assert.equal(outcome, 'no-mqtt');
+    await new Promise((r) => silent.close(r));
   });
 });

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 
 const core = new URL('../../../agent/src/core/index.js', import.meta.url).href;
 const daemon = new URL('../../../agent/src/daemon/index.js', import.meta.url).href;
+const config = new URL('../../../agent/src/config/index.js', import.meta.url).href;
 const dir = mkdtempSync(join(tmpdir(), 'edge-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +23,8 @@ function run(name: string, body: string) {
   const script = `
     const { createLogger, flushLogSync } = await import(${JSON.stringify(core)});
     const { installCrashHandlers } = await import(${JSON.stringify(daemon)});
-    const log = createLogger({ file: ${JSON.stringify(file)} });
+    const { openLogFile } = await import(${JSON.stringify(config)});
+    const log = createLogger({ fd: openLogFile(${JSON.stringify(file)}) });
     ${body}
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });

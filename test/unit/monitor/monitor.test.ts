@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -205,6 +205,7 @@ describe('login monitoring', () => {
         if (o) auth.observe(o, j?.tsMs ?? undefined);
       },
       silentLogger(),
+      clock,
       { fromStart: true },
     );
     await tail.start();
@@ -227,6 +228,30 @@ describe('login monitoring', () => {
     const login = events.find((e) => e.type === 'auth.login');
     assert.equal(login?.details.technician, 'true');
     assert.equal(login?.severity, 1);
+  });
+});
+
+describe('file tail', () => {
+  it('polls on the injected clock: appended lines arrive when the interval passes, a rotation starts over', async () => {
+    const file = join(t.dir, 'auth.log');
+    writeFileSync(file, 'old line\n');
+    const clock = new ManualClock(Date.UTC(2026, 10, 26));
+    const lines: string[] = [];
+    const tail = new FileTail(file, (l) => lines.push(l), silentLogger(), clock, { intervalMs: 1000 });
+    await tail.start();
+    appendFileSync(file, 'one\ntwo\n');
+    clock.advance(999);
+    assert.deepEqual(lines, [], 'nothing before the interval');
+    clock.advance(1);
+    assert.deepEqual(lines, ['one', 'two'], 'only what was appended after the start');
+    rmSync(file);
+    writeFileSync(file, 'rotated\n');
+    clock.advance(1000);
+    assert.deepEqual(lines, ['one', 'two', 'rotated']);
+    await tail.stop();
+    appendFileSync(file, 'after stop\n');
+    clock.advance(10_000);
+    assert.equal(lines.length, 3, 'no poll after stop');
   });
 });
 

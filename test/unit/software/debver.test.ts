@@ -1,24 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compareDebVersions, parseDebVersion } from '../../../agent/src/software/index.js';
-
-/** dpkg's own verdict for many pairs at once: one shell, `lt` then `eq`, -1 / 0 / 1 per line. */
-function dpkgCompare(pairs: [string, string][]): number[] {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const script = pairs
-    .map(
-      ([a, b]) =>
-        `if dpkg --compare-versions ${q(a)} lt ${q(b)}; then echo -1; elif dpkg --compare-versions ${q(a)} eq ${q(b)}; then echo 0; else echo 1; fi`,
-    )
-    .join('\n');
-  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  assert.equal(r.status, 0, `dpkg --compare-versions failed (dpkg is needed): ${r.stderr}`);
-  const out = r.stdout.trim().split('\n').map(Number);
-  assert.equal(out.length, pairs.length, r.stderr);
-  return out;
-}
+import { dpkgCompare } from '../../helpers/software.js';
 
 /** Versions dpkg accepts, from a small alphabet so that ties, tildes, leading zeros and letters collide often. */
 const piece = fc.constantFrom(

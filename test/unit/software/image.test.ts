@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { auditContext, runAudit } from '../../../agent/src/audit/index.js';
 import { loadConfig } from '../../../agent/src/config/index.js';
-import { readInventory } from '../../../agent/src/software/index.js';
+import {
+  indexFeed,
+  loadFeed,
+  matchFeed,
+  readInventory,
+  SOFTWARE_STATE,
+  type SoftwareSummary,
+  summarize,
+} from '../../../agent/src/software/index.js';
+import { TrustStore } from '../../../agent/src/trust/index.js';
 import { cli, writeConfig } from '../../helpers/agent.js';
 import { tempDir } from '../../helpers/paths.js';
 import {
@@ -213,5 +222,66 @@ describe('SBOM and vulnerabilities of the fixture Debian 12 image', () => {
     const c = report.checks.find((x) => x.id === 'software.vulnerabilities');
     assert.equal(c?.status, 'not-applicable');
     assert.match(c?.detail ?? '', /BAD_SIGNATURE/);
+  });
+
+  it("status and doctor show the gateway's own findings: vulnerable packages, known-exploited and critical CVEs, the feed and its age", () => {
+    const home = join(t.dir, 'agent-status');
+    const cfgFile = writeConfig(home, {
+      trust: { rootKey: rootKey.b64 },
+      software: { feed: join(home, 'feed.json') },
+      monitor: { root: IMAGE, auth: { source: 'off' }, listeners: { enabled: false } },
+      mqtt: { url: 'mqtts://127.0.0.1:1', ca: 'ca.crt', cert: 'gw.crt', key: 'gw.key' },
+    });
+    trustProfilesKey(join(home, 'data'), rootKey, profilesKey);
+    copyFileSync(feed, join(home, 'feed.json'));
+    // The fixture feed was issued 2026-11-26: its age is counted from then.
+    const age = Math.floor((Date.now() - Date.parse('2026-11-26T12:00:00Z')) / 86_400_000);
+    const line = new RegExp(
+      `(\\d+) vulnerable package\\(s\\) \\(2 known-exploited, 0 critical CVE\\(s\\)\\); feed v3, ${age} day\\(s\\) old`,
+    );
+    const d = cli(['doctor', '--json'], { config: cfgFile });
+    const rows = (
+      JSON.parse(d.stdout) as { checks: { id: string; status: string; detail: string; fix?: string }[] }
+    ).checks;
+    const sw = rows.find((r) => r.id === 'software');
+    assert.equal(sw?.status, 'fail', d.stdout);
+    assert.match(sw?.detail ?? '', line);
+    const vulnerable = Number(line.exec(sw?.detail ?? '')?.[1]);
+    // Three glibc binaries, the kernel, three of openssh, two of openssl... as the CVE list of `sbom` names them.
+    assert.equal(vulnerable, 10);
+    assert.match(sw?.fix ?? '', /known-exploited or critical/);
+
+    // Daemon stopped: `status` shows what it recorded last.
+    const inv = readInventory(IMAGE);
+    const trust = new TrustStore(join(home, 'data'), rootKey.b64);
+    trust.load();
+    const f = loadFeed(readFileSync(feed), trust);
+    const findings = matchFeed(inv, indexFeed(f));
+    const summary = summarize(inv, findings, f, Date.parse('2026-12-01T00:00:00Z'));
+    writeFileSync(
+      join(home, 'data', SOFTWARE_STATE),
+      JSON.stringify({ versions: {}, findings: [], digest: '', summary }),
+    );
+    const s = cli(['status'], { config: cfgFile });
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(
+      s.stdout,
+      new RegExp(
+        `software: ${vulnerable} vulnerable package\\(s\\) \\(2 known-exploited, 0 critical CVE\\(s\\)\\); feed v3, 4 day\\(s\\) old \\(at 2026-12-01T00:00:00.000Z\\)`,
+      ),
+    );
+    const j = JSON.parse(cli(['status', '--json'], { config: cfgFile }).stdout) as {
+      software: SoftwareSummary;
+    };
+    assert.deepEqual(
+      [
+        j.software.vulnerablePackages,
+        j.software.knownExploited,
+        j.software.critical,
+        j.software.feed?.version,
+      ],
+      [vulnerable, 2, 0, 3],
+    );
+    assert.equal(j.software.feed?.expired, false);
   });
 });

@@ -17,6 +17,7 @@ import {
   MAX_SBOM_REPORT_BYTES,
   MAX_VULN_EVENTS_PER_RUN,
   readInventory,
+  readSoftwareSummary,
   SoftwareService,
 } from '../../../agent/src/software/index.js';
 import { TrustStore } from '../../../agent/src/trust/index.js';
@@ -41,6 +42,8 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
   const status = join(root, 'var/lib/dpkg/status');
   let raised: Raised[] = [];
   let reports: StreamItem[] = [];
+  const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+  let clockTrusted = true;
   const make = (o: { lockfile?: string } = {}) =>
     new SoftwareService({
       root,
@@ -54,11 +57,17 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
         s.load();
         return s;
       },
+      audience: () => ({
+        deviceId: 'lamp-cab-0412',
+        groups: ['district-7'],
+        nowMs: clock.now(),
+        clockTrusted,
+      }),
       raise: (type, subject, details, severity) => raised.push({ type, subject, details, severity }),
       submit: async (items) => {
         reports.push(...items);
       },
-      clock: new ManualClock(Date.parse('2026-11-26T12:00:00Z')),
+      clock,
       random: { bytes: (n) => new Uint8Array(n).fill(7) },
       log: silentLogger(),
       lockfile: o.lockfile,
@@ -255,6 +264,12 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
       findings?.map((f) => `${f.id} ${f.component.name}`),
       ['CVE-2099-0001 bash'],
     );
+    const s = svc.summary();
+    assert.deepEqual(
+      [s?.vulnerablePackages, s?.cves, s?.knownExploited, s?.critical, s?.urgent, s?.feed?.version],
+      [1, 1, 0, 1, 1, 5],
+    );
+    assert.deepEqual(readSoftwareSummary(data), s, 'recorded for status while the daemon is stopped');
     assert.ok(take().some((e) => e.type === 'software.vulnerable' && e.subject === 'deb:bash'));
     assert.ok(existsSync(join(data, LAST_GOOD_FEED)));
     await svc.stop();
@@ -322,5 +337,56 @@ describe('software service: inventory, events, SBOM report, feed in force', () =
     await svc.start();
     assert.equal(svc.last?.inventory.components.filter((c) => c.kind === 'npm').length, 12_001);
     assert.equal(reports.length, 0);
+  });
+
+  it('a feed for other gateways or expired is refused with its reason; one whose expiry the clock cannot judge yet waits; the feed in force stays', async () => {
+    const v = svc.feedVersion;
+    const body = { sources: ['test'], records: [] };
+    const cases: [Buffer, RegExp][] = [
+      [
+        makeDoc('vulnerabilities', 20, body, profilesKey, { target: { devices: ['lamp-cab-0999'] } }),
+        /^NOT_TARGETED: targets other devices/,
+      ],
+      [
+        makeDoc('vulnerabilities', 21, body, profilesKey, { notAfter: '2026-11-01T00:00:00Z' }),
+        /^EXPIRED: expired at 2026-11-01T00:00:00Z/,
+      ],
+    ];
+    for (const [doc, why] of cases) {
+      svc.onFeedDocument(doc);
+      await svc.runNow();
+      const ev = take().filter((e) => e.type === 'vulnerabilities.rejected');
+      assert.equal(ev.length, 1, String(why));
+      assert.match(ev[0].details.reason, why);
+      assert.equal(ev[0].details.inForce, String(v));
+      assert.equal(svc.feedVersion, v, 'the last good feed stays in force');
+    }
+    // For this gateway's group, valid until December: while the clock is not trusted it waits.
+    const ok = makeDoc('vulnerabilities', 22, body, profilesKey, {
+      target: { groups: ['district-7'] },
+      notAfter: '2026-12-01T00:00:00Z',
+    });
+    clockTrusted = false;
+    svc.onFeedDocument(ok);
+    await svc.runNow();
+    assert.match(
+      take().find((e) => e.type === 'vulnerabilities.rejected')?.details.reason ?? '',
+      /^DEFERRED: /,
+    );
+    assert.equal(svc.feedVersion, v);
+    clockTrusted = true;
+    await svc.runNow();
+    assert.equal(svc.feedVersion, 22, 'taken once the clock is trusted');
+    // Past its expiry, the one in force stays across a restart (shown as expired, see the summary).
+    clock.setWall(Date.parse('2026-12-05T00:00:00Z'));
+    await svc.stop();
+    svc = make();
+    await svc.start();
+    assert.equal(svc.feedVersion, 22);
+    assert.deepEqual(
+      [svc.summary()?.feed?.expired, svc.summary()?.feed?.ageDays],
+      [true, 8],
+      'shown as expired, 8 days after it was issued',
+    );
   });
 });

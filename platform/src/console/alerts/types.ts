@@ -5,6 +5,7 @@ export const ALERT_TYPES = [
   'device_offline',
   'certificate_expiring',
   'vulnerable_firmware',
+  'vulnerable_software',
   'posture_drop',
   'integrity_change',
   'door_open',

@@ -1,5 +1,10 @@
-import { complianceMatrix, loadAssessments, oscalAssessmentResults } from '../compliance/index.js';
-import type { App } from '../http/index.js';
+import {
+  complianceHistory,
+  complianceMatrix,
+  loadAssessments,
+  oscalAssessmentResults,
+} from '../compliance/index.js';
+import { type App, intQuery, queryInt } from '../http/index.js';
 import { type ApiContext, who } from './context.js';
 
 const DEVICE = {
@@ -38,5 +43,24 @@ export function complianceRoutes(app: App, ctx: ApiContext): void {
         title: device ? `Security posture of gateway ${device}` : 'Security posture of the fleet',
       });
     },
+  );
+
+  app.get<{ Querystring: { device?: string; days?: string } }>(
+    '/api/v1/compliance/history',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...DEVICE.properties, ...intQuery('days').properties },
+        },
+      },
+    },
+    async (req) =>
+      complianceHistory(ctx.db, {
+        days: queryInt(req.query.days, 'days', 30, 1, 366),
+        ...(req.query.device ? { deviceId: req.query.device } : {}),
+      }),
   );
 }

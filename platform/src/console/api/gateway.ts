@@ -1,10 +1,13 @@
 import { checksOf } from '../compliance/index.js';
-import { type App, notFound } from '../http/index.js';
+import { sensorInventory, telemetry } from '../gateway/index.js';
+import { type App, DEVICE_PARAMS, intQuery, notFound, queryInt } from '../http/index.js';
+import { softwareOf } from '../software/index.js';
 import type { ApiContext } from './context.js';
 
 /** One gateway: registry facts, posture checks with their ETSI/IEC references, chain health, recent events. */
 export function gatewayRoutes(app: App, ctx: ApiContext): void {
-  app.get<{ Params: { id: string } }>('/api/v1/gateways/:id', { config: { role: 'viewer' } }, async (req) => {
+  const opts = { config: { role: 'viewer' as const }, schema: { params: DEVICE_PARAMS } };
+  app.get<{ Params: { id: string } }>('/api/v1/gateways/:id', opts, async (req) => {
     const id = req.params.id;
     const [device] = await ctx.db.query<Record<string, unknown>>(
       `SELECT d.device_id AS "deviceId", d.site, d.lat, d.lon, d.groups, d.cert_fingerprint AS "certFingerprint",
@@ -47,8 +50,28 @@ export function gatewayRoutes(app: App, ctx: ApiContext): void {
             checks: checksOf(audit.body),
           }
         : null,
+      // Sensors with their firmware verdicts, from the latest inventory report.
+      sensors: await sensorInventory(ctx.db, id),
       chains,
       events,
+      // The gateway's own software (#17): SBOM summary and vulnerable packages, or null.
+      software: await softwareOf(ctx.db, id),
     };
   });
+
+  app.get<{ Params: { id: string }; Querystring: { hours?: string; buckets?: string } }>(
+    '/api/v1/gateways/:id/telemetry',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        params: DEVICE_PARAMS,
+        querystring: { ...intQuery('hours', 'buckets'), additionalProperties: false },
+      },
+    },
+    async (req) => {
+      const hours = queryInt(req.query.hours, 'hours', 24, 1, 24 * 366);
+      const buckets = queryInt(req.query.buckets, 'buckets', 96, 2, 1000);
+      return telemetry(ctx.db, req.params.id, { hours, buckets });
+    },
+  );
 }

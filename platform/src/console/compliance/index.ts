@@ -1,7 +1,10 @@
 export { type Check, checksOf } from './checks.js';
+export { type ComplianceHistory, complianceHistory, type ProvisionHistory } from './history.js';
+export { auditorReportHtml, type CitedFinding, esc, postureSection, type ReportSection } from './html.js';
 export {
   type Assessment,
   type BatchRef,
+  batchRef,
   byProvision,
   complianceMatrix,
   loadAssessments,

@@ -15,6 +15,18 @@ export interface BatchRef {
   payloadHash: string | null;
 }
 
+/** A report row's batch reference (the row joined with its batch's payload_hash). */
+export const batchRef = (
+  deviceId: string,
+  r: { epoch: string | number; seq: string | number; payload_hash: Uint8Array | null },
+): BatchRef => ({
+  deviceId,
+  stream: 'reports',
+  epoch: Number(r.epoch),
+  seq: Number(r.seq),
+  payloadHash: r.payload_hash ? Buffer.from(r.payload_hash).toString('hex') : null,
+});
+
 export interface Assessment {
   deviceId: string;
   reportedAt: string;
@@ -52,13 +64,7 @@ export async function loadAssessments(db: Queryable, deviceId?: string): Promise
   return rows.map((r) => ({
     deviceId: r.device_id,
     reportedAt: new Date(r.created_at).toISOString(),
-    source: {
-      deviceId: r.device_id,
-      stream: 'reports',
-      epoch: Number(r.epoch),
-      seq: Number(r.seq),
-      payloadHash: r.payload_hash ? Buffer.from(r.payload_hash).toString('hex') : null,
-    },
+    source: batchRef(r.device_id, r),
     checks: checksOf(r.body) ?? [],
   }));
 }
@@ -72,7 +78,7 @@ export function verdict(checks: Check[]): Verdict | null {
 }
 
 /** The checks of one assessment per provision they cite, keyed `standard|provision`. */
-export function byProvision(a: Assessment): Map<string, Check[]> {
+export function byProvision(a: Pick<Assessment, 'checks'>): Map<string, Check[]> {
   const out = new Map<string, Check[]>();
   for (const c of a.checks)
     for (const [k, refs] of [

@@ -87,3 +87,13 @@ export function queryInt(
   if (n < min || n > max) throw badRequest(name, `must be an integer between ${min} and ${max}`);
   return n;
 }
+
+/** A gateway id: the registry's device id syntax. */
+export const DEVICE_ID = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  description: 'a device id (letters, digits, . _ -, at most 64)',
+} as const;
+
+/** A gateway id path parameter. */
+export const DEVICE_PARAMS = { type: 'object', required: ['id'], properties: { id: DEVICE_ID } } as const;

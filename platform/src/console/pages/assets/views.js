@@ -1,5 +1,15 @@
 // The console's views: one function per page, each returning the elements to show.
+import { shareChart } from './charts.js';
+import { gatewayView } from './gateway.js';
 import { api, h, saveButton, sev, state, table, when } from './lib.js';
+
+/** The fleet's "vulnerable packages" cell: count, then known exploited and critical ones. */
+const packages = (s) =>
+  !s
+    ? '—'
+    : s.problem
+      ? 'SBOM unreadable'
+      : `${s.vulnerablePackages} (KEV ${s.kevPackages}, critical ${s.criticalPackages})`;
 
 export const views = {
   async fleet() {
@@ -16,6 +26,7 @@ export const views = {
           'Open alerts',
           'Worst',
           'Vulnerable sensors',
+          'Vulnerable packages',
           'Missing batches',
         ],
         gateways.map((g) =>
@@ -30,6 +41,7 @@ export const views = {
             h('td', { 'data-testid': 'open-alerts' }, g.openAlerts),
             h('td', {}, sev(g.worstSeverity)),
             h('td', {}, g.vulnerableSensors),
+            h('td', { 'data-testid': 'vulnerable-packages' }, packages(g.software)),
             h('td', {}, g.missingBatches),
           ),
         ),
@@ -113,7 +125,7 @@ export const views = {
         alerts.map((a) =>
           h(
             'tr',
-            { 'data-alert': a.id, 'data-type': a.type, 'data-state': a.state },
+            { 'data-alert': a.id, 'data-type': a.type, 'data-state': a.state, 'data-device': a.deviceId },
             h('td', {}, a.id),
             h('td', {}, a.deviceId),
             h('td', {}, a.type),
@@ -135,83 +147,12 @@ export const views = {
       ),
     ];
   },
-  async gateway(id) {
-    const {
-      gateway: g,
-      posture,
-      chains,
-      events,
-    } = await api('GET', `/api/v1/gateways/${encodeURIComponent(id)}`);
-    const facts = [
-      ['State', g.state || 'unknown'],
-      ['Site', g.site || ''],
-      ['Status since', when(g.statusAt)],
-      ['Agent', g.agentVersion || ''],
-      ['Certificate expires', when(g.certExpiresAt)],
-      ['Posture score', posture?.score ?? '—'],
-      [
-        'Audit report',
-        posture
-          ? when(posture.reportedAt) +
-            ' (reports epoch ' +
-            posture.source.epoch +
-            ' seq ' +
-            posture.source.seq +
-            ')'
-          : 'none yet',
-      ],
-    ];
-    const checks = (posture?.checks || []).map((c) =>
-      h(
-        'tr',
-        { 'data-check': c.id, 'data-status': c.status },
-        h('td', {}, c.id),
-        h('td', {}, c.title),
-        h('td', {}, c.status),
-        h('td', {}, c.etsi.join(', ')),
-        h('td', {}, c.iec.join(', ')),
-        h('td', {}, c.detail),
-      ),
-    );
-    const chainRows = chains.map((c) =>
-      h(
-        'tr',
-        {},
-        h('td', {}, c.stream),
-        h('td', {}, c.epoch),
-        h('td', {}, c.contiguous),
-        h('td', {}, c.highest),
-        h('td', {}, c.explained),
-        h('td', { class: c.missing > 0 ? 'overdue' : '' }, c.missing),
-        h('td', {}, c.conflicts),
-      ),
-    );
-    const timeline = events.map((e) =>
-      h('tr', {}, h('td', {}, when(e.ts)), h('td', {}, e.type), h('td', {}, e.subject)),
-    );
-    return [
-      h('h1', {}, `Gateway ${id}`),
-      table(
-        ['', ''],
-        facts.map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))),
-        'gateway',
-      ),
-      h('h2', {}, 'Posture checks'),
-      table(['Check', 'Title', 'Status', 'ETSI EN 303 645', 'IEC 62443-4-2', 'Detail'], checks, 'checks'),
-      h('h2', {}, 'Chain health'),
-      table(
-        ['Stream', 'Epoch', 'Contiguous', 'Highest', 'Explained gaps', 'Unexplained', 'Conflicts'],
-        chainRows,
-        'chains',
-      ),
-      h('h2', {}, 'Alerts'),
-      ...(await views.alerts(id)).slice(1),
-      h('h2', {}, 'Events'),
-      table(['Time', 'Type', 'Subject'], timeline, 'timeline'),
-    ];
-  },
+  gateway: (id) => gatewayView(id, views.alerts),
   async compliance() {
-    const { gateways, provisions } = await api('GET', '/api/v1/compliance');
+    const [{ gateways, provisions }, history] = await Promise.all([
+      api('GET', '/api/v1/compliance'),
+      api('GET', '/api/v1/compliance/history?days=30'),
+    ]);
     const ids = gateways.map((g) => g.deviceId);
     const pct = (p) =>
       p.share === null ? '—' : `${Math.round(p.share * 100)} % (${p.compliant}/${p.assessed})`;
@@ -221,6 +162,12 @@ export const views = {
         'p',
         {},
         'Each provision per gateway, from the checks of its latest signed audit report that cite it. ',
+        h(
+          'a',
+          { href: '/api/v1/compliance/report.html', target: '_blank', 'data-testid': 'report-html' },
+          'Printable report for the auditor (HTML)',
+        ),
+        ' ',
         saveButton(
           'oscal',
           'OSCAL assessment results',
@@ -241,6 +188,28 @@ export const views = {
           ),
         ),
         'compliance',
+      ),
+      h('h2', {}, 'Over time'),
+      h(
+        'p',
+        {},
+        history.days.length
+          ? `Share of gateways compliant per provision by day, ${history.days[0]} to ${history.days.at(-1)}, from the stored audit report history.`
+          : 'No audit reports stored yet.',
+      ),
+      table(
+        ['Standard', 'Provision', 'Share compliant by day', 'Latest'],
+        history.provisions.map((p) =>
+          h(
+            'tr',
+            { 'data-provision': `${p.standard} ${p.provision}` },
+            h('td', {}, p.standard),
+            h('td', {}, p.provision),
+            h('td', {}, shareChart(history.days, p.share)),
+            h('td', {}, p.share.at(-1) === null ? '—' : `${Math.round(p.share.at(-1) * 100)} %`),
+          ),
+        ),
+        'compliance-history',
       ),
     ];
   },
