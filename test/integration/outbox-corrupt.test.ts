@@ -83,7 +83,10 @@ describe('the outbox corrupted at run time', () => {
     // Each telemetry seq of the old epoch up to its last commit: stored at the collector, or in a reported range.
     const lost = await waitFor(async () => {
       const found = (await events()).filter(
-        (e) => e.type === 'buffer.evicted' && e.details.epoch === String(epoch) && e.details.stream === 'telemetry',
+        (e) =>
+          e.type === 'buffer.evicted' &&
+          e.details.epoch === String(epoch) &&
+          e.details.stream === 'telemetry',
       );
       return found.length > 0 ? found : undefined;
     }, 'the old epoch reported at the collector');
@@ -96,7 +99,9 @@ describe('the outbox corrupted at run time', () => {
     );
     const reported = (seq: number) =>
       lost.some((e) => Number(e.details.from_seq) <= seq && seq <= Number(e.details.to_seq));
-    const missing = Array.from({ length: oldHead }, (_, i) => i + 1).filter((q) => !kept.has(q) && !reported(q));
+    const missing = Array.from({ length: oldHead }, (_, i) => i + 1).filter(
+      (q) => !kept.has(q) && !reported(q),
+    );
     assert.deepEqual(missing, [], `old epoch seqs neither delivered nor reported (head ${oldHead})`);
     assert.ok(
       lost.every((e) => Number(e.details.to_seq) >= oldHead && !kept.has(Number(e.details.from_seq))),
