@@ -9,7 +9,9 @@ import { World } from '../helpers/world.js';
  * The outbox file corrupted while the daemon runs (issue #13), through real
  * Mosquitto and the platform collector: the outbox worker quarantines it and
  * starts a new epoch as at start, `buffer.quarantined` reaches the collector,
- * and readings accepted after the quarantine are delivered.
+ * readings accepted after the quarantine are delivered, and every batch the old
+ * file took with it (those accepted between the corruption and its detection
+ * included) is either at the collector or reported there by exact range.
  */
 describe('the outbox corrupted at run time', () => {
   const w = new World({ deviceId: 'gw-corrupt' });
@@ -51,12 +53,18 @@ describe('the outbox corrupted at run time', () => {
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.alloc(statSync(file).size, 0x5a));
     closeSync(fd);
+    const telemetrySeq = (st: ReturnType<typeof w.status>) =>
+      st.buffer.streams.find((s) => s.stream === 'telemetry')?.lastSeq ?? 0;
     const between: number[] = [];
+    /** The last telemetry seq the old epoch was seen to have committed: every accepted batch of it is at or below. */
+    let oldHead = telemetrySeq(w.status());
     await waitFor(
       () => {
         const v = 100 + between.length;
         if (w.ingest([v], 'probe').code === 0) between.push(v);
-        return w.status().epoch !== epoch;
+        const st = w.status();
+        if (st.epoch === epoch) oldHead = Math.max(oldHead, telemetrySeq(st));
+        return st.epoch !== epoch;
       },
       'a new epoch after the corruption',
       60_000,
@@ -72,9 +80,36 @@ describe('the outbox corrupted at run time', () => {
     );
     assert.match(ev.details.file, /outbox\.db\.quarantined-\d+$/);
     await arrive([200, 201, 202]);
+    // Each telemetry seq of the old epoch up to its last commit: stored at the collector, or in a reported range.
+    const lost = await waitFor(async () => {
+      const found = (await events()).filter(
+        (e) =>
+          e.type === 'buffer.evicted' &&
+          e.details.epoch === String(epoch) &&
+          e.details.stream === 'telemetry',
+      );
+      return found.length > 0 ? found : undefined;
+    }, 'the old epoch reported at the collector');
+    assert.deepEqual(
+      lost.map((e) => e.details.reason),
+      lost.map(() => 'corrupt'),
+    );
+    const kept = new Set(
+      (await w.storedBatches()).filter((b) => b.stream === 1 && b.epoch === epoch).map((b) => b.seq),
+    );
+    const reported = (seq: number) =>
+      lost.some((e) => Number(e.details.from_seq) <= seq && seq <= Number(e.details.to_seq));
+    const missing = Array.from({ length: oldHead }, (_, i) => i + 1).filter(
+      (q) => !kept.has(q) && !reported(q),
+    );
+    assert.deepEqual(missing, [], `old epoch seqs neither delivered nor reported (head ${oldHead})`);
+    assert.ok(
+      lost.every((e) => Number(e.details.to_seq) >= oldHead && !kept.has(Number(e.details.from_seq))),
+      'the ranges start past what was delivered and reach the last commit',
+    );
     const got = new Set((await w.stored()).values);
     console.log(
-      `# accepted between the corruption and its detection: ${between.length}, delivered: ${between.filter((v) => got.has(v)).length}`,
+      `# accepted between the corruption and its detection: ${between.length}, delivered: ${between.filter((v) => got.has(v)).length}, reported lost: seqs ${lost.map((e) => `${e.details.from_seq}..${e.details.to_seq}`)} of epoch ${epoch}`,
     );
   });
 });

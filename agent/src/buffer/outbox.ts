@@ -62,6 +62,8 @@ export class Outbox implements Service {
       done: (m) => {
         if (m.quarantined) this.opts.log.error({ reason: m.quarantined }, 'outbox quarantined at run time');
         const newEpoch = m.state.epoch !== this.epochValue;
+        // The new file owes every notice the old one did (ids start again): the state lists them all.
+        if (m.quarantined && newEpoch) this.debts.clear();
         this.absorb(m.state, newEpoch);
         if (m.gen > this.gen) this.rewind(m.gen);
         if (m.quarantined) {

@@ -9,6 +9,7 @@ import {
   evictionNotice,
   planEviction,
   quarantineNotice,
+  unsentRanges,
 } from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
 import { Queries, type StreamTotals } from './queries.js';
@@ -45,9 +46,13 @@ export class OutboxStore {
   private upBase = 0;
   private readonly hwm: HighWaterMark;
   private newDebts: NoticeDebt[] = [];
+  /** The notices table as committed, kept here too: a file quarantined at run time cannot be read for it. */
+  private owed = new Map<number, StreamItem>();
   /** Numbers each transaction that may owe notices (they are sealed together). */
   private txn = 0;
   private commits = 0;
+  /** Heads and floors describe the open file (not a load that failed half way). */
+  private loaded = false;
 
   constructor(private readonly opts: StoreOptions) {
     this.hwm = new HighWaterMark(`${opts.file}.hwm`);
@@ -72,16 +77,25 @@ export class OutboxStore {
 
   /** Moves a corrupt file aside and starts a new epoch in a new one, with the alert owed. */
   replace(err: unknown, ctx: OpContext): StoreState {
+    const old = this.epoch;
+    // The file cannot be trusted: what it held unsent is known from the heads and floors kept here.
+    const unsent = this.loaded ? unsentRanges(this.floors, this.heads) : [];
+    const owed = this.loaded ? [...this.owed.values()] : [];
     if (this.db?.open) this.db.close();
     const aside = quarantine(this.opts.file, ctx.now);
     this.opts.log('error', { err: String(err), aside }, 'outbox database is corrupt: quarantined, new epoch');
     this.db = openDb(this.opts.file, this.walLimit);
     this.load(ctx);
-    this.owe([quarantineNotice(aside, err, this.epoch, ctx.now)]);
+    this.owe([
+      quarantineNotice(aside, err, this.epoch, ctx.now),
+      ...unsent.map((r) => evictionNotice(r, old, ctx.now)),
+      ...owed,
+    ]);
     return this.state(this.allDebts());
   }
 
   private load(ctx: OpContext): void {
+    this.loaded = false;
     this.q = new Queries(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     this.db.exec('CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY, item TEXT NOT NULL)');
@@ -110,6 +124,7 @@ export class OutboxStore {
       this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.heads.get(s)!.seq + 1) - 1);
       this.totals.set(s, this.q.totals(s));
     }
+    this.loaded = true;
   }
 
   /**
@@ -154,10 +169,12 @@ export class OutboxStore {
   private allDebts(): NoticeDebt[] {
     this.newDebts = [];
     const group = ++this.txn;
-    return this.q
+    const all = this.q
       .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
       .all()
       .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group }));
+    this.owed = new Map(all.map((d) => [d.id, d.item]));
+    return all;
   }
 
   /**
@@ -221,6 +238,8 @@ export class OutboxStore {
       throw commitFailure(e, this.opts.file, () => ctx.free);
     }
     this.commits++;
+    for (const o of ops) if (o.k === 'append') for (const id of o.settle) this.owed.delete(id);
+    for (const d of this.newDebts) this.owed.set(d.id, d.item);
     for (const [k, v] of heads) this.heads.set(k, v);
     for (const [k, v] of floors) this.floors.set(k, v);
     for (const [s, rows, bytes, items] of deltas) {
