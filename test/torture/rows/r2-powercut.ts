@@ -10,7 +10,7 @@ const QUICK_CYCLES = 4;
 /** Worlds cut side by side in the full run (see `inLanes`). */
 const FULL_LANES = 2;
 /** The full run stops cutting here and says how far it got. */
-const FULL_BOUND_MS = 5 * 60_000;
+const FULL_BOUND_MS = 7 * 60_000;
 const DRAIN_BOUND_MS = 300_000;
 
 /**
