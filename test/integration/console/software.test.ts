@@ -26,6 +26,21 @@ interface SoftwareReply {
   total: number;
   findings: Record<string, unknown>[];
 }
+/**
+ * review #17: a small CycloneDX (under the 32 MiB bound) whose one vulnerability with a
+ * 64 KiB description affects 30,000 refs: one finding per affect, each carrying the
+ * description, is 2 GB once stored (the console stalled, then failed every fleet page).
+ */
+function amplifyingSbom(): Buffer {
+  const affects = Array.from({ length: 30_000 }, () => ({ ref: 'a' }));
+  return Buffer.from(
+    JSON.stringify({
+      bomFormat: 'CycloneDX',
+      components: [{ 'bom-ref': 'a', name: 'a', version: '1' }],
+      vulnerabilities: [{ id: 'CVE-1', description: 'x'.repeat(64 << 10), affects }],
+    }),
+  );
+}
 const purls = (fs: Finding[], pred: (f: Finding) => boolean = () => true) =>
   new Set(fs.filter(pred).map((f) => f.component.purl)).size;
 
@@ -49,6 +64,8 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
         Buffer.from('not gzip at all'),
         'application/vnd.cyclonedx+json+gzip',
       );
+      await fleet.add('gw-d');
+      await fleet.report('gw-d', 'sbom', gzipSync(amplifyingSbom()), GZIP_SBOM);
     });
     ({ t, app, viewer, ca, fleet } = w);
   });
@@ -73,6 +90,8 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     );
     assert.equal(a.kevPackages, 2, 'openssl and libssl3');
     assert.equal(by.get('gw-b'), null, 'no SBOM report: no figures');
+    const d = by.get('gw-d');
+    assert.match(String(d?.problem), /findings/, 'the amplifying SBOM is refused with its reason');
     const c = by.get('gw-c');
     assert.match(String(c?.problem), /not gzip/);
     assert.equal(c?.vulnerablePackages, 0);
@@ -201,6 +220,16 @@ describe('console: a device SBOM it cannot read is said so, never a clean zero',
       }),
     );
     assert.equal(odd.components, 1);
+    const long = parseSbom(
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        components: [{ 'bom-ref': 'a', name: 'n'.repeat(5000), version: 'v'.repeat(5000) }],
+        vulnerabilities: [{ id: 'CVE-2', description: 'd'.repeat(1 << 20), affects: [{ ref: 'a' }] }],
+      }),
+    );
+    const [f] = long.findings;
+    assert.ok(f && f.summary !== null && f.summary.length <= 500, 'a description is clipped');
+    assert.ok(f.package.length <= 256 && f.version.length <= 256, 'so are names and versions');
     assert.deepEqual(
       odd.findings.map((f) => [f.package, f.severity, f.cvss, f.kev, f.fixed]),
       [
