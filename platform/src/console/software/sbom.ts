@@ -65,7 +65,9 @@ export function parseSbom(json: string): ParsedSbom {
       : 'unknown';
     for (const a of list(v.affects)) {
       if (findings.length === MAX_SBOM_FINDINGS)
-        throw new SbomReportError(`more than ${MAX_SBOM_FINDINGS} findings (vulnerability × affected component)`);
+        throw new SbomReportError(
+          `more than ${MAX_SBOM_FINDINGS} findings (vulnerability × affected component)`,
+        );
       const c = byRef.get(str(a.ref) ?? '');
       const name = str(c?.name) ?? str(a.ref) ?? '';
       findings.push({
