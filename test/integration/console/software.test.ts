@@ -174,6 +174,10 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     assert.deepEqual(cycloneDxValidator()(doc), []);
     assert.equal(doc.metadata.component.name, 'gw-a');
     assert.equal((await viewer.get('/api/v1/gateways/gw-b/sbom')).status, 404);
+    // review #17: a stored report that cannot be inflated is said so, not an internal error.
+    const bad = await viewer.get('/api/v1/gateways/gw-c/sbom');
+    assert.equal(bad.status, 422, bad.text);
+    assert.match(String((bad.body as { reason: string }).reason), /gw-c.*not gzip/);
   });
 
   it('a newer SBOM (openssl upgraded) replaces the figures; software.vulnerable raises an alert', async () => {
