@@ -88,12 +88,12 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       println(io.stdout, `failed:  ${c.name} (${c.error?.code ?? '?'}: ${c.error?.message ?? ''})`);
   const l = status.link;
   if (l) {
-    const shown = status.running ? l.state : `${l.state} (when the daemon stopped)`;
-    println(io.stdout, `link:    ${shown}  ${l.url}`);
+    const state = status.running ? l.state : `${l.state} (when the daemon stopped)`;
+    println(io.stdout, shown(`link:    ${state}  ${l.url}`));
     if (l.lastError)
       println(
         io.stdout,
-        `         last error ${l.lastError.code} at ${l.lastError.at}: ${l.lastError.message}`,
+        shown(`         last error ${l.lastError.code} at ${l.lastError.at}: ${l.lastError.message}`),
       );
     println(
       io.stdout,
