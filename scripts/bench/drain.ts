@@ -46,7 +46,7 @@ export async function prefill(
     for (let i = b; i < Math.min(batches, b + 50); i++) {
       reqs.push({ stream: Stream.TELEMETRY, items: Array.from({ length: batch }, () => benchReading(n++)) });
     }
-    ob.append(reqs);
+    await ob.append(reqs);
     progress?.(Math.min(batches, b + 50));
   }
   await ob.stop();

@@ -78,8 +78,8 @@ export async function benchIngest(
       [Stream.EVENTS]: { maxItems: 1, maxDelayMs: 0 },
       [Stream.REPORTS]: { maxItems: 1, maxDelayMs: 0 },
     },
-    commit: (r) => {
-      for (const b of ob.append(r)) envelopes.push(b.envelope);
+    commit: async (r) => {
+      for (const b of await ob.append(r)) envelopes.push(b.envelope);
     },
     clock: systemClock,
     log: silentLogger(),

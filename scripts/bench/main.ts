@@ -28,6 +28,7 @@ const { values: o } = parseArgs({
     'integrity-mb': { type: 'string', default: '1024' },
     'platform-devices': { type: 'string', default: '50' },
     'platform-collectors': { type: 'string', default: '1,2,3' },
+    'console-gateways': { type: 'string', default: '1000' },
     'cpu-prof': { type: 'string' },
     batch: { type: 'string', default: '100' },
     window: { type: 'string', default: '100' },
@@ -59,7 +60,11 @@ Measures, on loopback with a Mosquitto it starts itself over mTLS:
   raw_pipeline_readings_per_s: a hand-written loop doing the agent's ingest work (encode,
   sign, insert, same transaction size and pragmas); ingest_vs_raw_pipeline is the agent's
   ratio against it. --million also times status (socket and CLI) with a million buffered.
-  --million 0, --integrity-mb 0, --platform-devices 0 and --no-gateway skip those parts.
+  the console: API latency (fleet list, gateway page, telemetry; p50/p99) with
+  --console-gateways registered gateways (default 1000) and 1,000 readings each seeded by
+  bulk SQL, and the time from a sealed event published over mTLS to an SSE client.
+  --million 0, --integrity-mb 0, --platform-devices 0, --console-gateways 0 and --no-gateway
+  skip those parts.
   --platform-collectors LIST  which collector counts to run (default 1,2,3)
   --cpu-prof DIR              the first collector of each platform run writes a V8 CPU
                               profile (node --cpu-prof) to DIR`);
@@ -161,7 +166,14 @@ try {
     ...platform,
     ...integrity,
     ...benchSoftware(dir),
-    ...(await benchConsoleCity(dir, { url: broker.url, ca: pki.caFile, pki }, log)),
+    ...(Number(o['console-gateways']) > 0
+      ? await benchConsoleCity(
+          dir,
+          { url: broker.url, ca: pki.caFile, pki },
+          log,
+          Number(o['console-gateways']),
+        )
+      : {}),
   };
   if (o.json) console.log(JSON.stringify(figures));
   else {

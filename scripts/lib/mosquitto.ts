@@ -119,12 +119,24 @@ export class TestBroker {
     await this.signal('SIGKILL');
   }
 
+  /** Freezes the broker (SIGSTOP): connections stay open but nothing is answered, as a hung broker. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen broker run again. */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   private async signal(sig: NodeJS.Signals): Promise<void> {
     const c = this.child;
     this.child = undefined;
     if (!c || c.exitCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
     c.kill(sig);
+    // A frozen broker takes SIGTERM only once it runs again.
+    if (sig !== 'SIGKILL') c.kill('SIGCONT');
     await exited;
   }
 

@@ -141,7 +141,9 @@ export class World {
    * A platform collector (in this process) on the world's store, with the registry file
    * imported first, as `edge-platform collector --registry FILE` does.
    */
-  async startCollector(opts: { caMode?: boolean; shareGroup?: string } = {}): Promise<Collector> {
+  async startCollector(
+    opts: { caMode?: boolean; shareGroup?: string; registryRefreshMs?: number } = {},
+  ): Promise<Collector> {
     const c = this.pki.client('collector');
     const store = await this.openStore();
     await store.addDevices(parseRegistry(readFileSync(this.registryFile, 'utf8'), this.registryFile));
@@ -156,6 +158,7 @@ export class World {
       ackKey: this.collectorKey.privateKey,
       keysDocument: this.keysDocument,
       caMode: opts.caMode ? { certPem: this.pki.ca.certPem, keyPem: this.pki.ca.keyPem } : undefined,
+      registryRefreshMs: opts.registryRefreshMs,
     });
     await this.collector.start();
     return this.collector;

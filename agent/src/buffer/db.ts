@@ -1,6 +1,5 @@
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Logger } from '../core/index.js';
 import { addRowCrc } from './row-check.js';
 
 export type Db = Database.Database;
@@ -79,12 +78,12 @@ function migrate(db: Db): void {
 }
 
 /** Returns free pages and the WAL to the filesystem when it runs short. */
-export function giveBackSpace(db: Db, log: Logger): void {
+export function giveBackSpace(db: Db, warn: (err: unknown, msg: string) => void): void {
   try {
     db.pragma('incremental_vacuum');
     db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (e) {
-    log.warn({ err: e }, 'could not give space back to the filesystem');
+    warn(e, 'could not give space back to the filesystem');
   }
 }
 

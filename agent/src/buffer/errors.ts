@@ -7,6 +7,13 @@ export class BufferFullError extends AgentError {
   }
 }
 
+/** The worker's queue is at its bound: the submit is refused, never buffered without bound. */
+export class BufferBusyError extends AgentError {
+  constructor(message: string) {
+    super('BUFFER_BUSY', message);
+  }
+}
+
 /** Any other storage failure of the outbox. */
 export class BufferError extends AgentError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {

@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import { Stream, type StreamItem, securityEvent, streamName } from '../core/index.js';
+import { STREAMS, Stream, type StreamItem, securityEvent, streamName } from '../core/index.js';
 
 export const defaultFree = (dir: string): number => {
   const s = statfsSync(dir);
@@ -32,7 +32,7 @@ export interface EvictionRange {
   items: number;
   /**
    * `lost`: committed batches the database no longer holds (found against the high-water mark);
-   * `corrupt`: rows that failed their checksum at open, set aside unsent.
+   * `corrupt`: rows that failed their checksum at open, set aside unsent, or unsent in a file quarantined at run time.
    */
   reason: 'budget' | 'disk_space' | 'retention' | 'lost' | 'corrupt';
 }
@@ -65,6 +65,35 @@ export function planEviction(
     if (range) out.push(range);
   }
   return out;
+}
+
+/**
+ * What a file held unsent: each stream's range above its floor up to its last
+ * committed seq. A file found bad at run time takes these rows with it, those
+ * accepted between the corruption and its detection included, so each range is
+ * reported exactly (reason `corrupt`, in the old epoch). Rows acked one by one
+ * above the floor (ackMode broker) are counted in: over-reported, never missed.
+ */
+export function unsentRanges(
+  floors: ReadonlyMap<Stream, number>,
+  heads: ReadonlyMap<Stream, { seq: number }>,
+): EvictionRange[] {
+  return STREAMS.flatMap((stream) => {
+    const floor = floors.get(stream) ?? 0;
+    const head = heads.get(stream)?.seq ?? 0;
+    return head > floor
+      ? [
+          {
+            stream,
+            fromSeq: floor + 1,
+            toSeq: head,
+            rows: head - floor,
+            items: 0,
+            reason: 'corrupt' as const,
+          },
+        ]
+      : [];
+  });
 }
 
 /** The `buffer.evicted` notice of one range: the platform matches it against its chain. */

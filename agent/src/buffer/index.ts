@@ -1,8 +1,9 @@
-export { BufferError, BufferFullError } from './errors.js';
+export { BufferBusyError, BufferError, BufferFullError } from './errors.js';
 export type { EvictionRange } from './eviction.js';
 export { readOfflineStats } from './offline.js';
 export {
   type AppendRequest,
+  MAX_PENDING,
   Outbox,
   type OutboxOptions,
   type OutboxRow,

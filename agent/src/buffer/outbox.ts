@@ -1,6 +1,4 @@
-import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type Database from 'better-sqlite3';
 import {
   type ChainHead,
   randomEpoch,
@@ -10,84 +8,218 @@ import {
   Stream,
   type StreamItem,
   streamName,
+  type TimerHandle,
 } from '../core/index.js';
-import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
-import { BufferError, commitFailure } from './errors.js';
-import {
-  defaultFree,
-  type EvictionRange,
-  evictionNeed,
-  evictionNotice,
-  planEviction,
-  quarantineNotice,
-} from './eviction.js';
-import { HighWaterMark, lostRanges } from './high-water.js';
-import { Queries } from './queries.js';
-import { damagedRowNotices, rowCrc } from './row-check.js';
+import { BufferBusyError } from './errors.js';
+import { defaultFree } from './eviction.js';
+import type { StreamTotals } from './queries.js';
+import { OutboxReader } from './reader.js';
+import { StoreThread } from './thread.js';
 import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
+import type { OpContext, StoreState, ToWorker } from './wire.js';
 
 export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, StreamStats } from './types.js';
 
-const ZERO = new Uint8Array(32);
+/** What may wait for the worker: past it a submit is refused (BUFFER_BUSY), never buffered without bound. */
+export const MAX_PENDING = { batches: 4096, bytes: 32 * 1024 * 1024 };
+const RESTART_MS = { first: 500, max: 30_000 };
 
 /**
- * The store-and-forward outbox. A batch is *accepted* once `append` returns:
- * its row and the new chain position committed in one transaction. Rows leave
- * only through `ack` (the collector stored them) or eviction (with a notice).
+ * The store-and-forward outbox. Batches are sealed here, on the chain as
+ * sealed so far, and committed by the outbox worker, which groups everything
+ * that arrives during one fsync into the next transaction: the main thread
+ * never waits on the disk. A batch is *accepted* when `append` resolves (its
+ * row and chain position committed together). Rows leave only through `ack`
+ * or eviction (with a notice). Reads use a read-only connection here.
  */
 export class Outbox implements Service {
   readonly name = 'buffer';
-  private db!: Db;
+  private readonly thread: StoreThread;
+  private readonly reader = new OutboxReader();
   private epochValue = 0;
-  private readonly heads = new Map<Stream, ChainHead>();
-  /** Highest seq removed as a prefix (acked, evicted, expired), per stream. */
+  /** The chain as sealed (committed or on its way), and as committed. */
+  private readonly sealed = new Map<Stream, ChainHead>();
+  private readonly committed = new Map<Stream, ChainHead>();
   private readonly floors = new Map<Stream, number>();
-  private startupNotices: StreamItem[] = [];
-  private q!: Queries;
-  /** What each stream holds, kept with every commit and delete: `status` never scans the table. */
-  private readonly totals = new Map<Stream, { rows: number; bytes: number; items: number }>();
-  private pageSize = 4096;
-  private hwm!: HighWaterMark;
-  /** Uptime persisted at open, and the monotonic clock then: ages of rows never use the wall clock. */
+  private totals = new Map<Stream, StreamTotals>();
+  private used = 0;
+  private commitCount = 0;
+  private gen = 0;
   private upBase = 0;
   private monoAtOpen = 0;
-  /** Heads raised over a lost range, written with the commit of its notice: never one without the other. */
-  private pendingRaises: { stream: Stream; seq: number; prevHash: Uint8Array }[] = [];
+  /** Notices owed by the store, by debt id, and whether a batch settling them is on its way. */
+  private readonly epochListeners: (() => void)[] = [];
+  private readonly debts = new Map<number, { item: StreamItem; group: number }>();
+  private settling: Promise<void> | undefined;
+  private restartTimer: TimerHandle | undefined;
+  private restartMs = RESTART_MS.first;
+  private stopping = false;
+  /** Why the outbox refuses commits now (the worker died and is not back yet). */
+  fault: Error | null = null;
 
-  constructor(private readonly opts: OutboxOptions) {}
+  constructor(private readonly opts: OutboxOptions) {
+    this.thread = new StoreThread({
+      done: (m) => {
+        if (m.quarantined) this.opts.log.error({ reason: m.quarantined }, 'outbox quarantined at run time');
+        const newEpoch = m.state.epoch !== this.epochValue;
+        // The new file owes every notice the old one did (ids start again): the state lists them all.
+        if (m.quarantined && newEpoch) this.debts.clear();
+        this.absorb(m.state, newEpoch);
+        if (m.gen > this.gen) this.rewind(m.gen);
+        if (m.quarantined) {
+          this.reader.open(this.opts.file);
+          if (newEpoch) for (const f of this.epochListeners) f();
+          this.opts.onFault?.(
+            Object.assign(new Error(m.quarantined.message), { code: 'BUFFER_QUARANTINED' }),
+          );
+        }
+        if (m.results.some((r) => 'n' in r) || m.quarantined) this.settleLater();
+      },
+      log: (level, obj, msg) => this.opts.log[level](obj, msg),
+      died: (err) => this.died(err),
+    });
+  }
 
   get epoch(): number {
     return this.epochValue;
   }
 
+  /** Calls `f` when a new epoch starts while running (the file was quarantined): every row of the old one is gone. */
+  onNewEpoch(f: () => void): void {
+    this.epochListeners.push(f);
+  }
+
   async start(): Promise<void> {
-    // The WAL counts against the budget and the disk: keep it small and truncated after checkpoints.
-    const walLimit = Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
-    this.hwm = new HighWaterMark(`${this.opts.file}.hwm`);
+    this.stopping = false;
     try {
-      this.db = openDb(this.opts.file, walLimit);
-      this.loadState();
+      await this.launch();
+      await this.settleDebts();
     } catch (e) {
-      if (!isCorruption(e) && !(e instanceof BufferError && e.code === 'BUFFER_SCHEMA')) throw e;
-      const aside = quarantine(this.opts.file, this.opts.clock.now());
-      this.opts.log.error({ err: e, aside }, 'outbox database is corrupt: quarantined, starting a new epoch');
-      this.db = openDb(this.opts.file, walLimit);
-      this.loadState();
-      this.startupNotices.push(quarantineNotice(aside, e, this.epochValue, this.opts.clock.now()));
-    }
-    if (this.startupNotices.length > 0) {
-      this.append([{ stream: Stream.EVENTS, items: this.startupNotices }]);
-      this.startupNotices = [];
+      await this.stop();
+      throw e;
     }
   }
 
   async stop(): Promise<void> {
-    if (this.db?.open) {
-      this.saveUptime.run(this.uptime());
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.db.close();
+    this.stopping = true;
+    if (this.restartTimer) this.opts.clock.clearTimeout(this.restartTimer);
+    await this.idle();
+    this.reader.close();
+    await this.thread.close(this.uptime());
+  }
+
+  /** Resolves when nothing waits for the worker (notices owed included). */
+  async idle(): Promise<void> {
+    while (!this.thread.idle || this.settling) {
+      await this.settling?.catch(() => undefined);
+      await this.thread.whenIdle();
     }
-    this.hwm?.close();
+  }
+
+  private async launch(): Promise<void> {
+    const open: ToWorker = {
+      t: 'open',
+      file: this.opts.file,
+      maxBytes: this.opts.maxBytes,
+      minFreeBytes: this.opts.minFreeBytes,
+      gen: ++this.gen,
+      epochs: Array.from({ length: 8 }, () => randomEpoch(this.opts.random)),
+      ctx: this.ctx(),
+    };
+    const state = await this.thread.open(open);
+    this.gen = open.gen;
+    this.debts.clear();
+    this.absorb(state, true);
+    this.upBase = state.upBase;
+    this.monoAtOpen = this.opts.clock.monotonic();
+    this.reader.open(this.opts.file);
+  }
+
+  /** The worker died: everything waiting was refused; the outbox reports it and restarts it. */
+  private died(err: Error): void {
+    this.reader.close();
+    if (this.stopping) return;
+    this.fault = err;
+    this.opts.log.error({ err }, 'the outbox worker died: restarting it');
+    this.opts.onFault?.(err);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    this.restartTimer = this.opts.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      this.launch()
+        .then(() => {
+          this.fault = null;
+          this.restartMs = RESTART_MS.first;
+          this.opts.log.info({}, 'outbox worker restarted');
+          this.opts.onRecover?.();
+          this.settleLater();
+        })
+        .catch((e) => {
+          this.opts.log.error({ err: e }, 'cannot restart the outbox worker');
+          this.restartMs = Math.min(this.restartMs * 2, RESTART_MS.max);
+          if (!this.stopping && !this.thread.running) this.scheduleRestart();
+        });
+    }, this.restartMs);
+  }
+
+  /** Takes in the store's figures; `reset` when they replace ours (open, a new epoch). */
+  private absorb(s: StoreState, reset: boolean): void {
+    this.epochValue = s.epoch;
+    for (const h of s.heads)
+      this.committed.set(h.stream, { epoch: s.epoch, seq: h.seq, prevHash: new Uint8Array(h.prevHash) });
+    for (const [stream, f] of s.floors)
+      if (reset || f > (this.floors.get(stream) ?? 0)) this.floors.set(stream, f);
+    this.totals = new Map(s.totals);
+    this.used = s.usedBytes;
+    this.commitCount = s.commits;
+    for (const d of s.debts) this.debts.set(d.id, { item: d.item, group: d.group });
+    if (reset) this.rewind(this.gen);
+  }
+
+  /** Appends sealed on a failed commit will all be refused: seal again from what is committed. */
+  private rewind(gen: number): void {
+    this.gen = gen;
+    for (const [k, v] of this.committed) this.sealed.set(k, v);
+  }
+
+  /** Seals the notices the store owes into one events batch; the debts go in its commit. */
+  private settleDebts(): Promise<void> {
+    if (this.settling) return this.settling;
+    if (this.debts.size === 0 || !this.thread.running) return Promise.resolve();
+    const ids = [...this.debts.keys()];
+    // One batch per transaction that owed them, as when they were sealed with the change that caused them.
+    const groups = new Map<number, StreamItem[]>();
+    for (const d of this.debts.values()) groups.set(d.group, [...(groups.get(d.group) ?? []), d.item]);
+    const settled = this.append(
+      [...groups.values()].map((items) => ({ stream: Stream.EVENTS, items })),
+      ids,
+    )
+      .then(() => {
+        for (const id of ids) this.debts.delete(id);
+      })
+      .finally(() => {
+        this.settling = undefined;
+      });
+    this.settling = settled;
+    // Debts owed while this batch was on its way go in the next one.
+    return settled.then(() => this.settleDebts());
+  }
+
+  /** Settles in the background; a failure leaves the debts owed (they commit with the next success or start). */
+  private settleLater(): void {
+    this.settleDebts().catch((err) => this.opts.log.warn({ err }, 'cannot commit the notices owed yet'));
+  }
+
+  private ctx(): OpContext {
+    let free = Number.POSITIVE_INFINITY;
+    try {
+      free = (this.opts.freeBytes ?? defaultFree)(dirname(this.opts.file));
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'cannot read free space');
+    }
+    return { now: this.opts.clock.now(), up: this.uptime(), free };
   }
 
   /** Ms this outbox has been open, summed over runs: the clock of row ages (a row never looks older than it is). */
@@ -95,267 +227,107 @@ export class Outbox implements Service {
     return this.upBase + Math.max(0, this.opts.clock.monotonic() - this.monoAtOpen);
   }
 
-  private get saveUptime(): Database.Statement<[number]> {
-    return this.q.prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)");
-  }
-
-  private loadState(): void {
-    this.q = new Queries(this.db);
-    this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const get = this.q.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
-    let epoch = get.get('epoch')?.value;
-    if (epoch === undefined) {
-      const rows = this.q.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
-      if (rows > 0) throw new BufferError('BUFFER_SCHEMA', 'outbox has rows but no epoch');
-      epoch = String(randomEpoch(this.opts.random));
-      this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
-    }
-    this.epochValue = Number(epoch);
-    this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
-    this.monoAtOpen = this.opts.clock.monotonic();
-    this.heads.clear();
-    for (const s of STREAMS) this.heads.set(s, { epoch: this.epochValue, seq: 0, prevHash: ZERO });
-    const chain = this.db
-      .prepare<[], { stream: Stream; seq: number; prev_hash: Buffer }>('SELECT * FROM chain')
-      .all();
-    for (const c of chain)
-      this.heads.set(c.stream, { epoch: this.epochValue, seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
-    this.checkHighWater();
-    this.startupNotices.push(...damagedRowNotices(this.db, this.epochValue, this.opts));
-    for (const s of STREAMS) {
-      this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.head(s).seq + 1) - 1);
-      this.totals.set(s, this.q.totals(s));
-    }
-  }
-
-  /**
-   * Batches sealed and committed but missing now (the WAL lost its tail): the
-   * heads move up to the mark so those seqs are never reused, and each loss
-   * is reported as an exact range in an eviction notice (reason `lost`).
-   */
-  private checkHighWater(): void {
-    this.pendingRaises = [];
-    const hw = this.hwm.read();
-    if (!hw || hw.epoch !== this.epochValue) return;
-    for (const range of lostRanges(hw, (s) => this.head(s).seq)) {
-      this.opts.log.error(
-        { range },
-        'the outbox lost committed batches (its WAL is damaged): reporting them lost',
-      );
-      const head = this.head(range.stream);
-      // Not written yet: a crash (or full disk) before the notice commits must find the loss again at next start.
-      this.pendingRaises.push({ stream: range.stream, seq: range.toSeq, prevHash: head.prevHash });
-      this.heads.set(range.stream, { ...head, seq: range.toSeq });
-      this.startupNotices.push(evictionNotice(range, this.epochValue, this.opts.clock.now()));
-    }
-  }
-
   /** Highest seq of `stream` removed as a prefix: nothing at or below it is stored. */
   floor(stream: Stream): number {
     return this.floors.get(stream) ?? 0;
   }
 
-  private raiseFloor(stream: Stream, seq: number): void {
-    if ((this.floors.get(stream) ?? 0) < seq) this.floors.set(stream, seq);
-  }
-
   /** Where a stream's chain stands (the last committed batch). */
   head(stream: Stream): ChainHead {
-    const h = this.heads.get(stream);
-    if (!h) throw new BufferError('BUFFER_STREAM', `unknown stream ${stream}`);
+    const h = this.committed.get(stream);
+    if (!h) throw new Error(`unknown stream ${stream}`);
     return h;
   }
 
-  /** Bytes the outbox occupies now: live database pages plus the WAL file. */
+  /** Bytes the outbox occupies (database pages plus WAL), as of the last commit. */
   usedBytes(): number {
-    let wal = 0;
-    try {
-      wal = statSync(`${this.opts.file}-wal`).size;
-    } catch {
-      // No WAL yet.
-    }
-    return this.q.livePages() * this.pageSize + wal;
+    return this.used;
+  }
+
+  /** Transactions the worker committed since it opened the file (each one fsync, whatever it held). */
+  commits(): number {
+    return this.commitCount;
+  }
+
+  /** Batches and bytes waiting for the worker. */
+  pending(): { batches: number; bytes: number } {
+    return { batches: this.thread.pendingBatches, bytes: this.thread.pendingBytes };
   }
 
   /**
-   * Seals each request into a batch and commits them, with the new chain
-   * positions and any eviction (plus its notice), in one transaction. Returns
-   * after the commit: the batches are accepted. Never fails for budget reasons;
-   * fails with BufferFullError only when the filesystem itself is full.
+   * Seals each request into a batch and sends them to the worker; resolves
+   * once they are committed (accepted). Refused at once with BUFFER_BUSY past
+   * the pending bound, BUFFER_UNAVAILABLE while the worker restarts; after a
+   * failed commit with BUFFER_DISK_FULL, BUFFER_IO_ERROR or BUFFER_QUARANTINED.
    */
-  append(requests: AppendRequest[]): SealedBatch[] {
-    const heads = new Map(this.heads);
-    const sealAll = (reqs: AppendRequest[]): SealedBatch[] =>
-      reqs
-        .filter((r) => r.items.length > 0)
-        .map((r) => {
-          const b = this.opts.sealer(r.stream, r.items, heads.get(r.stream)!);
-          heads.set(r.stream, { epoch: this.epochValue, seq: b.seq, prevHash: b.payloadHash });
-          return b;
-        });
-    let batches = sealAll(requests);
-    const incoming = batches.reduce((n, b) => n + b.envelope.length + 64, 0);
-    const evictions = this.planFor(incoming);
-    if (evictions.length > 0) {
-      // Notices first, so the events chain records the loss before anything newer.
-      heads.clear();
-      for (const [k, v] of this.heads) heads.set(k, v);
-      const notices = sealAll([
-        {
-          stream: Stream.EVENTS,
-          items: evictions.map((r) => evictionNotice(r, this.epochValue, this.opts.clock.now())),
-        },
-      ]);
-      batches = [...notices, ...sealAll(requests)];
-    }
-    try {
-      this.commit(batches, evictions);
-    } catch (e) {
-      const dir = dirname(this.opts.file);
-      throw commitFailure(e, this.opts.file, () => (this.opts.freeBytes ?? defaultFree)(dir));
-    }
-    for (const [k, v] of heads) this.heads.set(k, v);
-    for (const r of evictions) this.raiseFloor(r.stream, r.toSeq);
-    if (evictions.length > 0) {
-      this.opts.log.warn({ evictions }, 'outbox over budget: evicted oldest rows');
-      if (evictions.some((r) => r.reason === 'disk_space')) giveBackSpace(this.db, this.opts.log);
-    }
+  async append(requests: AppendRequest[], settle: number[] = []): Promise<SealedBatch[]> {
+    if (!this.thread.running) throw this.fault ?? new Error('the outbox is not open');
+    const heads = new Map(this.sealed);
+    const batches = requests
+      .filter((r) => r.items.length > 0)
+      .map((r) => {
+        const b = this.opts.sealer(r.stream, r.items, heads.get(r.stream)!);
+        heads.set(r.stream, { epoch: this.epochValue, seq: b.seq, prevHash: b.payloadHash });
+        return b;
+      });
+    if (batches.length === 0) return [];
+    const bytes = batches.reduce((n, b) => n + b.envelope.length, 0);
+    const limit = this.opts.pendingLimit ?? MAX_PENDING;
+    const p = this.pending();
+    if (p.batches > 0 && (p.batches + batches.length > limit.batches || p.bytes + bytes > limit.bytes))
+      throw new BufferBusyError(
+        `the outbox worker has ${p.batches} batches (${p.bytes} bytes) waiting, at its bound: nothing was accepted`,
+      );
+    for (const [k, v] of heads) this.sealed.set(k, v);
+    await this.thread.request(
+      { k: 'append', gen: this.gen, batches, settle },
+      this.ctx(),
+      batches.length,
+      bytes,
+    );
     return batches;
   }
 
-  private commit(batches: SealedBatch[], evictions: EvictionRange[]): void {
-    const ins = this.q.prepare(
-      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
-    const del = this.q.prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?');
-    const now = this.opts.clock.now();
-    const up = this.uptime();
-    const gone: [Stream, ReturnType<Queries['range']>][] = [];
-    this.db.transaction(() => {
-      for (const r of this.pendingRaises) chain.run(r.stream, r.seq, Buffer.from(r.prevHash));
-      for (const r of evictions) {
-        gone.push([r.stream, this.q.range(r.stream, r.fromSeq, r.toSeq)]);
-        del.run(r.stream, r.fromSeq, r.toSeq);
-      }
-      for (const b of batches) {
-        ins.run(b.stream, b.epoch, b.seq, now, up, b.items, b.envelope, rowCrc(b));
-        chain.run(b.stream, b.seq, b.payloadHash);
-      }
-      this.saveUptime.run(up);
-    })();
-    this.pendingRaises = [];
-    for (const [s, f] of gone) this.count(s, -f.rows, -f.bytes, -f.items);
-    for (const b of batches) this.count(b.stream, 1, b.envelope.length, b.items);
-    if (batches.length > 0) {
-      const seqs = new Map(this.heads);
-      for (const b of batches)
-        seqs.set(b.stream, { epoch: this.epochValue, seq: b.seq, prevHash: b.payloadHash });
-      try {
-        this.hwm.write(this.epochValue, (s) => seqs.get(s)?.seq ?? 0);
-      } catch (e) {
-        // The batches are committed all the same; a stale mark can only miss a later loss, never invent one.
-        this.opts.log.warn({ err: e }, 'cannot update the high-water mark');
-      }
-    }
-  }
-
-  private planFor(incoming: number): EvictionRange[] {
-    let free = Number.POSITIVE_INFINITY;
-    try {
-      free = (this.opts.freeBytes ?? defaultFree)(dirname(this.opts.file));
-    } catch (e) {
-      this.opts.log.warn({ err: e }, 'cannot read free space');
-    }
-    const { need, reason } = evictionNeed(
-      this.usedBytes(),
-      incoming,
-      this.opts.maxBytes,
-      free,
-      this.opts.minFreeBytes,
-    );
-    if (need <= 0) return [];
-    return planEviction(
-      need,
-      [Stream.TELEMETRY, Stream.REPORTS, Stream.EVENTS],
-      (s) => this.q.sizes(s),
-      reason,
-    );
-  }
-
-  /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Returns rows deleted. */
-  ack(stream: Stream, epoch: number, upToSeq: number): number {
-    if (epoch !== this.epochValue || !this.heads.has(stream)) return 0;
-    return this.remove(stream, this.floor(stream) + 1, Math.min(upToSeq, this.head(stream).seq));
-  }
-
-  /** Deletes rows from..to of `stream` that sync says are gone, keeping the counters. */
-  private remove(stream: Stream, fromSeq: number, toSeq: number): number {
-    if (toSeq < fromSeq) return 0;
-    const f = this.q.range(stream, fromSeq, toSeq);
-    const n = this.q
-      .prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?')
-      .run(stream, fromSeq, toSeq).changes;
-    this.count(stream, -f.rows, -f.bytes, -f.items);
-    if (fromSeq <= this.floor(stream) + 1) this.raiseFloor(stream, toSeq);
-    return n;
-  }
-
-  private count(stream: Stream, rows: number, bytes: number, items: number): void {
-    const t = this.totals.get(stream)!;
-    t.rows += rows;
-    t.bytes += bytes;
-    t.items += items;
-  }
-
-  /**
-   * Retention: evicts the rows of `stream` up to the newest one older than
-   * `maxAgeMs` of uptime, with a `buffer.evicted` notice (reason `retention`).
-   * Ages are monotonic: a wall-clock jump never makes a row old. Returns rows evicted.
-   */
-  expireOlderThan(stream: Stream, maxAgeMs: number): number {
-    const cutoff = this.uptime() - maxAgeMs;
-    if (cutoff <= 0) return 0;
-    const last = this.q
-      .prepare<[number, number], { s: number | null }>(
-        'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
-      )
-      .get(stream, cutoff)?.s;
-    if (last === null || last === undefined) return 0;
-    const r = this.q
-      .prepare<[number, number], { f: number; n: number; i: number }>(
-        'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
-      )
-      .get(stream, last)!;
-    const range: EvictionRange = {
-      stream,
-      fromSeq: r.f,
-      toSeq: last,
-      rows: r.n,
-      items: r.i,
-      reason: 'retention',
-    };
-    const notice = this.opts.sealer(
-      Stream.EVENTS,
-      [evictionNotice(range, this.epochValue, this.opts.clock.now())],
-      this.head(Stream.EVENTS),
-    );
-    this.commit([notice], [range]);
-    this.heads.set(Stream.EVENTS, { epoch: this.epochValue, seq: notice.seq, prevHash: notice.payloadHash });
-    this.raiseFloor(stream, last);
-    this.opts.log.info({ range }, 'retention: evicted old unsent rows');
-    return range.rows;
+  /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Resolves to rows deleted. */
+  ack(stream: Stream, epoch: number, upToSeq: number): Promise<number> {
+    return this.cut(stream, epoch, this.floor(stream) + 1, upToSeq);
   }
 
   /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
-  ackOne(stream: Stream, epoch: number, seq: number): number {
-    if (epoch !== this.epochValue || !this.heads.has(stream)) return 0;
-    return this.remove(stream, seq, seq);
+  ackOne(stream: Stream, epoch: number, seq: number): Promise<number> {
+    return this.cut(stream, epoch, seq, seq);
+  }
+
+  private cut(stream: Stream, epoch: number, fromSeq: number, upTo: number): Promise<number> {
+    const toSeq = Math.min(upTo, this.committed.get(stream)?.seq ?? 0);
+    if (epoch !== this.epochValue || toSeq < fromSeq || !this.thread.running) return Promise.resolve(0);
+    // Gone for readers now: the delete commits with the next group, and a crash before it only sends them again.
+    if (fromSeq <= this.floor(stream) + 1) this.floors.set(stream, Math.max(this.floor(stream), toSeq));
+    return this.thread.request({ k: 'ack', stream, epoch, fromSeq, toSeq }, this.ctx());
+  }
+
+  /**
+   * Retention: evicts the rows of `stream` older than `maxAgeMs` of uptime,
+   * reported by a `buffer.evicted` notice (reason `retention`) committed
+   * before this resolves. Resolves to rows evicted.
+   */
+  async expireOlderThan(stream: Stream, maxAgeMs: number): Promise<number> {
+    const cutoffUp = this.uptime() - maxAgeMs;
+    if (cutoffUp <= 0) return 0;
+    const n = await this.thread.request({ k: 'expire', stream, cutoffUp }, this.ctx());
+    await this.settleDebts();
+    return n;
   }
 
   /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
   read(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
-    return this.q.rows(stream, afterSeq, limit);
+    try {
+      return this.reader.rows(stream, afterSeq, limit);
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'cannot read the outbox: asking the worker to check it');
+      this.thread.check(this.ctx());
+      return [];
+    }
   }
 
   /**
@@ -372,12 +344,12 @@ export class Outbox implements Service {
   }
 
   /**
-   * Rows, bytes, items and oldest row per stream: `sent` is what `awaiting`
-   * (sync's delivery state) reports as PUBACKed and waiting for the collector.
+   * Rows, bytes, items and oldest row per stream from the counters kept with
+   * each commit (never a scan): `sent` is what `awaiting` reports as PUBACKed.
    */
   stats(awaiting?: (stream: Stream) => RowFigures): StreamStats[] {
     return STREAMS.map((stream) => {
-      const all = { ...this.totals.get(stream)!, oldestMs: this.q.oldest(stream) };
+      const all = this.totals.get(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
       const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
       return {
         stream: streamName(stream),
@@ -393,8 +365,13 @@ export class Outbox implements Service {
     });
   }
 
-  /** Runs SQLite's full integrity check (doctor, tests). */
+  /** Runs SQLite's full integrity check on the read connection (doctor, tests). */
   integrityCheck(): string {
-    return String(this.db.pragma('integrity_check', { simple: true }));
+    return this.reader.integrityCheck();
+  }
+
+  /** Ends the worker as a crash would (fault-injection tests). */
+  killWorker(): Promise<void> {
+    return this.thread.kill();
   }
 }

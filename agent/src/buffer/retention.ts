@@ -37,24 +37,21 @@ export class Retention implements Service {
     if (this.timer) this.opts.clock.clearTimeout(this.timer);
   }
 
-  /** One pass; returns rows evicted. */
-  run(): number {
+  /** One pass; resolves to rows evicted (their notices committed). */
+  async run(): Promise<number> {
     let n = 0;
     for (const s of STREAMS) {
       const h = this.opts.hours[streamName(s as Stream)];
-      if (h > 0) n += this.opts.outbox.expireOlderThan(s, h * 3_600_000);
+      if (h > 0) n += await this.opts.outbox.expireOlderThan(s, h * 3_600_000);
     }
     return n;
   }
 
   private schedule(): void {
     this.timer = this.opts.clock.setTimeout(() => {
-      try {
-        this.run();
-      } catch (err) {
-        this.opts.log.error({ err }, 'retention pass failed');
-      }
-      this.schedule();
+      this.run()
+        .catch((err) => this.opts.log.error({ err }, 'retention pass failed'))
+        .finally(() => this.schedule());
     }, this.opts.intervalMs ?? 60_000);
   }
 }

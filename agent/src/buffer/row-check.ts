@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type Database from 'better-sqlite3';
-import type { Clock, Logger, Stream, StreamItem } from '../core/index.js';
-import { type EvictionRange, evictionNotice } from './eviction.js';
+import type { Stream } from '../core/index.js';
+import type { EvictionRange } from './eviction.js';
 
 type Db = Database.Database;
 
@@ -49,18 +49,16 @@ const QUARANTINE_TABLE = `CREATE TABLE IF NOT EXISTS outbox_quarantined (
   id INTEGER PRIMARY KEY, stream INTEGER, epoch INTEGER, seq INTEGER, created_ms INTEGER,
   created_up INTEGER, items INTEGER, envelope BLOB, crc INTEGER, found_ms INTEGER NOT NULL)`;
 
-/** The `buffer.evicted` notices (reason `corrupt`) of the rows `setAsideDamagedRows` took out. */
-export function damagedRowNotices(db: Db, epoch: number, o: { clock: Clock; log: Logger }): StreamItem[] {
-  const now = o.clock.now();
-  return setAsideDamagedRows(db, now, o.log).map((r) => evictionNotice(r, epoch, now));
-}
-
 /**
  * Checks every row against its checksum, reading the table itself (not the index).
  * Damaged rows move to `outbox_quarantined` (kept for forensics, never sent) and
  * come back as ranges to report; an index that disagrees with the table is rebuilt.
  */
-export function setAsideDamagedRows(db: Db, nowMs: number, log: Logger): EvictionRange[] {
+export function setAsideDamagedRows(
+  db: Db,
+  nowMs: number,
+  log: (obj: Record<string, unknown>, msg: string) => void,
+): EvictionRange[] {
   const from = Number(
     db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'crc_from_id'").get()?.value ?? 0,
   );
@@ -86,10 +84,10 @@ export function setAsideDamagedRows(db: Db, nowMs: number, log: Logger): Evictio
         del.run(d.id);
       }
     })();
-    log.error({ rows: damaged.length }, 'outbox rows fail their checksum: set aside, reporting them lost');
+    log({ rows: damaged.length }, 'outbox rows fail their checksum: set aside, reporting them lost');
   }
   if (!indexAgrees(db)) {
-    log.error('the outbox index disagrees with its table: rebuilding it');
+    log({}, 'the outbox index disagrees with its table: rebuilding it');
     db.exec('REINDEX outbox_stream_seq');
   }
   return ranges(damaged);

@@ -14,6 +14,12 @@ export interface OutboxOptions {
   log: Logger;
   /** Free bytes on the data filesystem; injectable for tests. */
   freeBytes?: (dir: string) => number;
+  /** Bound of what waits for the worker: a submit beyond it is refused (BUFFER_BUSY). */
+  pendingLimit?: { batches: number; bytes: number };
+  /** The worker died (the outbox refuses commits until it is back) or the file was quarantined. */
+  onFault?: (err: Error) => void;
+  /** The worker is back after a death. */
+  onRecover?: () => void;
 }
 
 /** One buffered batch handed to sync. */

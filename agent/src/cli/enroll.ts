@@ -153,7 +153,7 @@ async function sendUpstream(
   });
   await ob.start();
   try {
-    ob.append([
+    await ob.append([
       {
         stream: Stream.REPORTS,
         items: [

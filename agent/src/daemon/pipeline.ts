@@ -56,7 +56,10 @@ export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
     clock,
     random,
     log: log.child({ module: 'buffer' }),
+    // Reaches the collector once the outbox takes commits again (the worker restarted, or the new epoch).
+    onFault: (e) => bus.raise('agent.capability_failed', 'buffer', { capability: 'buffer', code: codeOf(e) }),
   });
+  commits.outboxFault = () => outbox.fault;
   const b = config.batching;
   const batcher = new Batcher({
     policies: { [Stream.TELEMETRY]: b.telemetry, [Stream.EVENTS]: b.events, [Stream.REPORTS]: b.reports },
@@ -97,15 +100,20 @@ export function wirePipeline(core: DaemonCore): Wired<Pipeline> {
 /** Whether the outbox takes commits: what the watchdog asks of the pipeline. */
 export class CommitHealth {
   lastError: Error | null = null;
+  /** Why the outbox takes no commit now (its worker died and is not back yet). */
+  outboxFault: () => Error | null = () => null;
 
   /**
-   * True unless the last commit failed. A full disk does not count: the outbox
-   * refusing then is it working (a restart would not free a byte).
+   * True unless the last commit failed or the outbox worker is down. A full disk does
+   * not count: the outbox refusing then is it working (a restart would not free a byte).
    */
   get healthy(): boolean {
-    return this.lastError === null || (this.lastError as { code?: string }).code === 'BUFFER_DISK_FULL';
+    if (this.outboxFault() !== null) return false;
+    return this.lastError === null || codeOf(this.lastError) === 'BUFFER_DISK_FULL';
   }
 }
+
+const codeOf = (e: Error): string => (e as { code?: string }).code ?? 'ERROR';
 
 /** Seals each batch with the device's current key, stamped with the clock's quality. */
 function sealerFor(
@@ -138,12 +146,13 @@ function committerTo(
   bus: Bus,
   health: CommitHealth,
 ): Commit {
-  return function commit(requests) {
+  return async function commit(requests) {
     try {
-      outbox.append(requests);
+      await outbox.append(requests);
       health.lastError = null;
     } catch (e) {
-      health.lastError = asError(e);
+      // A refusal at the worker's bound is back-pressure, not a failing medium.
+      if ((e as { code?: string }).code !== 'BUFFER_BUSY') health.lastError = asError(e);
       throw e;
     }
     let items = 0;

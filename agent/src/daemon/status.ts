@@ -23,7 +23,15 @@ export interface AgentStatus {
   bootTime?: string;
   configVersion?: number;
   clock?: { quality: ClockQuality; trusted: boolean; floor: string };
-  buffer?: { usedBytes?: number; maxBytes?: number; streams: StreamStats[] };
+  buffer?: {
+    usedBytes?: number;
+    maxBytes?: number;
+    streams: StreamStats[];
+    /** Why the outbox takes no commit now (its worker died); absent when it does. */
+    fault?: { code: string; message: string };
+    /** Batches and bytes sealed and waiting for the outbox worker's commit. */
+    pending?: { batches: number; bytes: number };
+  };
   /** Items waiting in the batcher, per stream. */
   queued?: Record<string, number>;
   /** Items committed since start, per stream. */
@@ -81,6 +89,13 @@ export function daemonStatus({
       usedBytes: pipe.outbox.usedBytes(),
       maxBytes: config.storage.maxBytes,
       streams: pipe.outbox.stats((s) => sync.delivered(s)),
+      pending: pipe.outbox.pending(),
+      ...(pipe.outbox.fault && {
+        fault: {
+          code: (pipe.outbox.fault as { code?: string }).code ?? 'ERROR',
+          message: pipe.outbox.fault.message,
+        },
+      }),
     },
     queued: pipe.batcher.queued(),
     accepted: pipe.accepted,

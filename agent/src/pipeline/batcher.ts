@@ -17,8 +17,8 @@ export interface Policy {
   maxDelayMs: number;
 }
 
-/** One transaction's worth of batches, handed to the outbox. */
-export type Commit = (requests: { stream: Stream; items: StreamItem[] }[]) => void;
+/** One transaction's worth of batches, handed to the outbox; resolves once they are committed. */
+export type Commit = (requests: { stream: Stream; items: StreamItem[] }[]) => Promise<void>;
 
 /** A run of items from one submit call, sharing one completion (no promise per item). */
 interface Pending {
@@ -51,6 +51,8 @@ export class Batcher implements Service {
   /** Encoded bytes queued per stream. */
   private readonly bytes = new Map<Stream, number>();
   private flushScheduled = false;
+  /** Commits handed to the outbox and not answered yet. */
+  private readonly inflight = new Set<Promise<void>>();
   private stopped = true;
 
   constructor(private readonly opts: BatcherOptions) {}
@@ -60,10 +62,11 @@ export class Batcher implements Service {
     this.stopped = false;
   }
 
-  /** Commits whatever is queued, then refuses new items. */
+  /** Commits whatever is queued, then refuses new items; resolves once every commit is answered. */
   async stop(): Promise<void> {
     this.flushNow([...STREAMS]);
     this.stopped = true;
+    await Promise.allSettled([...this.inflight]);
   }
 
   /**
@@ -148,15 +151,21 @@ export class Batcher implements Service {
       requests.push(...cut(stream, q, this.opts.policies[stream].maxItems));
     }
     if (taken.length === 0) return;
-    try {
-      this.opts.commit(requests);
-    } catch (e) {
-      const n = requests.reduce((k, r) => k + r.items.length, 0);
-      this.opts.log.error({ err: e, items: n }, 'commit failed: items not accepted');
-      for (const p of taken) p.done(e as Error);
-      return;
-    }
-    for (const p of taken) p.done();
+    // Not awaited: the next flush seals and queues behind this one, so commits overlap (group commit).
+    const commit = this.opts
+      .commit(requests)
+      .then(
+        () => {
+          for (const p of taken) p.done();
+        },
+        (e: Error) => {
+          const n = requests.reduce((k, r) => k + r.items.length, 0);
+          this.opts.log.error({ err: e, items: n }, 'commit failed: items not accepted');
+          for (const p of taken) p.done(e);
+        },
+      )
+      .finally(() => this.inflight.delete(commit));
+    this.inflight.add(commit);
   }
 }
 

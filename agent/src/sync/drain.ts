@@ -93,6 +93,10 @@ export class Drain implements Service {
   constructor(private readonly opts: DrainOptions) {
     this.ledger = new Ledger(opts.outbox);
     this.ackWaitMs = opts.ackTimeoutMs;
+    opts.outbox.onNewEpoch(() => {
+      this.ledger.reset();
+      this.pump();
+    });
   }
 
   async start(): Promise<void> {
@@ -153,10 +157,17 @@ export class Drain implements Service {
   onAck(payload: Buffer): void {
     const ack = this.opts.verifyAck(payload);
     if (!ack) return;
-    const n = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
+    // The floor moves at once (the ledger forgets those rows now); the delete commits in the worker.
+    const floor = this.opts.outbox.floor(ack.stream);
+    const deleted = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
+    if (this.opts.outbox.floor(ack.stream) > floor) this.ackWaitMs = this.opts.ackTimeoutMs;
     this.ledger.forgetGone();
-    this.s.ackedRows += n;
-    if (n > 0) this.ackWaitMs = this.opts.ackTimeoutMs;
+    deleted.then(
+      (n) => {
+        this.s.ackedRows += n;
+      },
+      (err) => this.opts.log.warn({ err }, 'an ack could not delete its rows: they are sent again'),
+    );
     this.s.lastAckAt = this.opts.clock.now();
     if (ack.epoch !== this.opts.outbox.epoch) this.opts.log.debug({ ack }, 'ack for another epoch');
     this.pump();
@@ -261,7 +272,9 @@ export class Drain implements Service {
       this.s.pubacked++;
       this.s.lastPubackAt = this.opts.clock.now();
       if (this.opts.ackMode === 'broker') {
-        this.opts.outbox.ackOne(row.stream, row.epoch, row.seq);
+        this.opts.outbox
+          .ackOne(row.stream, row.epoch, row.seq)
+          .catch((err) => this.opts.log.warn({ err }, 'a PUBACKed row could not be deleted'));
         this.ledger.dropOne(row.stream, row.seq);
       }
       this.pump(true);

@@ -57,6 +57,22 @@ export class Ledger {
     }
   }
 
+  /**
+   * The store started a new epoch (its file was quarantined at run time): every
+   * row of the old one is gone, and seqs start again at 1. Publishes of the old
+   * epoch still at the broker are no longer counted (at most one window, answered soon).
+   */
+  reset(): void {
+    for (const s of STREAMS) {
+      this.busy.set(s, new Map());
+      this.cursor.set(s, 0);
+    }
+    this.top.clear();
+    this.swept.clear();
+    this.inflightRows = 0;
+    this.inflightBytes = 0;
+  }
+
   /** Publishes the broker has not answered. */
   get outstanding(): { messages: number; bytes: number } {
     return { messages: this.inflightRows, bytes: this.inflightBytes };

@@ -35,7 +35,9 @@ and the collector reconnects; agents resend what is not acked.
                         it (+2 s), nothing is acked, and the connection is replaced
 
 Prints a live line (every 5 s without a terminal); on SIGTERM/SIGINT it stores what
-it holds, acks it, and prints its figures (--json: one JSON object).
+it holds, acks it, and prints its figures (--json: one JSON object). A broker that does
+not answer gets 3 s to take the disconnect before the connection is dropped (acks lost
+that way are resent by the agents), so a stop always ends.
 
 ${COMMON_HELP}`;
 

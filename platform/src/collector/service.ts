@@ -26,6 +26,12 @@ const KINDS = new Set(['telemetry', 'events', 'reports']);
 const MAX_IN_FLIGHT = 2;
 /** Verified batches waiting for a transaction beyond which new ones are dropped (the agent resends). */
 const MAX_WAITING = 5000;
+/**
+ * How long a stop waits for the broker to answer the acks in flight and close the connection (ms).
+ * mqtt.js's graceful end waits for both without limit, and neither comes from a broker that has
+ * dropped this collector (it does not reconnect once ending) or hangs: after this the socket is cut.
+ */
+const END_GRACE_MS = 3000;
 
 /**
  * One collector of the platform's ingest tier. Stateless: the chain state lives in the
@@ -125,8 +131,9 @@ export class Collector {
     await Promise.allSettled([...this.inFlight]);
     await this.flush();
     await Promise.allSettled([...this.inFlight]);
-    await this.client?.endAsync();
+    const client = this.client;
     this.client = undefined;
+    if (client) await endWithin(client, END_GRACE_MS);
     if (this.owned) await this.store?.stop();
   }
 
@@ -297,4 +304,22 @@ export class Collector {
     for (const it of batch) this.seenDevices.add(it.batch.deviceId);
     s.devices = this.seenDevices.size;
   }
+}
+
+/**
+ * Ends the MQTT session, politely (DISCONNECT after the acks in flight are answered) when the
+ * broker allows it within `graceMs`, else by cutting the socket. Acks lost so are resent for:
+ * the agents resend what no ack answered.
+ */
+async function endWithin(client: MqttClient, graceMs: number): Promise<void> {
+  // No connection to say goodbye on: a graceful end would wait for PUBACKs nobody sends.
+  if (!client.connected) return client.endAsync(true);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const ended = await Promise.race([client.endAsync().then(() => true as const), late]);
+  clearTimeout(timer);
+  // mqtt.js ignores a second end() once ending, so the socket is destroyed directly.
+  if (!ended) client.stream.destroy();
 }

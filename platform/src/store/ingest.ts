@@ -29,7 +29,8 @@ function evictionsOf(b: DecodedBatch): (ChainRef & { from: number; to: number; r
     const to = Number(e.details.to_seq);
     const epoch = Number(e.details.epoch);
     if (!STREAMS.includes(stream) || !Number.isSafeInteger(from) || !Number.isSafeInteger(to)) continue;
-    if (epoch !== b.epoch || from < 1 || to < from) continue;
+    // Another epoch of the same device is allowed: a file quarantined at run time is reported from the new one.
+    if (!Number.isSafeInteger(epoch) || from < 1 || to < from) continue;
     out.push({ device: b.deviceId, stream, epoch, from, to, reason: e.details.reason ?? '' });
   }
   return out;

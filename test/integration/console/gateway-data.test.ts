@@ -92,6 +92,19 @@ describe('console gateway data: sensors, telemetry, compliance history (PGlite)'
     assert.equal(((await viewer.get('/api/v1/gateways/gw-b')).body as { sensors: unknown }).sensors, null);
   });
 
+  it('the fleet counts vulnerable sensors from the latest inventory, as the gateway page does', async () => {
+    const r = await viewer.get('/api/v1/fleet');
+    assert.equal(r.status, 200, r.text);
+    const { gateways } = r.body as { gateways: { deviceId: string; vulnerableSensors: number }[] };
+    assert.deepEqual(
+      gateways.map((g) => [g.deviceId, g.vulnerableSensors]),
+      [
+        ['gw-a', 1],
+        ['gw-b', 0],
+      ],
+    );
+  });
+
   it('telemetry by sensor over the last hours up to the newest reading, bucketed', async () => {
     const day = (await viewer.get('/api/v1/gateways/gw-a/telemetry?hours=24&buckets=24')).body as Telemetry;
     assert.equal(day.to, new Date(D - 10 * HOUR + 99 * 6 * 60_000).toISOString());

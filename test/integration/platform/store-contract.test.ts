@@ -14,7 +14,7 @@ const item = (ring: KeyRing, envelope: Uint8Array): IngestItem => {
   return { batch: v.batch, keyId: v.keyId, payloadHash: v.payloadHash, envelope };
 };
 
-const evicted = (d: SimDevice, from: number, to: number) =>
+const evicted = (d: SimDevice, from: number, to: number, epoch = d.epoch) =>
   d.next(Stream.EVENTS, [
     {
       stream: Stream.EVENTS,
@@ -25,7 +25,7 @@ const evicted = (d: SimDevice, from: number, to: number) =>
         subject: 'outbox',
         details: {
           stream: 'telemetry',
-          epoch: '1',
+          epoch: String(epoch),
           from_seq: String(from),
           to_seq: String(to),
           reason: 'disk',
@@ -138,6 +138,20 @@ for (const engine of engines) {
         "SELECT missing, explained FROM chain_health WHERE device_id = 'gw-c' AND stream = 1",
       );
       assert.deepEqual([Number(h.missing), Number(h.explained)], [0, 2]);
+    });
+
+    it('an eviction notice sealed in a later epoch explains the gap of the older one (an outbox quarantined at run time)', async () => {
+      const old = new SimDevice('gw-q', 1);
+      const fresh = new SimDevice('gw-q', 2);
+      const ring = ringOf([old, fresh]);
+      await store.ingest([item(ring, old.readings(1, 0).envelope)]);
+      old.readings(1, 1); // seq 2: accepted on the device, gone with its quarantined file
+      const r = await store.ingest([item(ring, evicted(fresh, 2, 2, 1).envelope)]);
+      assert.equal(r.gapsExplained, 1);
+      const [h] = await store.db.query<{ missing: number; explained: number }>(
+        "SELECT missing, explained FROM chain_health WHERE device_id = 'gw-q' AND stream = 1 AND epoch = 1",
+      );
+      assert.deepEqual([Number(h.missing), Number(h.explained)], [0, 1]);
     });
 
     it('one transaction: a seq twice (same and other payload), out of order, a broken link: each counted once, arrival order kept', async () => {

@@ -52,7 +52,7 @@ async function pristine(ctx: Ctx, keyFile: string, sealer: Sealer): Promise<stri
       log: silentLogger(),
     });
   let n = 0;
-  const fill = (ob: Outbox, batches: number) => {
+  const fill = async (ob: Outbox, batches: number) => {
     for (let b = 0; b < batches; b++) {
       const items = Array.from({ length: PER_BATCH }, () => ({
         stream: Stream.TELEMETRY,
@@ -64,16 +64,16 @@ async function pristine(ctx: Ctx, keyFile: string, sealer: Sealer): Promise<stri
           labels: {},
         },
       }));
-      ob.append([{ stream: Stream.TELEMETRY, items }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items }]);
     }
   };
   const first = open();
   await first.start();
-  fill(first, BATCHES / 2);
+  await fill(first, BATCHES / 2);
   await first.stop(); // checkpointed into the database file
   const second = open();
   await second.start();
-  fill(second, BATCHES / 2); // these stay in the WAL
+  await fill(second, BATCHES / 2); // these stay in the WAL
   for (const f of ['outbox.db', 'outbox.db-wal']) copyFileSync(join(dir, f), join(ctx.dir, `snap-${f}`));
   await second.stop();
   for (const f of ['outbox.db', 'outbox.db-wal']) copyFileSync(join(ctx.dir, `snap-${f}`), join(dir, f));

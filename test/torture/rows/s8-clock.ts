@@ -39,7 +39,7 @@ async function scenario(ctx: Ctx, r: RowResult, withMarker: boolean): Promise<vo
   const outbox = makeOutbox(dir, { clock, sealer });
   await outbox.start();
   const reporter = new EventReporter({
-    submit: async (items: StreamItem[]) => void outbox.append([{ stream: Stream.EVENTS, items }]),
+    submit: async (items: StreamItem[]) => void (await outbox.append([{ stream: Stream.EVENTS, items }])),
     aggregateMs: 60_000,
     clock,
     log: silentLogger(),
@@ -68,12 +68,13 @@ async function scenario(ctx: Ctx, r: RowResult, withMarker: boolean): Promise<vo
       clock.setWall(phase.wall(trueNow));
       clock.advance(STEP_MS);
       trueNow += STEP_MS;
-      outbox.append([{ stream: Stream.TELEMETRY, items: [reading(n++), reading(n++)] }]);
+      await outbox.append([{ stream: Stream.TELEMETRY, items: [reading(n++), reading(n++)] }]);
       r.cases++;
     }
   }
   await retention.stop();
   await monitor.stop();
+  await outbox.idle();
   const rows = outbox.peek(1_000_000);
   const name = withMarker ? 'with an NTP marker that never moves' : 'without NTP';
   for (const s of [Stream.TELEMETRY, Stream.EVENTS]) {

@@ -18,7 +18,7 @@ it('a 100k-reading append/read/ack cycle keeps order and chain continuity', asyn
     while (expected < 100_000) {
       // Ten batches of 100 per transaction, like the batcher's flushes.
       if (n < 100_000) {
-        ob.append(
+        await ob.append(
           Array.from({ length: 10 }, () => ({
             stream: Stream.TELEMETRY,
             items: Array.from({ length: 100 }, () => reading(n++)),
@@ -34,7 +34,7 @@ it('a 100k-reading append/read/ack cycle keeps order and chain continuity', asyn
         prev = v.payloadHash;
         lastSeq = r.seq;
       }
-      if (rows.length > 0) ob.ack(Stream.TELEMETRY, ob.epoch, rows.at(-1)!.seq);
+      if (rows.length > 0) await ob.ack(Stream.TELEMETRY, ob.epoch, rows.at(-1)!.seq);
     }
     assert.equal(expected, 100_000);
     assert.equal(lastSeq, 1000);

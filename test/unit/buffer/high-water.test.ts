@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { ManualClock, type Sealer, Stream } from '../../../agent/src/core/index.js';
-import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { type KeyRing, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
 
@@ -44,7 +45,7 @@ it('a WAL that lost its tail to bit rot: the loss is reported by exact range and
         'same epoch: the platform matches the range against its chain',
       );
       assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
-      const [next] = ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
+      const [next] = await ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
       assert.equal(next.seq, 101, 'a lost seq is never reused');
     } finally {
       await ob.stop();
@@ -67,7 +68,7 @@ it('a torn or rotten high-water mark is read as absent, never as a loss', async 
   try {
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
     await ob.stop();
     const mark = join(t.dir, 'outbox.db.hwm');
     const b = readFileSync(mark);
@@ -94,17 +95,17 @@ async function damagedOutbox(root: string, clock: ManualClock, sealer: Sealer): 
   mkdirSync(live);
   mkdirSync(crashed);
   let n = 0;
-  const fill = (ob: ReturnType<typeof makeOutbox>, batches: number) => {
+  const fill = async (ob: ReturnType<typeof makeOutbox>, batches: number) => {
     for (let i = 0; i < batches; i++)
-      ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: Array.from({ length: 70 }, () => reading(n++)) }]);
   };
   const first = makeOutbox(live, { clock, sealer });
   await first.start();
-  fill(first, 30);
+  await fill(first, 30);
   await first.stop();
   const second = makeOutbox(live, { clock, sealer });
   await second.start();
-  fill(second, 70);
+  await fill(second, 70);
   for (const f of FILES) copyFileSync(join(live, f), join(crashed, f));
   await second.stop();
   const wal = join(crashed, 'outbox.db-wal');
@@ -130,14 +131,7 @@ it('a start that dies before the loss notice commits (a crash, a full disk) repo
     const ob = makeOutbox(crashed, { clock, sealer });
     await ob.start();
     try {
-      const lost = ob
-        .peek(1_000_000)
-        .filter((r) => r.stream === Stream.EVENTS)
-        .flatMap((r) => verifyEnvelope(r.envelope, ring).batch.events)
-        .filter((e) => e.type === 'buffer.evicted' && e.details.reason === 'lost');
-      assert.equal(lost.length, 1, 'the loss is still reported');
-      assert.equal(lost[0].details.to_seq, '100');
-      assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
+      assertLossReported(ob, ring, 'the loss is still reported');
     } finally {
       await ob.stop();
     }
@@ -155,14 +149,14 @@ it('a high-water mark replaced by a symlink: the file it points at is never writ
     writeFileSync(victim, 'precious\n');
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
     await ob.stop();
     const mark = join(t.dir, 'outbox.db.hwm');
     rmSync(mark);
     symlinkSync(victim, mark);
     const again = makeOutbox(t.dir, { clock, sealer });
     await again.start();
-    const [b] = again.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
+    const [b] = await again.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
     await again.stop();
     assert.equal(b.seq, 2, 'the commit goes through all the same');
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
@@ -170,3 +164,69 @@ it('a high-water mark replaced by a symlink: the file it points at is never writ
     t.cleanup();
   }
 });
+
+it('after a reported loss the chain resumes from the last batch sealed, so a collector that stored the lost batches sees no prev_hash mismatch (#14 review)', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  try {
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
+    const live = makeOutbox(join(t.dir, 'live'), { clock, sealer });
+    await live.start();
+    const [sealed100] = live.read(Stream.TELEMETRY, 99, 1);
+    await live.stop();
+    assert.equal(sealed100.seq, 100);
+    const ob = makeOutbox(crashed, { clock, sealer });
+    await ob.start();
+    try {
+      const [next] = await ob.append([{ stream: Stream.TELEMETRY, items: [reading(7_000)] }]);
+      assert.equal(next.seq, 101);
+      assert.deepEqual(
+        Buffer.from(verifyEnvelope(next.envelope, ring).batch.prevHash),
+        Buffer.from(verifyEnvelope(sealed100.envelope, ring).payloadHash),
+        'prev_hash of 101 is the hash of the lost 100',
+      );
+    } finally {
+      await ob.stop();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('a version 1 high-water mark (seqs only) is still read: the loss is reported', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  try {
+    const crashed = await damagedOutbox(t.dir, clock, sealer);
+    const mark = join(crashed, 'outbox.db.hwm');
+    const v2 = readFileSync(mark);
+    const v1 = Buffer.alloc(8 + 8 + 8 * 3 + 4);
+    v2.copy(v1, 0, 0, 40);
+    v1.writeUInt32LE(1, 4);
+    v1.writeUInt32LE(crc32(v1.subarray(0, 40)), 40);
+    writeFileSync(mark, v1);
+    const ob = makeOutbox(crashed, { clock, sealer });
+    await ob.start();
+    try {
+      assertLossReported(ob, ring, 'a v1 mark still tells the loss');
+    } finally {
+      await ob.stop();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** One `buffer.evicted` notice (reason `lost`) up to seq 100, and the head raised to it. */
+function assertLossReported(ob: ReturnType<typeof makeOutbox>, ring: KeyRing, why: string): void {
+  const lost = ob
+    .peek(1_000_000)
+    .filter((r) => r.stream === Stream.EVENTS)
+    .flatMap((r) => verifyEnvelope(r.envelope, ring).batch.events)
+    .filter((e) => e.type === 'buffer.evicted' && e.details.reason === 'lost');
+  assert.equal(lost.length, 1, why);
+  assert.equal(lost[0].details.to_seq, '100');
+  assert.equal(ob.head(Stream.TELEMETRY).seq, 100);
+}

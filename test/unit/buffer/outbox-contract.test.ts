@@ -36,14 +36,14 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       t.cleanup();
     });
 
-    it('hands out events, then reports, then telemetry, each in seq order and chained', () => {
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(1), reading(2)] }]);
-      ob.append([
+    it('hands out events, then reports, then telemetry, each in seq order and chained', async () => {
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1), reading(2)] }]);
+      await ob.append([
         { stream: Stream.REPORTS, items: [report(1)] },
         { stream: Stream.EVENTS, items: [event(1)] },
         { stream: Stream.TELEMETRY, items: [reading(3)] },
       ]);
-      ob.append([{ stream: Stream.EVENTS, items: [event(2)] }]);
+      await ob.append([{ stream: Stream.EVENTS, items: [event(2)] }]);
       const rows = ob.peek(100);
       assert.deepEqual(
         rows.map((r) => [r.stream, r.seq]),
@@ -67,11 +67,11 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       );
     });
 
-    it('deletes only what an ack of the current epoch covers', () => {
-      for (let i = 1; i <= 5; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
-      assert.equal(ob.ack(Stream.TELEMETRY, ob.epoch + 1, 5), 0, 'another epoch acks nothing');
-      assert.equal(ob.ack(Stream.TELEMETRY, ob.epoch, 3), 3);
-      assert.equal(ob.ack(Stream.EVENTS, ob.epoch, 3), 0);
+    it('deletes only what an ack of the current epoch covers', async () => {
+      for (let i = 1; i <= 5; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+      assert.equal(await ob.ack(Stream.TELEMETRY, ob.epoch + 1, 5), 0, 'another epoch acks nothing');
+      assert.equal(await ob.ack(Stream.TELEMETRY, ob.epoch, 3), 3);
+      assert.equal(await ob.ack(Stream.EVENTS, ob.epoch, 3), 0);
       assert.deepEqual(
         ob.peek(10).map((r) => r.seq),
         [4, 5],
@@ -79,31 +79,31 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       assert.equal(ob.stats().find((s) => s.stream === 'telemetry')?.pending.rows, 2);
     });
 
-    it('reads a stream after a seq, and keeps its floor where acks and evictions cut it', () => {
-      for (let i = 1; i <= 4; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+    it('reads a stream after a seq, and keeps its floor where acks and evictions cut it', async () => {
+      for (let i = 1; i <= 4; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
       assert.deepEqual(
         ob.read(Stream.TELEMETRY, 1, 2).map((r) => r.seq),
         [2, 3],
       );
       assert.equal(ob.floor(Stream.TELEMETRY), 0);
-      ob.ack(Stream.TELEMETRY, ob.epoch, 2);
+      await ob.ack(Stream.TELEMETRY, ob.epoch, 2);
       assert.equal(ob.floor(Stream.TELEMETRY), 2);
-      ob.ack(Stream.TELEMETRY, ob.epoch, 99);
+      await ob.ack(Stream.TELEMETRY, ob.epoch, 99);
       assert.equal(ob.floor(Stream.TELEMETRY), 4, 'an ack past the head cuts no further than the head');
       assert.deepEqual(ob.read(Stream.TELEMETRY, 0, 10), []);
     });
 
     it('keeps its epoch, chain, rows and floor across a restart', async () => {
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
-      ob.ack(Stream.TELEMETRY, ob.epoch, 1);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
+      await ob.ack(Stream.TELEMETRY, ob.epoch, 1);
       const epoch = ob.epoch;
       const head = ob.head(Stream.TELEMETRY);
       await ob.stop();
       ob = await open();
       assert.equal(ob.epoch, epoch);
       assert.deepEqual(ob.head(Stream.TELEMETRY), head);
-      const [b3] = ob.append([{ stream: Stream.TELEMETRY, items: [reading(3)] }]);
+      const [b3] = await ob.append([{ stream: Stream.TELEMETRY, items: [reading(3)] }]);
       assert.equal(b3.seq, 3);
       assert.deepEqual(
         Buffer.from(verifyEnvelope(b3.envelope, ring).batch.prevHash),
@@ -116,10 +116,10 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       assert.equal(ob.floor(Stream.TELEMETRY), 1, 'the floor survives the restart');
     });
 
-    it('reports rows, bytes, items and age per stream, split by what sync says awaits an ack', () => {
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(1), reading(2), reading(3)] }]);
+    it('reports rows, bytes, items and age per stream, split by what sync says awaits an ack', async () => {
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1), reading(2), reading(3)] }]);
       clock.advance(1000);
-      ob.append([
+      await ob.append([
         { stream: Stream.TELEMETRY, items: [reading(4)] },
         { stream: Stream.EVENTS, items: [event(1)] },
       ]);
@@ -142,8 +142,10 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
     it('evicts the oldest telemetry first past the budget and reports the loss', async () => {
       await ob.stop();
       ob = await open({ maxBytes: 1024 * 1024 });
-      ob.append([{ stream: Stream.EVENTS, items: [event(1)] }]);
-      for (let i = 0; i < 400; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 8000)] }]);
+      await ob.append([{ stream: Stream.EVENTS, items: [event(1)] }]);
+      for (let i = 0; i < 400; i++)
+        await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 8000)] }]);
+      await ob.idle(); // the notice of the last eviction commits right behind it
       assert.ok(ob.usedBytes() <= 1.25 * 1024 * 1024, `used ${ob.usedBytes()} bytes`);
       const rows = ob.peek(10_000);
       const events = rows
@@ -163,8 +165,8 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       );
       assert.equal(notices[0].details.reason, 'budget');
       assert.equal(notices[0].details.epoch, String(ob.epoch));
-      ob.ack(Stream.TELEMETRY, ob.epoch, telemetry[3].seq);
-      ob.ackOne(Stream.TELEMETRY, ob.epoch, telemetry[6].seq);
+      await ob.ack(Stream.TELEMETRY, ob.epoch, telemetry[3].seq);
+      await ob.ackOne(Stream.TELEMETRY, ob.epoch, telemetry[6].seq);
       assert.deepEqual(
         ob.stats().map((s) => s.pending),
         readOfflineStats(join(t.dir, 'outbox.db'))?.streams.map((s) => s.pending),
@@ -176,9 +178,10 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
       await ob.stop();
       let free = 100 * 1024 * 1024;
       ob = await open({ minFreeBytes: 10 * 1024 * 1024, freeBytes: () => free });
-      for (let i = 0; i < 5; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 1000)] }]);
+      for (let i = 0; i < 5; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 1000)] }]);
       free = 9 * 1024 * 1024;
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(5)] }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(5)] }]);
+      await ob.idle();
       const notice = ob
         .peek(100)
         .filter((r) => r.stream === Stream.EVENTS)
@@ -188,7 +191,7 @@ function contract(name: string, factory: (dir: string, over?: Partial<OutboxOpti
     });
 
     it('quarantines a corrupt file and starts a new epoch with an alert', async () => {
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
       const oldEpoch = ob.epoch;
       await ob.stop();
       const file = join(t.dir, 'outbox.db');

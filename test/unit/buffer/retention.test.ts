@@ -19,11 +19,11 @@ it('retention evicts old unsent rows with a notice; ages are monotonic and survi
     new Retention({ outbox: ob, hours: { telemetry: 2, events: 0, reports: 0 }, clock, log: silentLogger() });
   try {
     for (let i = 0; i < 3; i++) {
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
       clock.advance(HOUR);
     }
     // Rows are now 3 h, 2 h and 1 h old.
-    assert.equal(retention().run(), 1, 'only the row older than 2 h goes');
+    assert.equal(await retention().run(), 1, 'only the row older than 2 h goes');
     const rows = ob.peek(10);
     assert.deepEqual(
       rows.filter((r) => r.stream === Stream.TELEMETRY).map((r) => r.seq),
@@ -39,7 +39,7 @@ it('retention evicts old unsent rows with a notice; ages are monotonic and survi
 
     // The wall clock jumps ten years ahead (a reboot with a bad RTC, an NTP server that lies): nothing is old.
     clock.setWall(clock.now() + 10 * YEAR);
-    assert.equal(retention().run(), 0, 'a wall-clock jump deletes nothing');
+    assert.equal(await retention().run(), 0, 'a wall-clock jump deletes nothing');
     const telemetry = () => ob.stats().find((s) => s.stream === 'telemetry')?.pending.rows;
     assert.equal(telemetry(), 2);
 
@@ -48,9 +48,13 @@ it('retention evicts old unsent rows with a notice; ages are monotonic and survi
     clock = new ManualClock(Date.UTC(2026, 10, 26, 12));
     ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    assert.equal(retention().run(), 0, 'rows of 2 h and 1 h are not older than 2 h, after the reboot too');
+    assert.equal(
+      await retention().run(),
+      0,
+      'rows of 2 h and 1 h are not older than 2 h, after the reboot too',
+    );
     clock.advance(30 * 60_000);
-    assert.equal(retention().run(), 1, 'half an hour of uptime later the 2.5 h old row goes');
+    assert.equal(await retention().run(), 1, 'half an hour of uptime later the 2.5 h old row goes');
     assert.equal(telemetry(), 1);
   } finally {
     await ob.stop();

@@ -15,9 +15,9 @@ it('a bit flipped inside a stored envelope: the row is set aside and reported by
   try {
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    const batches = Array.from({ length: 10 }, (_, i) =>
-      ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 200)] }]),
-    ).flat();
+    const batches = [];
+    for (let i = 0; i < 10; i++)
+      batches.push(...(await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 200)] }])));
     await ob.stop(); // checkpointed: every row is in the database file
     const file = join(t.dir, 'outbox.db');
     const bytes = readFileSync(file);
@@ -60,7 +60,7 @@ it('a bit flipped inside a stored envelope: the row is set aside and reported by
         ['telemetry', 'corrupt', '9', '9', epoch],
       ]);
       assert.equal(again.stats().find((s) => s.stream === 'telemetry')?.pending.rows, 7);
-      assert.equal(again.append([{ stream: Stream.TELEMETRY, items: [reading(99)] }])[0].seq, 11);
+      assert.equal((await again.append([{ stream: Stream.TELEMETRY, items: [reading(99)] }]))[0].seq, 11);
     } finally {
       await again.stop();
     }
@@ -88,8 +88,8 @@ it('an outbox from before the checksum column: its rows are kept unchecked, new 
   try {
     const ob = makeOutbox(t.dir, { clock, sealer });
     await ob.start();
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
-    ob.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(1)] }]);
+    await ob.append([{ stream: Stream.TELEMETRY, items: [reading(2)] }]);
     await ob.stop();
     const file = join(t.dir, 'outbox.db');
     const db = new Database(file);
@@ -103,7 +103,7 @@ it('an outbox from before the checksum column: its rows are kept unchecked, new 
       [1, 2],
       'old rows without a checksum are not taken for damaged',
     );
-    again.append([{ stream: Stream.TELEMETRY, items: [reading(3)] }]);
+    await again.append([{ stream: Stream.TELEMETRY, items: [reading(3)] }]);
     await again.stop();
     const w = new Database(file);
     w.prepare('UPDATE outbox SET crc = NULL WHERE seq = 3').run();

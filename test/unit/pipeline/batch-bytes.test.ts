@@ -59,7 +59,7 @@ function batcher() {
       [Stream.EVENTS]: { maxItems: 50, maxDelayMs: 100 },
       [Stream.REPORTS]: { maxItems: 1, maxDelayMs: 0 },
     },
-    commit: (r) => {
+    commit: async (r) => {
       commits.push(...r);
     },
     clock: new ManualClock(),

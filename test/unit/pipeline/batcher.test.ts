@@ -15,7 +15,7 @@ function setup(fail = false) {
       [Stream.EVENTS]: { maxItems: 10, maxDelayMs: 100 },
       [Stream.REPORTS]: { maxItems: 1, maxDelayMs: 0 },
     },
-    commit: (r) => {
+    commit: async (r) => {
       if (fail) throw new Error('disk full');
       commits.push(r);
     },

@@ -11,7 +11,7 @@ it('the drain keeps to its rate limit and its in-flight window (timers injected)
   const ob = makeOutbox(t.dir, { clock, sealer: testSealer('gw', clock).sealer });
   await ob.start();
   try {
-    for (let i = 0; i < 100; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+    for (let i = 0; i < 100; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
     // A stand-in for the broker's session: this test is about pacing, not MQTT (the integration tests use Mosquitto).
     const pending: (() => void)[] = [];
     let published = 0;
@@ -58,7 +58,7 @@ it('a collector that does not ack gets the window again at a doubling wait, back
   const ob = makeOutbox(t.dir, { clock, sealer: testSealer('gw', clock).sealer });
   await ob.start();
   try {
-    for (let i = 0; i < 4; i++) ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+    for (let i = 0; i < 4; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
     let published = 0;
     const client = {
       publish: (_t: string, _p: Buffer, _o: unknown, cb: (e?: Error, p?: { reasonCode: number }) => void) => {
@@ -98,6 +98,7 @@ it('a collector that does not ack gets the window again at a doubling wait, back
     ackUpTo = 2;
     drain.onAck(Buffer.from('verified by the stand-in'));
     assert.equal(drain.stats().ackWaitMs, 2_000, 'an ack that deletes rows resets the wait');
+    await ob.idle();
     assert.equal(
       ob.stats().reduce((n, x) => n + x.pending.rows + x.sent.rows, 0),
       2,

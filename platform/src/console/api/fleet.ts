@@ -34,8 +34,10 @@ SELECT d.device_id AS "deviceId", d.site, d.lat, d.lon, d.revoked_at IS NOT NULL
   (SELECT count(*) FROM console_alerts a WHERE a.device_id = d.device_id AND a.state <> 'resolved')::int AS "openAlerts",
   (SELECT a.severity FROM console_alerts a WHERE a.device_id = d.device_id AND a.state <> 'resolved'
      ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END LIMIT 1) AS "worstSeverity",
-  (SELECT count(*) FROM console_alerts a WHERE a.device_id = d.device_id AND a.state <> 'resolved'
-     AND a.type = 'vulnerable_firmware')::int AS "vulnerableSensors",
+  COALESCE((SELECT console_vulnerable_sensors(r.body) FROM latest_reports r
+     WHERE r.device_id = d.device_id AND r.kind = 'inventory'),
+    (SELECT count(*) FROM console_alerts a WHERE a.device_id = d.device_id AND a.state <> 'resolved'
+     AND a.type = 'vulnerable_firmware'))::int AS "vulnerableSensors",
   (SELECT COALESCE(sum(h.missing), 0) FROM chain_health h WHERE h.device_id = d.device_id)::int AS "missingBatches",
   CASE WHEN sw.device_id IS NULL THEN NULL ELSE json_build_object('components', sw.components,
     'vulnerablePackages', sw.vulnerable, 'kevPackages', sw.kev, 'criticalPackages', sw.critical,

@@ -112,10 +112,26 @@ EXCEPTION WHEN others THEN
 END $$;
 `;
 
+/**
+ * How many sensors an inventory report judges vulnerable, or NULL when it cannot be read: the
+ * fleet counts what the gateway's latest inventory says, as its page does, not open alerts
+ * (an acknowledged or resolved alert does not make a sensor's firmware safe).
+ */
+const VULNERABLE_SENSORS = `
+CREATE FUNCTION console_vulnerable_sensors(body bytea) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT count(*) FROM jsonb_array_elements(convert_from(body, 'UTF8')::jsonb -> 'devices') d
+          WHERE d ->> 'verdict' = 'vulnerable')::integer;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END $$;
+`;
+
 export const CONSOLE_MIGRATIONS: readonly ConsoleMigration[] = [
   { version: 1, name: 'access', sql: ACCESS },
   { version: 2, name: 'alerts and incidents', sql: ALERTS_INCIDENTS },
   { version: 3, name: 'alerts raised by the store', sql: DERIVE },
   { version: 4, name: 'posture score of a report', sql: SCORE },
   { version: 5, name: 'gateway software', sql: SOFTWARE },
+  { version: 6, name: 'vulnerable sensors of an inventory report', sql: VULNERABLE_SENSORS },
 ];

@@ -1,0 +1,35 @@
+import Database from 'better-sqlite3';
+import type { Stream } from '../core/index.js';
+import { Queries } from './queries.js';
+import type { StoredRow } from './types.js';
+
+/**
+ * The main thread's read-only connection to the outbox: reads never sync, so
+ * the drain reads rows here without a round trip to the worker, which alone writes.
+ */
+export class OutboxReader {
+  private db: Database.Database | undefined;
+  private q: Queries | undefined;
+
+  open(file: string): void {
+    this.close();
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    this.q = new Queries(this.db);
+  }
+
+  /** Up to `limit` rows of `stream` above `afterSeq`; none while closed (the worker is restarting). */
+  rows(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
+    return this.q ? this.q.rows(stream, afterSeq, limit) : [];
+  }
+
+  integrityCheck(): string {
+    if (!this.db) return 'closed';
+    return String(this.db.pragma('integrity_check', { simple: true }));
+  }
+
+  close(): void {
+    if (this.db?.open) this.db.close();
+    this.db = undefined;
+    this.q = undefined;
+  }
+}

@@ -1,0 +1,397 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
+import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
+import { BufferError, commitFailure } from './errors.js';
+import {
+  type EvictionRange,
+  evictionNeed,
+  evictionNotice,
+  planEviction,
+  quarantineNotice,
+  unsentRanges,
+} from './eviction.js';
+import { HighWaterMark, lostRanges } from './high-water.js';
+import { Queries, type StreamTotals } from './queries.js';
+import { rowCrc, setAsideDamagedRows } from './row-check.js';
+import type { NoticeDebt, OpContext, StoreOp, StoreState } from './wire.js';
+
+export interface StoreOptions {
+  file: string;
+  maxBytes: number;
+  minFreeBytes: number;
+  /** Fresh epochs for new files, used in turn (randomness stays injected in the main thread). */
+  epochs: number[];
+  log: (level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void;
+}
+
+const ZERO = new Uint8Array(32);
+
+/**
+ * The outbox's SQLite file, run by the outbox worker: whole groups of
+ * operations (appends of batches sealed on the main thread, acks as range
+ * deletes, retention) commit in one transaction, so one fsync serves them all.
+ * Seq and chain state commit with the rows. Losses (evictions, a lost WAL tail,
+ * a quarantine) commit as notice debts with the change that caused them, and a
+ * debt is settled only in the transaction that stores its sealed notice.
+ */
+export class OutboxStore {
+  private db!: Db;
+  private q!: Queries;
+  private epoch = 0;
+  private readonly heads = new Map<Stream, { seq: number; prevHash: Uint8Array }>();
+  private readonly floors = new Map<Stream, number>();
+  private readonly totals = new Map<Stream, StreamTotals>();
+  private pageSize = 4096;
+  private upBase = 0;
+  private readonly hwm: HighWaterMark;
+  private newDebts: NoticeDebt[] = [];
+  /** The notices table as committed, kept here too: a file quarantined at run time cannot be read for it. */
+  private owed = new Map<number, StreamItem>();
+  /** Numbers each transaction that may owe notices (they are sealed together). */
+  private txn = 0;
+  private commits = 0;
+  /** Heads and floors describe the open file (not a load that failed half way). */
+  private loaded = false;
+
+  constructor(private readonly opts: StoreOptions) {
+    this.hwm = new HighWaterMark(`${opts.file}.hwm`);
+  }
+
+  /** The WAL counts against the budget and the disk: kept small and truncated after checkpoints. */
+  private get walLimit(): number {
+    return Math.min(4 * 1024 * 1024, Math.max(256 * 1024, Math.floor(this.opts.maxBytes / 16)));
+  }
+
+  /** Opens the file, quarantining it when corrupt; every debt still owed is in the state. */
+  open(ctx: OpContext): StoreState {
+    try {
+      this.db = openDb(this.opts.file, this.walLimit);
+      this.load(ctx);
+    } catch (e) {
+      if (!isCorruption(e) && !(e instanceof BufferError && e.code === 'BUFFER_SCHEMA')) throw e;
+      this.replace(e, ctx);
+    }
+    return this.state(this.allDebts());
+  }
+
+  /** Moves a corrupt file aside and starts a new epoch in a new one, with the alert owed. */
+  replace(err: unknown, ctx: OpContext): StoreState {
+    const old = this.epoch;
+    // The file cannot be trusted: what it held unsent is known from the heads and floors kept here.
+    const unsent = this.loaded ? unsentRanges(this.floors, this.heads) : [];
+    const owed = this.loaded ? [...this.owed.values()] : [];
+    if (this.db?.open) this.db.close();
+    const aside = quarantine(this.opts.file, ctx.now);
+    this.opts.log('error', { err: String(err), aside }, 'outbox database is corrupt: quarantined, new epoch');
+    this.db = openDb(this.opts.file, this.walLimit);
+    this.load(ctx);
+    this.owe([
+      quarantineNotice(aside, err, this.epoch, ctx.now),
+      ...unsent.map((r) => evictionNotice(r, old, ctx.now)),
+      ...owed,
+    ]);
+    return this.state(this.allDebts());
+  }
+
+  private load(ctx: OpContext): void {
+    this.loaded = false;
+    this.q = new Queries(this.db);
+    this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    this.db.exec('CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY, item TEXT NOT NULL)');
+    const get = this.q.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    let epoch = get.get('epoch')?.value;
+    if (epoch === undefined) {
+      const rows = this.q.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox').get()?.n ?? 0;
+      if (rows > 0) throw new BufferError('BUFFER_SCHEMA', 'outbox has rows but no epoch');
+      const next = this.opts.epochs.shift();
+      if (next === undefined) throw new BufferError('BUFFER_EPOCH', 'no fresh epoch left for a new outbox');
+      epoch = String(next);
+      this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
+    }
+    this.epoch = Number(epoch);
+    this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
+    this.heads.clear();
+    for (const s of STREAMS) this.heads.set(s, { seq: 0, prevHash: ZERO });
+    for (const c of this.q
+      .prepare<[], { stream: Stream; seq: number; prev_hash: Buffer }>('SELECT * FROM chain')
+      .all())
+      this.heads.set(c.stream, { seq: c.seq, prevHash: new Uint8Array(c.prev_hash) });
+    this.checkHighWater(ctx);
+    const damaged = setAsideDamagedRows(this.db, ctx.now, (obj, msg) => this.opts.log('error', obj, msg));
+    if (damaged.length > 0) this.owe(damaged.map((r) => evictionNotice(r, this.epoch, ctx.now)));
+    for (const s of STREAMS) {
+      this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.heads.get(s)!.seq + 1) - 1);
+      this.totals.set(s, this.q.totals(s));
+    }
+    this.loaded = true;
+  }
+
+  /**
+   * Batches sealed and committed but missing now (the WAL lost its tail): the
+   * heads move up to the mark, in the transaction that owes the notice of the
+   * exact range (reason `lost`), so those seqs are never reused nor the loss forgotten.
+   */
+  private checkHighWater(ctx: OpContext): void {
+    const hw = this.hwm.read();
+    if (!hw || hw.epoch !== this.epoch) return;
+    const lost = lostRanges(hw, (s) => this.heads.get(s)!.seq);
+    if (lost.length === 0) return;
+    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const range of lost) {
+        this.opts.log(
+          'error',
+          { range },
+          'the outbox lost committed batches (its WAL is damaged): reporting them',
+        );
+        // The chain resumes from the last batch sealed (a v2 mark keeps its hash), not the last one kept:
+        // a collector that stored the lost batches sees the next one follow them.
+        const prevHash = hw.hashes?.get(range.stream) ?? this.heads.get(range.stream)!.prevHash;
+        chain.run(range.stream, range.toSeq, Buffer.from(prevHash));
+        this.heads.set(range.stream, { seq: range.toSeq, prevHash });
+      }
+      this.owe(lost.map((r) => evictionNotice(r, this.epoch, ctx.now)));
+    })();
+  }
+
+  /** Records notices owed; inside the caller's transaction when there is one. */
+  private owe(items: StreamItem[]): void {
+    const ins = this.q.prepare<[string]>('INSERT INTO notices (item) VALUES (?)');
+    for (const item of items)
+      this.newDebts.push({
+        id: Number(ins.run(JSON.stringify(item)).lastInsertRowid),
+        item,
+        group: this.txn,
+      });
+  }
+
+  private allDebts(): NoticeDebt[] {
+    this.newDebts = [];
+    const group = ++this.txn;
+    const all = this.q
+      .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
+      .all()
+      .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group }));
+    this.owed = new Map(all.map((d) => [d.id, d.item]));
+    return all;
+  }
+
+  /**
+   * Runs a group of operations in one transaction (one fsync). Returns the
+   * rows each one deleted; throws the classified failure when the commit fails
+   * (then nothing of the group happened).
+   */
+  run(ops: StoreOp[], ctx: OpContext): number[] {
+    // A batch of notices never evicts: its own eviction would owe another notice, and so on.
+    const incoming = ops.reduce(
+      (n, o) =>
+        n +
+        (o.k === 'append' && o.settle.length === 0
+          ? o.batches.reduce((m, b) => m + b.envelope.length + 64, 0)
+          : 0),
+      0,
+    );
+    this.txn++;
+    const evictions = incoming > 0 ? this.planFor(incoming, ctx.free) : [];
+    const deltas: [Stream, number, number, number][] = [];
+    const appended: SealedBatch[] = [];
+    const ins = this.q.prepare(
+      'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
+    const settle = this.q.prepare<[number]>('DELETE FROM notices WHERE id = ?');
+    const heads = new Map(this.heads);
+    const floors = new Map(this.floors);
+    let counts: number[] = [];
+    try {
+      counts = this.db.transaction(() => {
+        for (const r of evictions) this.cut(r, deltas, floors);
+        if (evictions.length > 0) this.owe(evictions.map((r) => evictionNotice(r, this.epoch, ctx.now)));
+        const n = ops.map((o) => {
+          if (o.k === 'append') {
+            for (const b of o.batches) {
+              ins.run(b.stream, b.epoch, b.seq, ctx.now, ctx.up, b.items, b.envelope, rowCrc(b));
+              chain.run(b.stream, b.seq, b.payloadHash);
+              heads.set(b.stream, { seq: b.seq, prevHash: b.payloadHash });
+              deltas.push([b.stream, 1, b.envelope.length, b.items]);
+              appended.push(b);
+            }
+            for (const id of o.settle) settle.run(id);
+            return 0;
+          }
+          if (o.k === 'ack') {
+            if (o.epoch !== this.epoch) return 0;
+            const to = Math.min(o.toSeq, heads.get(o.stream)?.seq ?? 0);
+            return this.cut({ stream: o.stream, fromSeq: o.fromSeq, toSeq: to }, deltas, floors);
+          }
+          return this.expire(o.stream, o.cutoffUp, deltas, floors, ctx);
+        });
+        this.q
+          .prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)")
+          .run(ctx.up);
+        return n;
+      })();
+    } catch (e) {
+      this.newDebts = [];
+      if (isCorruption(e)) throw e;
+      throw commitFailure(e, this.opts.file, () => ctx.free);
+    }
+    this.commits++;
+    for (const o of ops) if (o.k === 'append') for (const id of o.settle) this.owed.delete(id);
+    for (const d of this.newDebts) this.owed.set(d.id, d.item);
+    for (const [k, v] of heads) this.heads.set(k, v);
+    for (const [k, v] of floors) this.floors.set(k, v);
+    for (const [s, rows, bytes, items] of deltas) {
+      const t = this.totals.get(s)!;
+      t.rows += rows;
+      t.bytes += bytes;
+      t.items += items;
+    }
+    if (appended.length > 0) this.markHighWater();
+    if (evictions.length > 0) {
+      this.opts.log('warn', { evictions }, 'outbox over budget: evicted oldest rows');
+      if (evictions.some((r) => r.reason === 'disk_space'))
+        giveBackSpace(this.db, (err, m) => this.opts.log('warn', { err: String(err) }, m));
+    }
+    return counts;
+  }
+
+  /** Deletes a stored range, counting what it held; a prefix cut raises the floor. */
+  private cut(
+    r: { stream: Stream; fromSeq: number; toSeq: number },
+    deltas: [Stream, number, number, number][],
+    floors: Map<Stream, number>,
+  ): number {
+    if (r.toSeq < r.fromSeq) return 0;
+    const f = this.q.range(r.stream, r.fromSeq, r.toSeq);
+    const n = this.q
+      .prepare('DELETE FROM outbox WHERE stream = ? AND seq BETWEEN ? AND ?')
+      .run(r.stream, r.fromSeq, r.toSeq).changes;
+    deltas.push([r.stream, -f.rows, -f.bytes, -f.items]);
+    const floor = floors.get(r.stream) ?? 0;
+    if (r.fromSeq <= floor + 1 && floor < r.toSeq) floors.set(r.stream, r.toSeq);
+    return n;
+  }
+
+  /** Retention: the rows of `stream` committed before `cutoffUp` of uptime go, with a notice owed. */
+  private expire(
+    stream: Stream,
+    cutoffUp: number,
+    deltas: [Stream, number, number, number][],
+    floors: Map<Stream, number>,
+    ctx: OpContext,
+  ): number {
+    if (cutoffUp <= 0) return 0;
+    const last = this.q
+      .prepare<[number, number], { s: number | null }>(
+        'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
+      )
+      .get(stream, cutoffUp)?.s;
+    if (last === null || last === undefined) return 0;
+    const r = this.q
+      .prepare<[number, number], { f: number; n: number; i: number }>(
+        'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
+      )
+      .get(stream, last)!;
+    const range: EvictionRange = {
+      stream,
+      fromSeq: r.f,
+      toSeq: last,
+      rows: r.n,
+      items: r.i,
+      reason: 'retention',
+    };
+    this.cut(range, deltas, floors);
+    this.owe([evictionNotice(range, this.epoch, ctx.now)]);
+    this.opts.log('info', { range }, 'retention: evicted old unsent rows');
+    return range.rows;
+  }
+
+  private markHighWater(): void {
+    try {
+      this.hwm.write(this.epoch, (s) => this.heads.get(s) ?? { seq: 0, prevHash: ZERO });
+    } catch (e) {
+      // The batches are committed all the same; a stale mark can only miss a later loss, never invent one.
+      this.opts.log('warn', { err: String(e) }, 'cannot update the high-water mark');
+    }
+  }
+
+  private planFor(incoming: number, free: number): EvictionRange[] {
+    const { need, reason } = evictionNeed(
+      this.usedBytes(),
+      incoming,
+      this.opts.maxBytes,
+      free,
+      this.opts.minFreeBytes,
+    );
+    if (need <= 0) return [];
+    return planEviction(
+      need,
+      [Stream.TELEMETRY, Stream.REPORTS, Stream.EVENTS],
+      (s) => this.q.sizes(s),
+      reason,
+    );
+  }
+
+  /** Bytes the outbox occupies now: live database pages plus the WAL file. */
+  usedBytes(): number {
+    let wal = 0;
+    try {
+      wal = statSync(`${this.opts.file}-wal`).size;
+    } catch {
+      // No WAL yet.
+    }
+    return this.q.livePages() * this.pageSize + wal;
+  }
+
+  /**
+   * SQLite's quick check through a fresh connection: this one's page cache would
+   * answer from what it read before the file went bad. "ok", or the findings.
+   */
+  quickCheck(): string {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(this.opts.file, { readonly: true, fileMustExist: true });
+      return String(db.pragma('quick_check', { simple: true }));
+    } catch (e) {
+      if (isCorruption(e)) return String((e as Error).message);
+      throw e;
+    } finally {
+      db?.close();
+    }
+  }
+
+  /** The mirror for the main thread, with the debts owed since the last one. */
+  state(debts = this.takeDebts()): StoreState {
+    for (const s of STREAMS) this.totals.get(s)!.oldestMs = this.q.oldest(s);
+    return {
+      epoch: this.epoch,
+      heads: STREAMS.map((s) => ({ stream: s, ...this.heads.get(s)! })),
+      floors: [...this.floors],
+      totals: [...this.totals].map(([s, t]) => [s, { ...t }]),
+      usedBytes: this.usedBytes(),
+      upBase: this.upBase,
+      commits: this.commits,
+      debts,
+    };
+  }
+
+  private takeDebts(): NoticeDebt[] {
+    const d = this.newDebts;
+    this.newDebts = [];
+    return d;
+  }
+
+  close(up: number): void {
+    if (this.db?.open) {
+      try {
+        this.q.prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)").run(up);
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } finally {
+        this.db.close();
+      }
+    }
+    this.hwm.close();
+  }
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import type { Outbox } from '../../../agent/src/buffer/index.js';
+import { ManualClock, Stream } from '../../../agent/src/core/index.js';
+import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
+import { tempDir } from '../../helpers/paths.js';
+
+const code = (e: unknown) => (e as { code?: string }).code;
+const one = (ob: Outbox, n: number) => ob.append([{ stream: Stream.TELEMETRY, items: [reading(n)] }]);
+const seqs = (ob: Outbox) =>
+  ob
+    .peek(10_000)
+    .filter((r) => r.stream === Stream.TELEMETRY)
+    .map((r) => r.seq);
+
+it('appends from many submits during one commit go in one transaction, each resolving after it (group commit)', async () => {
+  const t = tempDir();
+  const ob = makeOutbox(t.dir);
+  await ob.start();
+  try {
+    const before = ob.commits();
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => one(ob, i)));
+    assert.deepEqual(
+      all.map(([b]) => b.seq),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+    assert.ok(ob.commits() - before < 50, `${ob.commits() - before} commits for 50 appends`);
+    assert.deepEqual(
+      seqs(ob),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+      'every resolved append is stored',
+    );
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('the queue to the worker is bounded: past it a submit is refused with BUFFER_BUSY and nothing of it is stored', async () => {
+  const t = tempDir();
+  const ob = makeOutbox(t.dir, { pendingLimit: { batches: 3, bytes: 1 << 20 } });
+  await ob.start();
+  try {
+    const sent = [one(ob, 1), one(ob, 2), one(ob, 3)];
+    assert.equal(ob.pending().batches, 3);
+    await assert.rejects(one(ob, 4), (e) => code(e) === 'BUFFER_BUSY');
+    await Promise.all(sent);
+    assert.equal(ob.pending().batches, 0);
+    const [next] = await one(ob, 5);
+    assert.equal(next.seq, 4, 'the refused submit used no seq');
+    assert.deepEqual(seqs(ob), [1, 2, 3, 4]);
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('a worker that dies: what waited is refused, the fault is reported, the worker restarts with nothing accepted lost', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const faults: string[] = [];
+  let recovered = 0;
+  const ob = makeOutbox(t.dir, {
+    clock,
+    onFault: (e) => faults.push(code(e) ?? ''),
+    onRecover: () => recovered++,
+  });
+  await ob.start();
+  try {
+    for (let i = 1; i <= 5; i++) await one(ob, i);
+    const waiting = one(ob, 6).then(
+      () => 'accepted',
+      (e) => code(e),
+    );
+    await ob.killWorker();
+    const fate = await waiting;
+    assert.ok(fate === 'accepted' || fate === 'BUFFER_WORKER_DIED', `the append in flight: ${fate}`);
+    assert.deepEqual(faults, ['BUFFER_WORKER_DIED']);
+    assert.equal(code(ob.fault), 'BUFFER_WORKER_DIED');
+    await assert.rejects(one(ob, 7), (e) => code(e) === 'BUFFER_WORKER_DIED', 'refused while it is down');
+    clock.advance(1_000);
+    while (recovered === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(ob.fault, null);
+    const kept = seqs(ob);
+    assert.deepEqual(kept.slice(0, 5), [1, 2, 3, 4, 5], 'every accepted batch is still there');
+    const [b] = await one(ob, 8);
+    assert.equal(b.seq, kept.length + 1, 'the chain goes on from what was committed');
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('the outbox file corrupted while it runs: quarantined, a new epoch, buffer.quarantined owed and sealed', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  const faults: string[] = [];
+  const open = async () => {
+    const o = makeOutbox(t.dir, { clock, sealer, onFault: (e) => faults.push(code(e) ?? '') });
+    await o.start();
+    return o;
+  };
+  let ob = await open();
+  try {
+    for (let i = 0; i < 200; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(i, 2000)] }]);
+    await ob.stop(); // checkpointed: the rows are in the database file, not only in the WAL
+    ob = await open();
+    const epoch = ob.epoch;
+    const file = join(t.dir, 'outbox.db');
+    // Something scribbles over the database while the agent runs (the WAL is left alone).
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(statSync(file).size, 0x5a), 0);
+    closeSync(fd);
+    let accepted = 200;
+    for (let i = 0; i < 100 && ob.epoch === epoch; i++) {
+      ob.read(Stream.TELEMETRY, 0, 1000);
+      await one(ob, 1000 + i).then(
+        ([b]) => {
+          if (b.epoch === epoch) accepted = b.seq;
+        },
+        (e) => faults.push(`append ${code(e)} ${e.message}`),
+      );
+    }
+    assert.notEqual(ob.epoch, epoch, `a new epoch ${faults.slice(0, 5)}`);
+    await ob.idle();
+    assert.ok(faults.includes('BUFFER_QUARANTINED'), `faults reported: ${faults}`);
+    assert.ok(
+      readdirSync(t.dir).some((f) => /^outbox\.db\.quarantined-\d+$/.test(f)),
+      'the bad file is kept',
+    );
+    const events = ob
+      .peek(100)
+      .filter((r) => r.stream === Stream.EVENTS)
+      .flatMap((r) => verifyEnvelope(r.envelope, ring).batch);
+    assert.equal(events[0].events[0].type, 'buffer.quarantined');
+    assert.equal(events[0].epoch, ob.epoch);
+    // Every batch accepted in the old epoch, those committed after the scribble included, is reported by exact range.
+    const lost = events[0].events.filter((e) => e.type === 'buffer.evicted');
+    assert.deepEqual(
+      lost.map((e) => e.details),
+      [
+        {
+          stream: 'telemetry',
+          epoch: String(epoch),
+          from_seq: '1',
+          to_seq: String(accepted),
+          count: String(accepted),
+          items: 'unknown',
+          reason: 'corrupt',
+        },
+      ],
+    );
+    const [b] = await one(ob, 5000);
+    assert.equal(b.epoch, ob.epoch, 'appends go on in the new epoch');
+    assert.equal(ob.integrityCheck(), 'ok');
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
