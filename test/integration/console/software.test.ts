@@ -66,6 +66,15 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
       );
       await fleet.add('gw-d');
       await fleet.report('gw-d', 'sbom', gzipSync(amplifyingSbom()), GZIP_SBOM);
+      // review #17: PostgreSQL's jsonb refuses \u0000; a NUL in a device string failed every fleet page.
+      await fleet.add('gw-e');
+      const nul = {
+        bomFormat: 'CycloneDX',
+        serialNumber: 'urn:\u0000',
+        components: [{ 'bom-ref': 'a', name: 'a\u0000b', version: '1' }],
+        vulnerabilities: [{ id: 'CVE-3', description: 'x\u0000y', affects: [{ ref: 'a' }] }],
+      };
+      await fleet.report('gw-e', 'sbom', gzipSync(JSON.stringify(nul)), GZIP_SBOM);
     });
     ({ t, app, viewer, ca, fleet } = w);
   });
@@ -92,6 +101,7 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     assert.equal(by.get('gw-b'), null, 'no SBOM report: no figures');
     const d = by.get('gw-d');
     assert.match(String(d?.problem), /findings/, 'the amplifying SBOM is refused with its reason');
+    assert.equal(by.get('gw-e')?.vulnerablePackages, 1, 'a NUL in a device string is stored replaced');
     const c = by.get('gw-c');
     assert.match(String(c?.problem), /not gzip/);
     assert.equal(c?.vulnerablePackages, 0);

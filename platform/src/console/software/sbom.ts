@@ -22,9 +22,12 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-/** A device's string as stored and shown: at most `max` characters. */
-const clip = (v: string | null, max = MAX_FIELD): string | null =>
-  v !== null && v.length > max ? `${v.slice(0, max - 1)}…` : v;
+/** A device's string as stored and shown: at most `max` characters, no NUL (jsonb refuses it). */
+const clip = (v: string | null, max = MAX_FIELD): string | null => {
+  if (v === null) return null;
+  const t = v.replaceAll('\u0000', '\ufffd');
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+};
 const prop = (o: Obj, name: string): string | null =>
   str(list(o.properties).find((p) => p.name === name)?.value);
 
