@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readOfflineStats } from '../buffer/index.js';
 import { type AgentConfig, readJsonState } from '../config/index.js';
-import { ExitCode } from '../core/index.js';
+import { ExitCode, shown } from '../core/index.js';
 import type { AgentStatus } from '../daemon/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
 import { describeIdentity } from '../identity/index.js';
@@ -43,10 +43,18 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   }
   status.identity = identitySummary(cfg);
   if (!status.running) {
-    const a = readJsonState<{ failing: string[]; score: number; checkedAt: string }>(
+    const a = readJsonState<{ failing?: unknown; score?: unknown; checkedAt?: unknown }>(
       join(cfg.storage.dir, 'audit-state.json'),
     );
-    status.audit = a && { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt };
+    // A file on disk: a corrupt one is no audit, never a crash of `status`.
+    status.audit =
+      a &&
+      typeof a.score === 'number' &&
+      typeof a.checkedAt === 'string' &&
+      Array.isArray(a.failing) &&
+      a.failing.every((f) => typeof f === 'string')
+        ? { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt }
+        : null;
     status.software = readSoftwareSummary(cfg.storage.dir);
   }
   if (values.json) {
@@ -67,10 +75,12 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   if (audit)
     println(
       io.stdout,
-      `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
+      shown(
+        `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
+      ),
     );
   if (status.software)
-    println(io.stdout, `software: ${summaryLine(status.software)} (at ${status.software.checkedAt})`);
+    println(io.stdout, `software: ${summaryLine(status.software)} (at ${shown(status.software.checkedAt)})`);
   const integ = status.integrity;
   if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
   for (const c of status.capabilities ?? [])
@@ -78,12 +88,12 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       println(io.stdout, `failed:  ${c.name} (${c.error?.code ?? '?'}: ${c.error?.message ?? ''})`);
   const l = status.link;
   if (l) {
-    const shown = status.running ? l.state : `${l.state} (when the daemon stopped)`;
-    println(io.stdout, `link:    ${shown}  ${l.url}`);
+    const state = status.running ? l.state : `${l.state} (when the daemon stopped)`;
+    println(io.stdout, shown(`link:    ${state}  ${l.url}`));
     if (l.lastError)
       println(
         io.stdout,
-        `         last error ${l.lastError.code} at ${l.lastError.at}: ${l.lastError.message}`,
+        shown(`         last error ${l.lastError.code} at ${l.lastError.at}: ${l.lastError.message}`),
       );
     println(
       io.stdout,

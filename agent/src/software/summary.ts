@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { readJsonState } from '../config/index.js';
+import { shown } from '../core/index.js';
 import { urgentFindings } from './match.js';
 import type { Feed, Finding, SoftwareInventory } from './types.js';
 
@@ -62,8 +63,12 @@ export function summarize(
   };
 }
 
-/** One line for `status` and `doctor`. */
+/** One line for `status` and `doctor` (a terminal's: the feed's refusal reason is outside text). */
 export function summaryLine(s: SoftwareSummary): string {
+  return shown(plainLine(s));
+}
+
+function plainLine(s: SoftwareSummary): string {
   if (s.dpkg === 'corrupt') return 'the dpkg database cannot be read: nothing judged';
   const f = s.feed;
   const feed = f
@@ -72,7 +77,35 @@ export function summaryLine(s: SoftwareSummary): string {
   return `${s.vulnerablePackages} vulnerable package(s) (${s.knownExploited} known-exploited, ${s.critical} critical CVE(s)); ${feed}${s.feedRefused ? `; refused: ${s.feedRefused}` : ''}`;
 }
 
-/** What the daemon recorded last, for `status` while it is stopped. */
+const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+const text = (v: unknown): boolean => typeof v === 'string';
+const COUNTS = ['components', 'vulnerablePackages', 'cves', 'knownExploited', 'critical', 'urgent'] as const;
+
+/** A summary read back from disk has the shape `summaryLine` prints (a corrupt file: none). */
+function isSummary(v: unknown): v is SoftwareSummary {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const f = s.feed as Record<string, unknown> | null | undefined;
+  const feedOk =
+    f === null ||
+    (typeof f === 'object' &&
+      f !== undefined &&
+      num(f.version) &&
+      text(f.issuedAt) &&
+      num(f.ageDays) &&
+      typeof f.expired === 'boolean' &&
+      (f.notAfter === undefined || text(f.notAfter)));
+  return (
+    text(s.checkedAt) &&
+    text(s.dpkg) &&
+    COUNTS.every((k) => num(s[k])) &&
+    feedOk &&
+    (s.feedRefused === undefined || text(s.feedRefused))
+  );
+}
+
+/** What the daemon recorded last, for `status` while it is stopped (null: none, or not readable). */
 export function readSoftwareSummary(stateDir: string): SoftwareSummary | null {
-  return readJsonState<{ summary?: SoftwareSummary }>(join(stateDir, SOFTWARE_STATE))?.summary ?? null;
+  const s = readJsonState<{ summary?: unknown }>(join(stateDir, SOFTWARE_STATE))?.summary;
+  return isSummary(s) ? s : null;
 }

@@ -109,6 +109,9 @@ describe('console auditor report (HTML, real PostgreSQL)', () => {
     const bad = await viewer.get('/api/v1/compliance/report.html?device=%3Cx%3E');
     assert.equal(bad.status, 400);
     assert.equal((bad.body as { field: string }).field, 'device');
+    // review #16: a gateway the registry does not know has no report (was an empty one, 200).
+    const unknown = await viewer.get('/api/v1/compliance/report.html?device=gw-nobody');
+    assert.equal(unknown.status, 404, unknown.text.slice(0, 200));
     const anon = new ConsoleClient(app.url, ca);
     assert.equal((await anon.get('/api/v1/compliance/report.html')).status, 401);
   });

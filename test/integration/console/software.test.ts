@@ -26,6 +26,21 @@ interface SoftwareReply {
   total: number;
   findings: Record<string, unknown>[];
 }
+/**
+ * review #17: a small CycloneDX (under the 32 MiB bound) whose one vulnerability with a
+ * 64 KiB description affects 30,000 refs: one finding per affect, each carrying the
+ * description, is 2 GB once stored (the console stalled, then failed every fleet page).
+ */
+function amplifyingSbom(): Buffer {
+  const affects = Array.from({ length: 30_000 }, () => ({ ref: 'a' }));
+  return Buffer.from(
+    JSON.stringify({
+      bomFormat: 'CycloneDX',
+      components: [{ 'bom-ref': 'a', name: 'a', version: '1' }],
+      vulnerabilities: [{ id: 'CVE-1', description: 'x'.repeat(64 << 10), affects }],
+    }),
+  );
+}
 const purls = (fs: Finding[], pred: (f: Finding) => boolean = () => true) =>
   new Set(fs.filter(pred).map((f) => f.component.purl)).size;
 
@@ -49,6 +64,17 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
         Buffer.from('not gzip at all'),
         'application/vnd.cyclonedx+json+gzip',
       );
+      await fleet.add('gw-d');
+      await fleet.report('gw-d', 'sbom', gzipSync(amplifyingSbom()), GZIP_SBOM);
+      // review #17: PostgreSQL's jsonb refuses \u0000; a NUL in a device string failed every fleet page.
+      await fleet.add('gw-e');
+      const nul = {
+        bomFormat: 'CycloneDX',
+        serialNumber: 'urn:\u0000',
+        components: [{ 'bom-ref': 'a', name: 'a\u0000b', version: '1' }],
+        vulnerabilities: [{ id: 'CVE-3', description: 'x\u0000y', affects: [{ ref: 'a' }] }],
+      };
+      await fleet.report('gw-e', 'sbom', gzipSync(JSON.stringify(nul)), GZIP_SBOM);
     });
     ({ t, app, viewer, ca, fleet } = w);
   });
@@ -73,6 +99,9 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     );
     assert.equal(a.kevPackages, 2, 'openssl and libssl3');
     assert.equal(by.get('gw-b'), null, 'no SBOM report: no figures');
+    const d = by.get('gw-d');
+    assert.match(String(d?.problem), /findings/, 'the amplifying SBOM is refused with its reason');
+    assert.equal(by.get('gw-e')?.vulnerablePackages, 1, 'a NUL in a device string is stored replaced');
     const c = by.get('gw-c');
     assert.match(String(c?.problem), /not gzip/);
     assert.equal(c?.vulnerablePackages, 0);
@@ -155,6 +184,10 @@ describe('console: the gateways own software (real PostgreSQL)', () => {
     assert.deepEqual(cycloneDxValidator()(doc), []);
     assert.equal(doc.metadata.component.name, 'gw-a');
     assert.equal((await viewer.get('/api/v1/gateways/gw-b/sbom')).status, 404);
+    // review #17: a stored report that cannot be inflated is said so, not an internal error.
+    const bad = await viewer.get('/api/v1/gateways/gw-c/sbom');
+    assert.equal(bad.status, 422, bad.text);
+    assert.match(String((bad.body as { reason: string }).reason), /gw-c.*not gzip/);
   });
 
   it('a newer SBOM (openssl upgraded) replaces the figures; software.vulnerable raises an alert', async () => {
@@ -201,6 +234,16 @@ describe('console: a device SBOM it cannot read is said so, never a clean zero',
       }),
     );
     assert.equal(odd.components, 1);
+    const long = parseSbom(
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        components: [{ 'bom-ref': 'a', name: 'n'.repeat(5000), version: 'v'.repeat(5000) }],
+        vulnerabilities: [{ id: 'CVE-2', description: 'd'.repeat(1 << 20), affects: [{ ref: 'a' }] }],
+      }),
+    );
+    const [f] = long.findings;
+    assert.ok(f && f.summary !== null && f.summary.length <= 500, 'a description is clipped');
+    assert.ok(f.package.length <= 256 && f.version.length <= 256, 'so are names and versions');
     assert.deepEqual(
       odd.findings.map((f) => [f.package, f.severity, f.cvss, f.kev, f.fixed]),
       [

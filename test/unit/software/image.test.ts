@@ -283,5 +283,39 @@ describe('SBOM and vulnerabilities of the fixture Debian 12 image', () => {
       [vulnerable, 2, 0, 3],
     );
     assert.equal(j.software.feed?.expired, false);
+
+    // review #17, #13: what `status` reads back are files on disk: a corrupt or hostile one is
+    // left out (said so in --json), never "undefined" figures, a crash or terminal escapes.
+    const audit = join(home, 'data', 'audit-state.json');
+    const link = { url: 'mqtts://x', state: 'offline', delivery: { inflight: 0, window: 8 } };
+    for (const [sw, au, sy] of [
+      [{ summary: 'x' }, { failing: 'abc', score: 'high', checkedAt: 1 }, { state: 'x' }],
+      [
+        { summary: { ...summary, vulnerablePackages: '7', feed: 5 } },
+        { failing: [{}], score: 1 },
+        { ...link, lastError: 'boom' },
+      ],
+      [
+        { summary: { ...summary, feedRefused: '\u001b[2Jgone' } },
+        [],
+        { ...link, lastError: { code: 'X', message: '\u001b[2Jgone', at: 'now' } },
+      ],
+    ]) {
+      writeFileSync(join(home, 'data', SOFTWARE_STATE), JSON.stringify(sw));
+      writeFileSync(audit, JSON.stringify(au));
+      writeFileSync(join(home, 'data', 'sync-state.json'), JSON.stringify(sy));
+      const h = cli(['status'], { config: cfgFile });
+      assert.equal(h.code, 0, h.stderr);
+      assert.doesNotMatch(h.stdout + h.stderr, /undefined|NaN|TypeError|\[object/, h.stdout);
+      assert.ok(!h.stdout.includes('\u001b'), 'no terminal escape reaches the terminal');
+      const hj = JSON.parse(cli(['status', '--json'], { config: cfgFile }).stdout) as Record<string, unknown>;
+      if (Array.isArray(au)) {
+        assert.match(h.stdout, /refused: \\x1b\[2Jgone/, 'an escape is shown, not run');
+        continue;
+      }
+      assert.equal(hj.software ?? null, null, JSON.stringify(sw));
+      assert.equal(hj.audit ?? null, null, JSON.stringify(au));
+      assert.equal(hj.link ?? null, null, JSON.stringify(sy));
+    }
   });
 });

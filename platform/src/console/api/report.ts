@@ -6,7 +6,7 @@ import {
   type ReportSection,
 } from '../compliance/index.js';
 import { sensorInventory } from '../gateway/index.js';
-import { type App, DEVICE_ID } from '../http/index.js';
+import { type App, DEVICE_ID, notFound } from '../http/index.js';
 import { softwareOf } from '../software/index.js';
 import type { Queryable } from '../types.js';
 import { type ApiContext, who } from './context.js';
@@ -71,6 +71,8 @@ export function reportRoutes(app: App, ctx: ApiContext): void {
           [device ?? null],
         )
       ).map((r) => r.device_id);
+      // An auditor given an empty report for a mistyped id would read it as "nothing found".
+      if (device && ids.length === 0) throw notFound(`gateway ${device}`);
       const sections: ReportSection[] = assessments.map(postureSection);
       for (const id of ids) sections.push(...(await evidenceSections(ctx.db, id)));
       await ctx.audit.record({

@@ -1,5 +1,11 @@
-import { type App, DEVICE_PARAMS, intQuery, notFound, queryInt } from '../http/index.js';
-import { FINDING_SEVERITIES, type FindingSeverity, sbomDocument, softwareOf } from '../software/index.js';
+import { type App, DEVICE_PARAMS, HttpError, intQuery, notFound, queryInt } from '../http/index.js';
+import {
+  FINDING_SEVERITIES,
+  type FindingSeverity,
+  SbomReportError,
+  sbomDocument,
+  softwareOf,
+} from '../software/index.js';
 import { type ApiContext, who } from './context.js';
 
 const FINDINGS = {
@@ -40,7 +46,12 @@ export function softwareRoutes(app: App, ctx: ApiContext): void {
     { config: { role: 'viewer' }, schema: { params: DEVICE_PARAMS } },
     async (req, reply) => {
       const id = req.params.id;
-      const json = await sbomDocument(ctx.db, id);
+      const json = await sbomDocument(ctx.db, id).catch((e: unknown) => {
+        // The gateway's bytes, not the console: said with the reason, as the page shows it.
+        if (e instanceof SbomReportError)
+          throw new HttpError(422, e.code, `SBOM report of gateway ${id} cannot be read: ${e.message}`);
+        throw e;
+      });
       if (json === null) throw notFound(`SBOM report of gateway ${id}`);
       await ctx.audit.record({
         username: who(req),

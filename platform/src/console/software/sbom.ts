@@ -3,6 +3,14 @@ import { FINDING_SEVERITIES, type FindingSeverity, type ParsedSbom, type Softwar
 
 /** A gateway's SBOM report is at most 200 KiB gzipped; this bounds what it may expand to. */
 export const MAX_SBOM_JSON_BYTES = 32 * 1024 * 1024;
+/**
+ * One finding per vulnerability × affected component, each carrying its strings: a small
+ * hostile BOM (one long description, many affects) would multiply into gigabytes stored and
+ * stall the console. A gateway has a few thousand at worst; past this the report is refused.
+ */
+export const MAX_SBOM_FINDINGS = 20_000;
+const MAX_SUMMARY = 500;
+const MAX_FIELD = 256;
 export const GZIP_SBOM = 'application/vnd.cyclonedx+json+gzip' as const;
 
 /** An SBOM report the console cannot read, with the reason shown in its place. */
@@ -14,6 +22,12 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** A device's string as stored and shown: at most `max` characters, no NUL (jsonb refuses it). */
+const clip = (v: string | null, max = MAX_FIELD): string | null => {
+  if (v === null) return null;
+  const t = v.replaceAll('\u0000', '\ufffd');
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+};
 const prop = (o: Obj, name: string): string | null =>
   str(list(o.properties).find((p) => p.name === name)?.value);
 
@@ -53,18 +67,22 @@ export function parseSbom(json: string): ParsedSbom {
       ? (sev as FindingSeverity)
       : 'unknown';
     for (const a of list(v.affects)) {
+      if (findings.length === MAX_SBOM_FINDINGS)
+        throw new SbomReportError(
+          `more than ${MAX_SBOM_FINDINGS} findings (vulnerability × affected component)`,
+        );
       const c = byRef.get(str(a.ref) ?? '');
       const name = str(c?.name) ?? str(a.ref) ?? '';
       findings.push({
-        package: name,
-        version: str(c?.version) ?? '',
-        purl: str(c?.purl) ?? str(a.ref) ?? '',
-        cve: str(v.id) ?? '',
+        package: clip(name) ?? '',
+        version: clip(str(c?.version)) ?? '',
+        purl: clip(str(c?.purl) ?? str(a.ref)) ?? '',
+        cve: clip(str(v.id)) ?? '',
         severity,
         cvss: typeof rating.score === 'number' ? rating.score : null,
         kev: prop(v, 'edge-agent:kev') === 'true',
-        fixed: prop(v, `edge-agent:fixed:${name}`),
-        summary: str(v.description),
+        fixed: clip(prop(v, `edge-agent:fixed:${name}`)),
+        summary: clip(str(v.description), MAX_SUMMARY),
       });
     }
   }
@@ -75,9 +93,9 @@ export function parseSbom(json: string): ParsedSbom {
   const device = isObj(meta.component) ? meta.component : {};
   return {
     components: components.length,
-    serialNumber: str(doc.serialNumber),
+    serialNumber: clip(str(doc.serialNumber)),
     feedVersion: Number.isFinite(feed) && feed > 0 ? feed : null,
-    os: prop(device, 'edge-agent:os'),
+    os: clip(prop(device, 'edge-agent:os')),
     findings,
   };
 }
