@@ -12,6 +12,7 @@ import { cli, exitOf, startDaemon, writeConfig } from './agent.js';
 import { tempDir } from './paths.js';
 import { pgliteStore, type StoredBatch, storedBatches } from './platform.js';
 import { type DocKey, docKey, makeDoc } from './trust.js';
+import { waitFor } from './wait.js';
 
 /** Agent status as `status --json` prints it (the parts tests read). */
 export interface StatusJson {
@@ -239,6 +240,21 @@ export class World {
     return (await this.storedBatches())
       .filter((r) => streams.includes(r.stream))
       .map((r) => verifyEnvelope(r.envelope, ring).batch);
+  }
+
+  /** The security events in the platform's store (stream 2), in arrival order, verified again. */
+  async collectorEvents(): Promise<DecodedBatch['events']> {
+    return (await this.collectorBatches([2])).flatMap((b) => b.events);
+  }
+
+  /** Sends `values` through `edge-agent ingest` and waits until every one is in the platform's store. */
+  async readingsArrive(values: number[], sensor = 'probe'): Promise<void> {
+    const r = this.ingest(values, sensor);
+    if (r.code !== 0) throw new Error(`ingest exited ${r.code}: ${r.stderr}`);
+    await waitFor(async () => {
+      const got = (await this.stored()).values;
+      return values.every((v) => got.includes(v));
+    }, `readings ${values[0]}..`);
   }
 
   async close(): Promise<void> {

@@ -42,17 +42,10 @@ describe('disk full during a cron tick', () => {
   const cabinet = join(w.t.dir, 'cabinet');
   const data = join(w.agentDir, 'data');
   const stage = join(w.t.dir, 'data-stage');
-  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
+  const events = () => w.collectorEvents();
   const sensors = () =>
     ((w.status() as unknown as AgentStatus).capabilities ?? []).find((c) => c.name === 'sensors');
-  const readingsArrive = async (values: number[]) => {
-    const r = w.ingest(values, 'probe');
-    assert.equal(r.code, 0, r.stderr);
-    await waitFor(async () => {
-      const got = (await w.stored()).values;
-      return values.every((v) => got.includes(v));
-    }, `readings ${values[0]}..`);
-  };
+  const readingsArrive = (values: number[]) => w.readingsArrive(values);
 
   before(async () => {
     makeCabinet(cabinet);

@@ -30,15 +30,9 @@ describe('one failing capability never costs telemetry', () => {
   const configKey = docKey();
   let platform: MqttClient;
   const statuses: { version: number; state: string; reason?: string }[] = [];
-  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
+  const events = () => w.collectorEvents();
   const capabilities = () => (w.status() as unknown as AgentStatus).capabilities ?? [];
-  const readingsArrive = async (values: number[]) => {
-    assert.equal(w.ingest(values, 'probe').code, 0);
-    await waitFor(async () => {
-      const got = (await w.stored()).values;
-      return values.every((v) => got.includes(v));
-    }, `readings ${values[0]}..`);
-  };
+  const readingsArrive = (values: number[]) => w.readingsArrive(values);
 
   before(async () => {
     makeCabinet(cabinet);

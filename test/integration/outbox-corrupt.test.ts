@@ -16,15 +16,8 @@ import { World } from '../helpers/world.js';
 describe('the outbox corrupted at run time', () => {
   const w = new World({ deviceId: 'gw-corrupt' });
   const file = join(w.agentDir, 'data', 'outbox.db');
-  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
-  const arrive = async (values: number[]) => {
-    const r = w.ingest(values, 'probe');
-    assert.equal(r.code, 0, r.stderr);
-    await waitFor(async () => {
-      const got = (await w.stored()).values;
-      return values.every((v) => got.includes(v));
-    }, `readings ${values[0]}..`);
-  };
+  const events = () => w.collectorEvents();
+  const arrive = (values: number[]) => w.readingsArrive(values);
 
   before(async () => {
     await w.setup();

@@ -27,7 +27,7 @@ describe('gateway software end to end: a feed on the retained topic, findings at
           vulnerabilities?: { id: string }[];
         };
       });
-  const events = async () => (await w.collectorBatches([2])).flatMap((b) => b.events);
+  const events = () => w.collectorEvents();
 
   before(async () => {
     cpSync(IMAGE, root, { recursive: true });
