@@ -103,6 +103,7 @@ export class Outbox implements Service {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) this.opts.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     await this.idle();
     this.reader.close();
     await this.thread.close(this.uptime());
@@ -146,8 +147,12 @@ export class Outbox implements Service {
   }
 
   private scheduleRestart(): void {
+    // One restart at a time: a worker that dies while opening is reported both by its exit and by the
+    // failed launch, and two launches would leave one worker (a second writer) running unowned.
+    if (this.restartTimer || this.stopping) return;
     this.restartTimer = this.opts.clock.setTimeout(() => {
       this.restartTimer = undefined;
+      if (this.stopping) return;
       this.launch()
         .then(() => {
           this.fault = null;
@@ -159,7 +164,7 @@ export class Outbox implements Service {
         .catch((e) => {
           this.opts.log.error({ err: e }, 'cannot restart the outbox worker');
           this.restartMs = Math.min(this.restartMs * 2, RESTART_MS.max);
-          if (!this.stopping && !this.thread.running) this.scheduleRestart();
+          if (!this.thread.running) this.scheduleRestart();
         });
     }, this.restartMs);
   }
