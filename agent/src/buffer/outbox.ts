@@ -54,6 +54,8 @@ export class Outbox implements Service {
   private restartTimer: TimerHandle | undefined;
   private restartMs = RESTART_MS.first;
   private stopping = false;
+  /** The worker is open and its state absorbed: until then `sealed` may chain on batches it never committed. */
+  private ready = false;
   /** Why the outbox refuses commits now (the worker died and is not back yet). */
   fault: Error | null = null;
 
@@ -118,6 +120,7 @@ export class Outbox implements Service {
   }
 
   private async launch(): Promise<void> {
+    this.ready = false;
     const open: ToWorker = {
       t: 'open',
       file: this.opts.file,
@@ -134,10 +137,12 @@ export class Outbox implements Service {
     this.upBase = state.upBase;
     this.monoAtOpen = this.opts.clock.monotonic();
     this.reader.open(this.opts.file);
+    this.ready = true;
   }
 
   /** The worker died: everything waiting was refused; the outbox reports it and restarts it. */
   private died(err: Error): void {
+    this.ready = false;
     this.reader.close();
     if (this.stopping) return;
     this.fault = err;
@@ -266,7 +271,7 @@ export class Outbox implements Service {
    * failed commit with BUFFER_DISK_FULL, BUFFER_IO_ERROR or BUFFER_QUARANTINED.
    */
   async append(requests: AppendRequest[], settle: number[] = []): Promise<SealedBatch[]> {
-    if (!this.thread.running) throw this.fault ?? new Error('the outbox is not open');
+    if (!this.thread.running || !this.ready) throw this.fault ?? new Error('the outbox is not open');
     const heads = new Map(this.sealed);
     const batches = requests
       .filter((r) => r.items.length > 0)
@@ -305,7 +310,8 @@ export class Outbox implements Service {
 
   private cut(stream: Stream, epoch: number, fromSeq: number, upTo: number): Promise<number> {
     const toSeq = Math.min(upTo, this.committed.get(stream)?.seq ?? 0);
-    if (epoch !== this.epochValue || toSeq < fromSeq || !this.thread.running) return Promise.resolve(0);
+    if (epoch !== this.epochValue || toSeq < fromSeq || !this.thread.running || !this.ready)
+      return Promise.resolve(0);
     // Gone for readers now: the delete commits with the next group, and a crash before it only sends them again.
     if (fromSeq <= this.floor(stream) + 1) this.floors.set(stream, Math.max(this.floor(stream), toSeq));
     return this.thread.request({ k: 'ack', stream, epoch, fromSeq, toSeq }, this.ctx());

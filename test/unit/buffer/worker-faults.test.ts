@@ -199,3 +199,29 @@ it('a worker that dies while it opens is restarted once: one restart pending, ne
     t.cleanup();
   }
 });
+
+it('while a restarted worker opens, appends are refused: none chains on batches the dead worker never committed', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const ob = makeOutbox(t.dir, { clock, onFault: () => undefined });
+  await ob.start();
+  try {
+    for (let i = 1; i <= 5; i++) await one(ob, i);
+    const inflight = [6, 7, 8].map((n) => one(ob, n).then(([b]) => b.seq, code));
+    await ob.killWorker();
+    const fates = await Promise.all(inflight);
+    clock.advance(500);
+    await assert.rejects(one(ob, 100), (e) => code(e) === 'BUFFER_WORKER_DIED');
+    await until(() => ob.fault === null);
+    // A batch refused as the worker died may still have committed (its answer died with the worker).
+    const [next] = await one(ob, 101);
+    assert.ok(next.seq >= 6 + fates.filter((f) => typeof f === 'number').length && next.seq <= 9);
+    assert.deepEqual(
+      seqs(ob),
+      Array.from({ length: next.seq }, (_, i) => i + 1),
+    );
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
