@@ -54,6 +54,8 @@ export class Outbox implements Service {
   private restartTimer: TimerHandle | undefined;
   private restartMs = RESTART_MS.first;
   private stopping = false;
+  /** The worker is open and its state absorbed: until then `sealed` may chain on batches it never committed. */
+  private ready = false;
   /** Why the outbox refuses commits now (the worker died and is not back yet). */
   fault: Error | null = null;
 
@@ -103,6 +105,7 @@ export class Outbox implements Service {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) this.opts.clock.clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     await this.idle();
     this.reader.close();
     await this.thread.close(this.uptime());
@@ -117,6 +120,7 @@ export class Outbox implements Service {
   }
 
   private async launch(): Promise<void> {
+    this.ready = false;
     const open: ToWorker = {
       t: 'open',
       file: this.opts.file,
@@ -133,10 +137,12 @@ export class Outbox implements Service {
     this.upBase = state.upBase;
     this.monoAtOpen = this.opts.clock.monotonic();
     this.reader.open(this.opts.file);
+    this.ready = true;
   }
 
   /** The worker died: everything waiting was refused; the outbox reports it and restarts it. */
   private died(err: Error): void {
+    this.ready = false;
     this.reader.close();
     if (this.stopping) return;
     this.fault = err;
@@ -146,8 +152,12 @@ export class Outbox implements Service {
   }
 
   private scheduleRestart(): void {
+    // One restart at a time: a worker that dies while opening is reported both by its exit and by the
+    // failed launch, and two launches would leave one worker (a second writer) running unowned.
+    if (this.restartTimer || this.stopping) return;
     this.restartTimer = this.opts.clock.setTimeout(() => {
       this.restartTimer = undefined;
+      if (this.stopping) return;
       this.launch()
         .then(() => {
           this.fault = null;
@@ -159,7 +169,7 @@ export class Outbox implements Service {
         .catch((e) => {
           this.opts.log.error({ err: e }, 'cannot restart the outbox worker');
           this.restartMs = Math.min(this.restartMs * 2, RESTART_MS.max);
-          if (!this.stopping && !this.thread.running) this.scheduleRestart();
+          if (!this.thread.running) this.scheduleRestart();
         });
     }, this.restartMs);
   }
@@ -261,7 +271,7 @@ export class Outbox implements Service {
    * failed commit with BUFFER_DISK_FULL, BUFFER_IO_ERROR or BUFFER_QUARANTINED.
    */
   async append(requests: AppendRequest[], settle: number[] = []): Promise<SealedBatch[]> {
-    if (!this.thread.running) throw this.fault ?? new Error('the outbox is not open');
+    if (!this.thread.running || !this.ready) throw this.fault ?? new Error('the outbox is not open');
     const heads = new Map(this.sealed);
     const batches = requests
       .filter((r) => r.items.length > 0)
@@ -300,7 +310,8 @@ export class Outbox implements Service {
 
   private cut(stream: Stream, epoch: number, fromSeq: number, upTo: number): Promise<number> {
     const toSeq = Math.min(upTo, this.committed.get(stream)?.seq ?? 0);
-    if (epoch !== this.epochValue || toSeq < fromSeq || !this.thread.running) return Promise.resolve(0);
+    if (epoch !== this.epochValue || toSeq < fromSeq || !this.thread.running || !this.ready)
+      return Promise.resolve(0);
     // Gone for readers now: the delete commits with the next group, and a crash before it only sends them again.
     if (fromSeq <= this.floor(stream) + 1) this.floors.set(stream, Math.max(this.floor(stream), toSeq));
     return this.thread.request({ k: 'ack', stream, epoch, fromSeq, toSeq }, this.ctx());

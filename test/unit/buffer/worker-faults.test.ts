@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import type { Outbox } from '../../../agent/src/buffer/index.js';
@@ -10,6 +10,10 @@ import { tempDir } from '../../helpers/paths.js';
 
 const code = (e: unknown) => (e as { code?: string }).code;
 const one = (ob: Outbox, n: number) => ob.append([{ stream: Stream.TELEMETRY, items: [reading(n)] }]);
+const until = async (ok: () => boolean): Promise<void> => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ok(), 'condition never met');
+};
 const seqs = (ob: Outbox) =>
   ob
     .peek(10_000)
@@ -157,6 +161,65 @@ it('the outbox file corrupted while it runs: quarantined, a new epoch, buffer.qu
     const [b] = await one(ob, 5000);
     assert.equal(b.epoch, ob.epoch, 'appends go on in the new epoch');
     assert.equal(ob.integrityCheck(), 'ok');
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('a worker that dies while it opens is restarted once: one restart pending, never a second worker on the file', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const ob = makeOutbox(t.dir, { clock, onFault: () => undefined });
+  const pendingTimers = () => (clock as unknown as { timers: Map<number, unknown> }).timers.size;
+  const dbFds = () =>
+    readdirSync('/proc/self/fd').filter((f) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${f}`) === join(t.dir, 'outbox.db');
+      } catch {
+        return false;
+      }
+    }).length;
+  await ob.start();
+  try {
+    const open = dbFds();
+    await ob.killWorker();
+    await until(() => pendingTimers() === 1);
+    clock.advance(500);
+    await ob.killWorker();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(pendingTimers(), 1, 'one restart pending after a death while opening');
+    clock.advance(60_000);
+    await until(() => ob.fault === null);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(dbFds(), open, 'one writer and one reader on the file, as before the deaths');
+    await one(ob, 1);
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
+
+it('while a restarted worker opens, appends are refused: none chains on batches the dead worker never committed', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const ob = makeOutbox(t.dir, { clock, onFault: () => undefined });
+  await ob.start();
+  try {
+    for (let i = 1; i <= 5; i++) await one(ob, i);
+    const inflight = [6, 7, 8].map((n) => one(ob, n).then(([b]) => b.seq, code));
+    await ob.killWorker();
+    const fates = await Promise.all(inflight);
+    clock.advance(500);
+    await assert.rejects(one(ob, 100), (e) => code(e) === 'BUFFER_WORKER_DIED');
+    await until(() => ob.fault === null);
+    // A batch refused as the worker died may still have committed (its answer died with the worker).
+    const [next] = await one(ob, 101);
+    assert.ok(next.seq >= 6 + fates.filter((f) => typeof f === 'number').length && next.seq <= 9);
+    assert.deepEqual(
+      seqs(ob),
+      Array.from({ length: next.seq }, (_, i) => i + 1),
+    );
   } finally {
     await ob.stop();
     t.cleanup();
