@@ -51,7 +51,9 @@ export class StoreThread {
       this.worker = undefined;
       const err = new BufferError(
         'BUFFER_WORKER_DIED',
-        `the outbox worker stopped (exit ${code}${why ? `: ${why.message}` : ''}): nothing waiting was accepted`,
+        // Unconfirmed is not lost: the worker may have committed a group it could not report, and
+        // the chain then continues after it, so a producer that retries may store a reading twice.
+        `the outbox worker stopped (exit ${code}${why ? `: ${why.message}` : ''}): what was waiting is unconfirmed (it may have been stored)`,
       );
       this.closing?.();
       this.closing = undefined;
