@@ -45,22 +45,30 @@ export interface ProvisionRow {
   share: number | null;
 }
 
-/** The latest audit report of each gateway (or of one), with the batch it was signed in. */
-export async function loadAssessments(db: Queryable, deviceId?: string): Promise<Assessment[]> {
-  const rows = await db.query<{
-    device_id: string;
-    body: Uint8Array;
-    created_at: Date | string;
-    epoch: string | number;
-    seq: string | number;
-    payload_hash: Uint8Array | null;
-  }>(
+/** A gateway's latest report of one kind, with the hash of the signed batch it came in. */
+export interface CitedReport {
+  device_id: string;
+  body: Uint8Array;
+  created_at: Date | string;
+  epoch: string | number;
+  seq: string | number;
+  payload_hash: Uint8Array | null;
+}
+
+/** The latest report of `kind` of each gateway (or of one), joined to the batch it was signed in. */
+export function latestCitedReports(db: Queryable, kind: string, deviceId?: string): Promise<CitedReport[]> {
+  return db.query<CitedReport>(
     `SELECT r.device_id, r.body, r.created_at, r.epoch, r.seq, b.payload_hash
      FROM latest_reports r LEFT JOIN batches b
        ON b.device_id = r.device_id AND b.stream = $1 AND b.epoch = r.epoch AND b.seq = r.seq
-     WHERE r.kind = 'audit' AND ($2::text IS NULL OR r.device_id = $2) ORDER BY r.device_id`,
-    [Stream.REPORTS, deviceId ?? null],
+     WHERE r.kind = $2 AND ($3::text IS NULL OR r.device_id = $3) ORDER BY r.device_id`,
+    [Stream.REPORTS, kind, deviceId ?? null],
   );
+}
+
+/** The latest audit report of each gateway (or of one), with the batch it was signed in. */
+export async function loadAssessments(db: Queryable, deviceId?: string): Promise<Assessment[]> {
+  const rows = await latestCitedReports(db, 'audit', deviceId);
   return rows.map((r) => ({
     deviceId: r.device_id,
     reportedAt: new Date(r.created_at).toISOString(),

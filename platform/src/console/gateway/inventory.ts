@@ -1,5 +1,4 @@
-import { Stream } from '../../../../agent/src/core/index.js';
-import { batchRef } from '../compliance/index.js';
+import { batchRef, latestCitedReports } from '../compliance/index.js';
 import type { Queryable } from '../types.js';
 import type { SensorInventory, SensorVerdict } from './types.js';
 
@@ -31,18 +30,7 @@ export function sensorsOf(body: Uint8Array): SensorVerdict[] | null {
 
 /** The sensors of a gateway's latest inventory report with their firmware verdicts (null: none yet). */
 export async function sensorInventory(db: Queryable, deviceId: string): Promise<SensorInventory | null> {
-  const [r] = await db.query<{
-    body: Uint8Array;
-    created_at: Date | string;
-    epoch: string | number;
-    seq: string | number;
-    payload_hash: Uint8Array | null;
-  }>(
-    `SELECT r.body, r.created_at, r.epoch, r.seq, b.payload_hash FROM latest_reports r LEFT JOIN batches b
-       ON b.device_id = r.device_id AND b.stream = $2 AND b.epoch = r.epoch AND b.seq = r.seq
-     WHERE r.device_id = $1 AND r.kind = 'inventory'`,
-    [deviceId, Stream.REPORTS],
-  );
+  const [r] = await latestCitedReports(db, 'inventory', deviceId);
   if (!r) return null;
   const order = ['vulnerable', 'declared-missing', 'unknown-model', 'unknown-firmware', 'unsupported'];
   const rank = (v: string) => (order.includes(v) ? order.indexOf(v) : order.length);
