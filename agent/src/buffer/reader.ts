@@ -3,6 +3,9 @@ import type { Stream } from '../core/index.js';
 import { Queries } from './queries.js';
 import type { StoredRow } from './types.js';
 
+/** The read connection's page cache, in kB. */
+export const READER_CACHE_KB = 512;
+
 /**
  * The main thread's read-only connection to the outbox: reads never sync, so
  * the drain reads rows here without a round trip to the worker, which alone writes.
@@ -14,6 +17,10 @@ export class OutboxReader {
   open(file: string): void {
     this.close();
     this.db = new Database(file, { readonly: true, fileMustExist: true });
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection; the drain reads each
+    // row once, in seq order, so the cache only held pages already sent: 16 MB of the main
+    // thread's RSS while draining a backlog (#12). 512 kB keeps the index's inner pages.
+    this.db.pragma(`cache_size = -${READER_CACHE_KB}`);
     this.q = new Queries(this.db);
   }
 

@@ -1,4 +1,3 @@
-import si from 'systeminformation';
 import {
   type CapabilityReport,
   type Clock,
@@ -94,6 +93,8 @@ function reading(metric: string, value: number, ts: number): Reading {
 
 /** Reads what the platform exposes; a figure it cannot give is left out. */
 async function collect(): Promise<Record<string, number>> {
+  // Loaded at the first sample, not at start: 1.2 MB of heap a daemon with health off never needs (#12).
+  const { default: si } = await import('systeminformation');
   const [load, mem, temp, fs, net] = await Promise.all([
     si.currentLoad().catch(() => null),
     si.mem().catch(() => null),
