@@ -1,8 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1
 // The small young generation makes V8 collect the drain loop's short-lived Buffer
 // wrappers often, so their external memory goes back before it piles up: peak RSS
 // while draining a million buffered readings drops from ~175 MB to ~120 MB
-// (`npm run bench`). A systemd unit that calls node directly should pass the flag too.
+// (`npm run bench`). Two malloc arenas, not one per thread that allocates: the outbox
+// worker's own arena held 16-17 MB it no longer used after the open's row check and the
+// drain (#12, README "Benchmark"). A systemd unit that calls node directly should set both.
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/agent/src/main.js', import.meta.url);

@@ -15,6 +15,21 @@ export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
 }
 
+/**
+ * The variables and node flags of a script's `#!/usr/bin/env -S VAR=x node --flag` line,
+ * so a daemon started with `--import` runs as the shebang runs it.
+ */
+export function shebangOf(script: string): { vars: Record<string, string>; flags: string[] } {
+  const words = (readFileSync(script, 'utf8').split('\n', 1)[0] ?? '').split(/\s+/);
+  const node = words.indexOf('node');
+  const vars: Record<string, string> = {};
+  for (const w of words.slice(0, Math.max(node, 0))) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
+    if (m) vars[m[1]] = m[2];
+  }
+  return { vars, flags: node < 0 ? [] : words.slice(node + 1).filter((w) => w !== '') };
+}
+
 /** Bytes the process has caused to be sent to the block layer (`/proc/<pid>/io` write_bytes). */
 export function writeBytes(pid: number): number {
   const m = /write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
@@ -101,14 +116,16 @@ export class BenchDaemon {
     this.o.broker.pki.signCsr(readFileSync(join(data, 'identity', 'tls.csr'), 'utf8'), join(data, 'tls.crt'));
   }
 
-  /** Starts it with the V8 flag of bin/edge-agent.js's shebang, and waits for agent.sock to answer. */
+  /** Starts it with the environment and V8 flags of bin/edge-agent.js's shebang, and waits for agent.sock to answer. */
   async start(): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, EDGE_BENCH_LOOP_FILE: this.loopFile };
     if (this.o.fsyncMs && this.o.slowfsLib) {
       env.LD_PRELOAD = this.o.slowfsLib;
       env.SLOWFS_MS = String(this.o.fsyncMs);
     }
-    const args = ['--max-semi-space-size=1', '--import', probe, agentBin, 'run', '--config', this.config];
+    const { vars, flags } = shebangOf(agentBin);
+    Object.assign(env, vars);
+    const args = [...flags, '--import', probe, agentBin, 'run', '--config', this.config];
     this.child = spawn(process.execPath, args, { stdio: 'ignore', env });
     for (let i = 0; i < 600; i++) {
       if (this.child.exitCode !== null) throw new Error(`the daemon exited with ${this.child.exitCode}`);

@@ -112,4 +112,15 @@ describe('installation', () => {
       assert.ok(text.includes(l), l);
     }
   });
+
+  it('the systemd unit runs node with the environment and flags of bin/edge-agent.js (memory bounds)', () => {
+    const unit = readFileSync(join(repoRoot, 'scripts/systemd/edge-agent.service'), 'utf8');
+    const shebang = readFileSync(join(repoRoot, 'bin/edge-agent.js'), 'utf8').split('\n', 1)[0].split(/\s+/);
+    const node = shebang.indexOf('node');
+    assert.ok(node > 0, 'the shebang runs node through env');
+    const exec = unit.split('\n').find((l) => l.startsWith('ExecStart='));
+    for (const v of shebang.slice(0, node).filter((w) => w.includes('=')))
+      assert.ok(unit.includes(`Environment=${v}\n`), `Environment=${v}`);
+    for (const f of shebang.slice(node + 1)) assert.ok(exec?.includes(` ${f} `), `ExecStart passes ${f}`);
+  });
 });
