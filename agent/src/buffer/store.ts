@@ -186,11 +186,13 @@ export class OutboxStore {
 
   private allDebts(): NoticeDebt[] {
     this.newDebts = [];
-    const group = ++this.txn;
+    const base = this.txn + 1;
+    // A damaged file may owe many ranges: at most 200 notices a batch keeps each well under the collector's size bound.
     const all = this.q
       .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
       .all()
-      .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group }));
+      .map((r, i) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group: base + Math.floor(i / 200) }));
+    this.txn = (all.at(-1)?.group ?? base) + 1;
     this.owed = new Map(all.map((d) => [d.id, d.item]));
     return all;
   }

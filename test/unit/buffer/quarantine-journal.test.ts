@@ -172,3 +172,33 @@ it('an outbox worker that dies again soon after a restart waits longer before th
     t.cleanup();
   }
 });
+
+it('a file quarantined again while it still holds salvaged rows of an older epoch: they are salvaged again, not lost', async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'outbox.db');
+    const epoch = await tenRows(t.dir);
+    writeJournal(file, journal(file, epoch));
+    moveAside(file, asidePath(file, ctx.now));
+    const s = new OutboxStore({
+      file,
+      maxBytes: 1 << 30,
+      minFreeBytes: 0,
+      epochs: [424242, 434343],
+      log: () => undefined,
+    });
+    s.open(ctx);
+    try {
+      const st = s.replace(new Error('quick_check: again'), { ...ctx, now: ctx.now + 1 });
+      assert.equal(st.epoch, 434343);
+      assert.deepEqual(
+        st.salvage.map((f) => [f.stream, f.epoch, f.rows, f.head]),
+        [[Stream.TELEMETRY, epoch, 10, 12]],
+      );
+    } finally {
+      s.close(0);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
