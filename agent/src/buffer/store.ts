@@ -191,7 +191,11 @@ export class OutboxStore {
     const all = this.q
       .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
       .all()
-      .map((r, i) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group: base + Math.floor(i / 200) }));
+      .map((r, i) => ({
+        id: r.id,
+        item: JSON.parse(r.item) as StreamItem,
+        group: base + Math.floor(i / 200),
+      }));
     this.txn = (all.at(-1)?.group ?? base) + 1;
     this.owed = new Map(all.map((d) => [d.id, d.item]));
     return all;
