@@ -1,4 +1,4 @@
-import { STREAMS, type Stream } from '../core/index.js';
+import type { Stream } from '../core/index.js';
 import type { SalvageFigure } from './salvage-table.js';
 import type { StoredRow } from './types.js';
 
@@ -27,11 +27,6 @@ export class SalvageQueue {
   /** The old epoch of `stream` being delivered: the oldest with rows left. */
   epochOf(stream: Stream): number | undefined {
     return this.figures.find((f) => f.stream === stream && f.rows > 0)?.epoch;
-  }
-
-  /** Names the old epochs being delivered: when it changes, the delivery state of the last ones is void. */
-  get generation(): string {
-    return STREAMS.map((s) => this.epochOf(s) ?? '-').join(',');
   }
 
   /** The last seq sealed in `epoch` of `stream` while rows of it are held, else undefined (acks of it are refused). */

@@ -1,6 +1,13 @@
 import type { MqttClient } from 'mqtt';
 import type { Outbox } from '../buffer/index.js';
-import type { Clock, Logger, Service, Stream, TimerHandle } from '../core/index.js';
+import {
+  type Clock,
+  type Logger,
+  type Service,
+  STREAMS,
+  type Stream,
+  type TimerHandle,
+} from '../core/index.js';
 import type { AckMessage } from '../telemetry/index.js';
 import { type Lease, Ledger, Window } from './ledger.js';
 import type { Topics } from './topics.js';
@@ -70,9 +77,9 @@ export interface DrainClient extends Partial<Pick<MqttClient, 'connected' | 'dis
 export class Drain implements Service {
   readonly name = 'drain';
   readonly ledger: Ledger;
-  /** Delivery state of the salvaged rows of old epochs, one epoch per stream at a time (`salvageGen`). */
+  /** Delivery state of the salvaged rows of old epochs, one epoch per stream at a time (`salvageGen`, by stream). */
   private readonly salvage: Ledger;
-  private salvageGen = '';
+  private salvageGen: (number | undefined)[] = [];
   private client: DrainClient | undefined;
   private window = 0;
   private readonly attempts = new Map<number, { timer: TimerHandle; cb: PublishCallback }>();
@@ -259,9 +266,10 @@ export class Drain implements Service {
 
   /** Salvaged rows first (the oldest), then the current epoch's, within one window. */
   private take(allowed: number): [Ledger, Lease][] {
-    const gen = this.opts.outbox.salvage.generation;
-    // Another old epoch is being delivered: the state of the last one is void (its rows are gone or acked).
-    if (gen !== this.salvageGen) this.salvage.reset();
+    // A stream moved to another old epoch: its delivery state of the last one is void (those rows are gone).
+    const gen = STREAMS.map((s) => this.opts.outbox.salvage.epochOf(s));
+    const moved = STREAMS.filter((_, i) => gen[i] !== this.salvageGen[i]);
+    if (moved.length > 0) this.salvage.reset(moved);
     this.salvageGen = gen;
     const now = this.opts.clock.monotonic();
     const out: [Ledger, Lease][] = [];

@@ -68,16 +68,16 @@ export class Ledger {
    * The store started a new epoch (its file was quarantined at run time): every
    * row of the old one is gone, and seqs start again at 1. Publishes of the old
    * epoch still at the broker are no longer counted (at most one window, answered soon).
+   * Only `streams` when given (the salvage ledger moves to another old epoch per stream).
    */
-  reset(): void {
-    for (const busy of this.busy.values())
-      for (const e of busy.values()) if (e.state === 'inflight') this.leave(e);
-    for (const s of STREAMS) {
+  reset(streams: readonly Stream[] = STREAMS): void {
+    for (const s of streams) {
+      for (const e of this.busy.get(s)!.values()) if (e.state === 'inflight') this.leave(e);
       this.busy.set(s, new Map());
       this.cursor.set(s, 0);
+      this.top.delete(s);
+      this.swept.delete(s);
     }
-    this.top.clear();
-    this.swept.clear();
   }
 
   /** Publishes the broker has not answered. */
