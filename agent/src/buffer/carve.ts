@@ -16,9 +16,15 @@ export type Value = null | number | Buffer | string;
 const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
 const LEAF_TABLE = 0x0d;
 
-/** One file's pages: the newest WAL frame of a page wins over the database's copy. */
+/**
+ * One file's pages. Every copy is read for records (the database's and each WAL
+ * frame's: a damaged copy may have an intact other); overflow chains follow the
+ * newest copy of each page (the newest WAL frame, else the database's).
+ */
 class Pages {
   private readonly frames = new Map<number, number>();
+  /** Every WAL frame of this WAL generation, in order: [page number, offset of its data]. */
+  private readonly allFrames: [number, number][] = [];
   private readonly dbPages: number;
 
   constructor(
@@ -35,15 +41,19 @@ class Pages {
       const h = readAt(wal, at, 24);
       if (!h.subarray(8, 16).equals(salt)) continue; // a frame of an older WAL generation
       const page = h.readUInt32BE(0);
-      if (page > 0) this.frames.set(page, at + 24);
+      if (page === 0) continue;
+      this.frames.set(page, at + 24);
+      this.allFrames.push([page, at + 24]);
     }
   }
 
-  /** Every page number either file holds. */
-  numbers(): number[] {
-    const all = new Set(this.frames.keys());
-    for (let n = 1; n <= this.dbPages; n++) all.add(n);
-    return [...all];
+  /** Every copy of every page: the database's, then each WAL frame's. Read lazily, one page at a time. */
+  *copies(): Generator<[number, () => Buffer]> {
+    const db = this.db;
+    if (db !== undefined)
+      for (let n = 1; n <= this.dbPages; n++) yield [n, () => readAt(db, (n - 1) * this.size, this.size)];
+    const wal = this.wal;
+    if (wal !== undefined) for (const [n, at] of this.allFrames) yield [n, () => readAt(wal, at, this.size)];
   }
 
   get(n: number): Buffer | undefined {
@@ -95,15 +105,15 @@ export function carveRecords(file: string, each: (cols: Value[]) => void): { pag
   try {
     const size = pageSize(db?.fd, wal?.fd);
     const p = new Pages(db?.fd, db?.size ?? 0, wal?.fd, wal?.size ?? 0, size);
-    for (const n of p.numbers()) {
-      let page: Buffer | undefined;
+    for (const [n, read] of p.copies()) {
+      let page: Buffer;
       try {
-        page = p.get(n);
+        page = read();
       } catch {
         bad++;
         continue;
       }
-      if (!page || page.length < size) continue;
+      if (page.length < size) continue;
       const head = n === 1 ? 100 : 0;
       if (page[head] !== LEAF_TABLE) continue;
       pages++;

@@ -105,9 +105,15 @@ export function finishQuarantine(
   if (!j) return;
   const done = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'quarantined'").get();
   if (done?.value !== j.aside) {
-    const { rows, lost } = salvage(j.aside, j.wanted, to.log);
+    // Rows go in as they are read, a transaction per chunk (INSERT OR IGNORE: a run cut short is redone whole);
+    // the ranges, the notices and the mark that this quarantine is finished commit together after.
+    let kept = 0;
+    const { lost } = salvage(j.aside, j.wanted, to.log, (rows) => {
+      db.transaction(() => table.insertRows(rows))();
+      kept += rows.length;
+    });
     db.transaction(() => {
-      table.insert(rows, j.wanted);
+      table.insertRanges(j.wanted);
       owe([
         quarantineNotice(j.aside, { message: j.reason }, to.epoch, j.nowMs),
         ...lost.map((r) => evictionNotice(r, r.epoch, j.nowMs)),
@@ -116,7 +122,7 @@ export function finishQuarantine(
       db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('quarantined', ?)").run(j.aside);
     })();
     table.committed();
-    to.log({ salvaged: rows.length, lost }, 'salvaged what still reads of the quarantined outbox');
+    to.log({ salvaged: kept, lost }, 'salvaged what still reads of the quarantined outbox');
   }
   removeJournal(file);
 }

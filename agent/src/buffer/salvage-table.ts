@@ -39,16 +39,20 @@ export class SalvageTable {
     for (const r of rows) this.figures.set(key(r.stream, r.epoch), { ...r });
   }
 
-  /** Stores rows salvaged from a quarantined file, and the ranges they came from (inside the caller's transaction). */
-  insert(rows: SalvagedRow[], from: WantedRange[]): void {
-    const head = this.db.prepare(
-      'INSERT OR IGNORE INTO salvage_heads (stream, epoch, head) VALUES (?, ?, ?)',
-    );
-    for (const w of from) head.run(w.stream, w.epoch, w.toSeq);
+  /** Stores rows salvaged from a quarantined file (inside the caller's transaction); a row kept before is ignored. */
+  insertRows(rows: SalvagedRow[]): void {
     const ins = this.db.prepare(
       'INSERT OR IGNORE INTO salvaged (stream, epoch, seq, created_ms, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     for (const r of rows) ins.run(r.stream, r.epoch, r.seq, r.createdMs, r.items, r.envelope, r.crc);
+  }
+
+  /** Records the ranges a salvage looked in (each old epoch's last seq dates its acks); figures follow at commit. */
+  insertRanges(from: WantedRange[]): void {
+    const head = this.db.prepare(
+      'INSERT OR IGNORE INTO salvage_heads (stream, epoch, head) VALUES (?, ?, ?)',
+    );
+    for (const w of from) head.run(w.stream, w.epoch, w.toSeq);
     for (const w of from) this.changed.add(key(w.stream, w.epoch));
   }
 

@@ -40,32 +40,49 @@ const LAYOUTS = [
  * Reads what can still be read of a quarantined outbox (`file` and its WAL),
  * read-only: every row of the wanted ranges found in a table-leaf page of the
  * file or a frame of its WAL (carve.ts) that passes its checksum. Nothing of
- * SQLite's own structure needs to be sound. Returns the rows in seq order, and
- * the wanted seqs not found as exact ranges (reason `corrupt`), each in its epoch.
+ * SQLite's own structure needs to be sound. Rows go to `keep` in chunks of
+ * 256 (so memory stays bounded however much the file held); without it they
+ * come back in seq order. Also returns the wanted seqs not found, as exact
+ * ranges (reason `corrupt`), each in its epoch.
  */
 export function salvage(
   file: string,
   wanted: WantedRange[],
   log: Log,
+  keep?: (rows: SalvagedRow[]) => void,
 ): { rows: SalvagedRow[]; lost: (EvictionRange & { epoch: number })[] } {
-  const found = new Map<string, SalvagedRow>();
-  const key = (s: number, e: number, q: number) => `${s}/${e}/${q}`;
+  // One bit a wanted seq: a million unsent rows cost 1 MB to track, not their envelopes.
+  const seen = wanted.map((w) => new Uint8Array(Math.max(0, w.toSeq - w.fromSeq + 1)));
+  const out: SalvagedRow[] = [];
+  let chunk: SalvagedRow[] = [];
+  let count = 0;
+  const flush = () => {
+    if (keep && chunk.length > 0) keep(chunk);
+    chunk = [];
+  };
   if (wanted.length > 0) {
     try {
       const { pages, bad } = carveRecords(file, (cols) => {
         const row = intact(cols);
-        if (row && wanted.some((w) => inRange(w, row))) found.set(key(row.stream, row.epoch, row.seq), row);
+        const i = row ? wanted.findIndex((w) => inRange(w, row)) : -1;
+        if (!row || i < 0 || seen[i][row.seq - wanted[i].fromSeq]) return;
+        seen[i][row.seq - wanted[i].fromSeq] = 1;
+        count++;
+        if (!keep) out.push(row);
+        else if (chunk.push(row) >= 256) flush();
       });
-      log({ file, pages, unreadableCells: bad, rows: found.size }, 'salvage: read the quarantined outbox');
+      flush();
+      log({ file, pages, unreadableCells: bad, rows: count }, 'salvage: read the quarantined outbox');
     } catch (e) {
+      flush();
       log(
         { err: String(e), file },
-        'salvage: the quarantined outbox cannot be read: nothing salvaged from it',
+        'salvage: the quarantined outbox cannot be read (all of it or from some point): what was not read is lost',
       );
     }
   }
-  const rows = [...found.values()].sort((a, b) => a.stream - b.stream || a.epoch - b.epoch || a.seq - b.seq);
-  return { rows, lost: missing(wanted, (s, e, q) => found.has(key(s, e, q))) };
+  out.sort((a, b) => a.stream - b.stream || a.epoch - b.epoch || a.seq - b.seq);
+  return { rows: out, lost: missing(wanted, seen) };
 }
 
 /** The row a record holds if some layout fits it and its checksum matches; undefined for anything else. */
@@ -87,15 +104,12 @@ const inRange = (w: WantedRange, r: { stream: number; epoch: number; seq: number
   w.stream === r.stream && w.epoch === r.epoch && w.fromSeq <= r.seq && r.seq <= w.toSeq;
 
 /** The wanted seqs not found, as runs of consecutive seqs. */
-function missing(
-  wanted: WantedRange[],
-  has: (stream: number, epoch: number, seq: number) => boolean,
-): (EvictionRange & { epoch: number })[] {
+function missing(wanted: WantedRange[], seen: Uint8Array[]): (EvictionRange & { epoch: number })[] {
   const out: (EvictionRange & { epoch: number })[] = [];
-  for (const w of wanted) {
+  for (const [i, w] of wanted.entries()) {
     let run: (EvictionRange & { epoch: number }) | undefined;
     for (let q = w.fromSeq; q <= w.toSeq; q++) {
-      if (has(w.stream, w.epoch, q)) {
+      if (seen[i][q - w.fromSeq]) {
         run = undefined;
         continue;
       }
