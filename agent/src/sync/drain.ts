@@ -332,7 +332,10 @@ export class Drain implements Service {
     this.sweepTimer = undefined;
     const now = this.opts.clock.monotonic();
     for (const [token, a] of this.attempts) {
-      if (a.deadline > now) return this.armSweep(a.deadline);
+      if (a.deadline > now) {
+        this.armSweep(a.deadline);
+        return;
+      }
       this.attempts.delete(token);
       this.withdraw(a.c, a.cb);
       this.s.timedOut++;

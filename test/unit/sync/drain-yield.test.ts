@@ -59,7 +59,10 @@ it('a status request on the local socket is answered while the drain still has a
     const answer = request(path, 'status', {}, 30_000) as Promise<DrainStats>;
     drain.attach(client, 65_535);
     const st = await answer;
-    assert.ok(st.pubacked < BACKLOG, `answered with ${BACKLOG - st.pubacked} of ${BACKLOG} rows still to send`);
+    assert.ok(
+      st.pubacked < BACKLOG,
+      `answered with ${BACKLOG - st.pubacked} of ${BACKLOG} rows still to send`,
+    );
     const d = drain;
     while (d.stats().pubacked < BACKLOG) await new Promise((r) => setImmediate(r));
     assert.equal(d.stats().published, BACKLOG, 'then every row went out, once');
