@@ -17,6 +17,29 @@ export interface Lease {
   token: number;
 }
 
+/**
+ * Rows read per query beyond what the window takes now: refilling the window at
+ * every PUBACK, as a bare publisher does, would otherwise cost one query (~25 µs
+ * of fixed cost) per row (#12).
+ */
+export const READ_AHEAD_ROWS = 32;
+/** Rows read ahead are read again after this long: at the drain's speed they are used within milliseconds. */
+export const READ_AHEAD_MAX_MS = 1000;
+
+/** Rows of one stream read past the cursor and not taken yet (`rows[i..]`), and when they were read. */
+interface Ahead {
+  rows: StoredRow[];
+  i: number;
+  at: number;
+}
+
+/** Publishes the broker has not answered, shared by the ledgers of one drain (one window for all). */
+export class Window {
+  rows = 0;
+  bytes = 0;
+  nextToken = 1;
+}
+
 interface Entry {
   state: 'inflight' | 'delivered';
   token: number;
@@ -36,7 +59,8 @@ interface Entry {
  *
  * Invariant: every stored row with floor < seq <= cursor is in flight or
  * delivered; due rows are found by scanning the store after the cursor, which
- * moves back when a row becomes due again (scanning skips busy rows).
+ * moves back when a row becomes due again (scanning skips busy rows). Rows read
+ * ahead are all above the cursor; a cursor moving back drops them.
  */
 export class Ledger {
   private readonly busy = new Map<Stream, Map<number, Entry>>();
@@ -45,11 +69,12 @@ export class Ledger {
   private readonly top = new Map<Stream, number>();
   /** The floor at the last sweep of forgotten rows, per stream. */
   private readonly swept = new Map<Stream, number>();
-  private nextToken = 1;
-  private inflightRows = 0;
-  private inflightBytes = 0;
+  private readonly ahead = new Map<Stream, Ahead>();
 
-  constructor(private readonly store: LedgerStore) {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly w = new Window(),
+  ) {
     // The cursor starts at 0 and is read as max(cursor, floor): the store may open after the ledger exists.
     for (const s of STREAMS) {
       this.busy.set(s, new Map());
@@ -61,21 +86,22 @@ export class Ledger {
    * The store started a new epoch (its file was quarantined at run time): every
    * row of the old one is gone, and seqs start again at 1. Publishes of the old
    * epoch still at the broker are no longer counted (at most one window, answered soon).
+   * Only `streams` when given (the salvage ledger moves to another old epoch per stream).
    */
-  reset(): void {
-    for (const s of STREAMS) {
+  reset(streams: readonly Stream[] = STREAMS): void {
+    for (const s of streams) {
+      for (const e of this.busy.get(s)!.values()) if (e.state === 'inflight') this.leave(e);
       this.busy.set(s, new Map());
       this.cursor.set(s, 0);
+      this.top.delete(s);
+      this.swept.delete(s);
+      this.ahead.delete(s);
     }
-    this.top.clear();
-    this.swept.clear();
-    this.inflightRows = 0;
-    this.inflightBytes = 0;
   }
 
   /** Publishes the broker has not answered. */
   get outstanding(): { messages: number; bytes: number } {
-    return { messages: this.inflightRows, bytes: this.inflightBytes };
+    return { messages: this.w.rows, bytes: this.w.bytes };
   }
 
   /** A publish still unanswered counts as in flight even when its row was evicted meanwhile. */
@@ -99,7 +125,7 @@ export class Ledger {
       let cursor = Math.max(this.cursor.get(stream)!, this.store.floor(stream));
       let done = false;
       while (!done) {
-        const room = Math.min(maxMessages - this.inflightRows, limit - out.length);
+        const room = Math.min(maxMessages - this.w.rows, limit - out.length);
         if (room <= 0) {
           done = true;
           break;
@@ -107,23 +133,24 @@ export class Ledger {
         // Slack for busy rows only when the cursor moved back below some: reading
         // 256 rows to take a quarter window made the drain half as fast (#12).
         const slack = cursor < (this.top.get(stream) ?? 0) ? Math.min(busy.size, 256) : 0;
-        const rows = this.store.read(stream, cursor, room + slack);
-        if (rows.length === 0) break;
-        for (const row of rows) {
+        const a = this.readAhead(stream, cursor, room + slack, now);
+        if (a.i >= a.rows.length) break;
+        for (; a.i < a.rows.length; a.i++) {
+          const row = a.rows[a.i];
           if (busy.has(row.seq)) {
             cursor = row.seq;
             continue;
           }
           const bytes = row.envelope.length;
           const full =
-            this.inflightRows >= maxMessages ||
+            this.w.rows >= maxMessages ||
             out.length >= limit ||
-            (this.inflightRows > 0 && this.inflightBytes + bytes > maxBytes);
+            (this.w.rows > 0 && this.w.bytes + bytes > maxBytes);
           if (full) {
             done = true;
             break;
           }
-          const token = this.nextToken++;
+          const token = this.w.nextToken++;
           busy.set(row.seq, {
             state: 'inflight',
             token,
@@ -132,8 +159,8 @@ export class Ledger {
             createdMs: row.createdMs,
             at: now,
           });
-          this.inflightRows++;
-          this.inflightBytes += bytes;
+          this.w.rows++;
+          this.w.bytes += bytes;
           cursor = row.seq;
           if (row.seq > (this.top.get(stream) ?? 0)) this.top.set(stream, row.seq);
           out.push({ row, token });
@@ -254,8 +281,8 @@ export class Ledger {
   }
 
   private leave(e: Entry): void {
-    this.inflightRows--;
-    this.inflightBytes -= e.bytes;
+    this.w.rows--;
+    this.w.bytes -= e.bytes;
   }
 
   private makeDue(stream: Stream, seq: number): void {
@@ -264,6 +291,25 @@ export class Ledger {
   }
 
   private moveCursorBelow(stream: Stream, seq: number): void {
-    if (this.cursor.get(stream)! >= seq) this.cursor.set(stream, seq - 1);
+    if (this.cursor.get(stream)! < seq) return;
+    this.cursor.set(stream, seq - 1);
+    // The rows read ahead start above the old cursor: the gap below them is read first.
+    this.ahead.delete(stream);
+  }
+
+  /**
+   * The rows of `stream` above `cursor` read ahead, at least `want` of them when
+   * the store holds them. Rows at or below the cursor (taken, or cut off by the
+   * floor, which the cursor never sits below) are skipped first.
+   */
+  private readAhead(stream: Stream, cursor: number, want: number, now: number): Ahead {
+    let a = this.ahead.get(stream);
+    if (a) {
+      while (a.i < a.rows.length && a.rows[a.i].seq <= cursor) a.i++;
+      if (a.rows.length - a.i >= want && now - a.at < READ_AHEAD_MAX_MS) return a;
+    }
+    a = { rows: this.store.read(stream, cursor, Math.max(want, READ_AHEAD_ROWS)), i: 0, at: now };
+    this.ahead.set(stream, a);
+    return a;
   }
 }
