@@ -43,6 +43,10 @@ export class OutboxStore {
   private readonly floors = new Map<Stream, number>();
   private readonly totals = new Map<Stream, StreamTotals>();
   private pageSize = 4096;
+  /** Bytes used as of the last state(): nothing writes the file between a group's state and the next group. */
+  private used: number | undefined;
+  /** Streams whose oldest row may have changed (rows deleted, or the first one added): asked at the next state(). */
+  private readonly oldestStale = new Set<Stream>(STREAMS);
   private upBase = 0;
   private readonly hwm: HighWaterMark;
   private newDebts: NoticeDebt[] = [];
@@ -96,6 +100,8 @@ export class OutboxStore {
 
   private load(ctx: OpContext): void {
     this.loaded = false;
+    this.used = undefined;
+    for (const s of STREAMS) this.oldestStale.add(s);
     this.q = new Queries(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     this.db.exec('CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY, item TEXT NOT NULL)');
@@ -110,7 +116,7 @@ export class OutboxStore {
       this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epoch = Number(epoch);
-    this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
+    this.upBase = this.storedUptime(get.get('uptime_ms')?.value);
     this.heads.clear();
     for (const s of STREAMS) this.heads.set(s, { seq: 0, prevHash: ZERO });
     for (const c of this.q
@@ -194,6 +200,7 @@ export class OutboxStore {
     );
     this.txn++;
     const evictions = incoming > 0 ? this.planFor(incoming, ctx.free) : [];
+    this.used = undefined;
     const deltas: [Stream, number, number, number][] = [];
     const appended: SealedBatch[] = [];
     const ins = this.q.prepare(
@@ -227,9 +234,8 @@ export class OutboxStore {
           }
           return this.expire(o.stream, o.cutoffUp, deltas, floors, ctx);
         });
-        this.q
-          .prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)")
-          .run(ctx.up);
+        // A row appended carries the uptime (created_up): the meta row (two more pages) only goes with deletes.
+        if (evictions.length > 0 || ops.some((o) => o.k !== 'append')) this.saveUptime(ctx.up);
         return n;
       })();
     } catch (e) {
@@ -244,6 +250,7 @@ export class OutboxStore {
     for (const [k, v] of floors) this.floors.set(k, v);
     for (const [s, rows, bytes, items] of deltas) {
       const t = this.totals.get(s)!;
+      if (rows < 0 || t.rows === 0) this.oldestStale.add(s);
       t.rows += rows;
       t.bytes += bytes;
       t.items += items;
@@ -319,7 +326,7 @@ export class OutboxStore {
 
   private planFor(incoming: number, free: number): EvictionRange[] {
     const { need, reason } = evictionNeed(
-      this.usedBytes(),
+      this.used ?? this.usedBytes(),
       incoming,
       this.opts.maxBytes,
       free,
@@ -364,13 +371,15 @@ export class OutboxStore {
 
   /** The mirror for the main thread, with the debts owed since the last one. */
   state(debts = this.takeDebts()): StoreState {
-    for (const s of STREAMS) this.totals.get(s)!.oldestMs = this.q.oldest(s);
+    for (const s of this.oldestStale) this.totals.get(s)!.oldestMs = this.q.oldest(s);
+    this.oldestStale.clear();
+    this.used = this.usedBytes();
     return {
       epoch: this.epoch,
       heads: STREAMS.map((s) => ({ stream: s, ...this.heads.get(s)! })),
       floors: [...this.floors],
       totals: [...this.totals].map(([s, t]) => [s, { ...t }]),
-      usedBytes: this.usedBytes(),
+      usedBytes: this.used,
       upBase: this.upBase,
       commits: this.commits,
       debts,
@@ -383,10 +392,31 @@ export class OutboxStore {
     return d;
   }
 
+  /**
+   * The uptime as of the last commit: the meta row, or the newest row's `created_up`
+   * when later (append-only commits leave the meta row as it was). Rows are deleted
+   * only by commits that save the meta row, so the newest row is never older than it.
+   */
+  private storedUptime(meta: string | undefined): number {
+    const newest = this.q
+      .prepare<[], { up: number }>('SELECT created_up AS up FROM outbox ORDER BY id DESC LIMIT 1')
+      .get()?.up;
+    return Math.max(Number(meta ?? 0), newest ?? 0);
+  }
+
+  private saveUptime(up: number): void {
+    // An upsert updates the row in place: a REPLACE would rewrite the key's index page too.
+    this.q
+      .prepare<[number]>(
+        "INSERT INTO meta (key, value) VALUES ('uptime_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(up);
+  }
+
   close(up: number): void {
     if (this.db?.open) {
       try {
-        this.q.prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)").run(up);
+        this.saveUptime(up);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         this.db.close();
