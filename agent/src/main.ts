@@ -1,25 +1,4 @@
-import {
-  auditCommand,
-  configCommand,
-  doctorCommand,
-  enrollCommand,
-  type Io,
-  identityCommand,
-  ingestCommand,
-  integrityCommand,
-  inventoryCommand,
-  logsCommand,
-  maintenanceCommand,
-  println,
-  privacyCommand,
-  processIo,
-  runCommand,
-  sbomCommand,
-  statusCommand,
-  syncNowCommand,
-  UsageError,
-  wipeCommand,
-} from './cli/index.js';
+import { COMMANDS, type Io, println, processIo, UsageError } from './cli/index.js';
 import { ConfigError } from './config/index.js';
 import { AgentError, ExitCode } from './core/index.js';
 import { AGENT_VERSION } from './version.js';
@@ -58,25 +37,6 @@ Options (every command):
 Exit codes: 0 done and all good; 1 done, with findings; 2 could not do the job.
 With --json a failure is {"error": {"code", "message"}} on stdout, with the same exit code.`;
 
-const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
-  run: runCommand,
-  ingest: ingestCommand,
-  status: statusCommand,
-  identity: identityCommand,
-  config: configCommand,
-  privacy: privacyCommand,
-  audit: auditCommand,
-  integrity: integrityCommand,
-  inventory: inventoryCommand,
-  sbom: sbomCommand,
-  logs: logsCommand,
-  doctor: doctorCommand,
-  enroll: enrollCommand,
-  maintenance: maintenanceCommand,
-  wipe: wipeCommand,
-  'sync-now': syncNowCommand,
-};
-
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
@@ -87,15 +47,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     println(io.stdout, AGENT_VERSION);
     return ExitCode.Ok;
   }
-  const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
-  if (!run) {
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
     if (rest.includes('--json'))
       return reportFailure(cmd, new UsageError(`unknown command "${cmd}"`), true, io);
     println(io.stderr, `edge-agent: unknown command "${cmd}"\n\n${HELP}`);
     return ExitCode.Failed;
   }
   try {
-    return await run(rest, io);
+    return await (await load())(rest, io);
   } catch (e) {
     return reportFailure(cmd, e, rest.includes('--json'), io);
   }

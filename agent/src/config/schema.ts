@@ -18,6 +18,15 @@ const policy = (maxItems: number, maxDelayMs: number): Schema<BatchPolicy> =>
 const CRON = /^\S+( \S+){5}$/;
 const CRON_HINT = 'must be a cron expression with six fields (seconds first)';
 
+/** Each schedule's default: constants a unit test checks with cron, so a config keeping them needs no cron at load. */
+export const DEFAULT_SCHEDULES = {
+  health: '0 * * * * *',
+  sensors: '0 */5 * * * *',
+  software: '0 15 * * * *',
+  integrity: '0 0 * * * *',
+  audit: '0 30 3 * * *',
+} as const;
+
 /** What the integrity baseline covers unless the config says otherwise. */
 export const DEFAULT_INTEGRITY_PATHS = [
   '/etc/ssh/sshd_config',
@@ -121,12 +130,7 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
   sockets: obj({ agent: str({ default: '' }), admin: str({ default: '' }) }),
   health: obj({
     enabled: bool({ default: true, remote: 'live' }),
-    schedule: str({
-      pattern: /^\S+( \S+){5}$/,
-      hint: 'must be a cron expression with six fields (seconds first)',
-      default: '0 * * * * *',
-      remote: 'live',
-    }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: DEFAULT_SCHEDULES.health, remote: 'live' }),
   }),
   monitor: obj({
     auth: obj({
@@ -155,7 +159,7 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
   }),
   sensors: obj({
     enabled: bool({ default: true, remote: 'live' }),
-    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 */5 * * * *', remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: DEFAULT_SCHEDULES.sensors, remote: 'live' }),
     declared: arr(
       obj({
         id: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, hint: 'must be a sensor id' }),
@@ -168,7 +172,7 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
   }),
   software: obj({
     enabled: bool({ default: true, remote: 'live' }),
-    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 15 * * * *', remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: DEFAULT_SCHEDULES.software, remote: 'live' }),
     feed: str({ default: '' }),
   }),
   integrity: obj({
@@ -177,12 +181,12 @@ export const configSchema: Schema<AgentConfig> = obj<AgentConfig>({
       max: 256,
       remote: 'live',
     }),
-    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 0 * * * *', remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: DEFAULT_SCHEDULES.integrity, remote: 'live' }),
     baselineFile: str({ default: '' }),
   }),
   audit: obj({
     enabled: bool({ default: true, remote: 'live' }),
-    schedule: str({ pattern: CRON, hint: CRON_HINT, default: '0 30 3 * * *', remote: 'live' }),
+    schedule: str({ pattern: CRON, hint: CRON_HINT, default: DEFAULT_SCHEDULES.audit, remote: 'live' }),
     probeBroker: bool({ default: true, remote: 'live' }),
     plaintextPorts: arr(int({ min: 1, max: 65_535 }), { default: [1883], max: 16, remote: 'live' }),
   }),

@@ -1,6 +1,7 @@
 export * from './clock.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './lazy.js';
 export * from './lines.js';
 export * from './log.js';
 export * from './random.js';

@@ -1,6 +1,10 @@
-import { pino } from 'pino';
+import type { pino as Pino } from 'pino';
+import { lazyPackage } from './lazy.js';
 
-export type Logger = pino.Logger;
+export type Logger = Pino.Logger;
+
+/** pino, loaded when the first logger is made: a command that logs nothing does not pay for it. */
+const pinoPackage = lazyPackage<{ pino: typeof Pino }>('pino');
 
 /** Paths pino must never print: keys, passwords, tokens, whatever a config holds secret. */
 export const REDACT_PATHS = [
@@ -29,11 +33,12 @@ export const REDACT_PATHS = [
 export function createLogger(
   opts: {
     level?: string;
-    destination?: pino.DestinationStream;
+    destination?: Pino.DestinationStream;
     /** An open file descriptor to write to (`openLogFile`); stderr by default. */
     fd?: number;
   } = {},
 ): Logger {
+  const { pino } = pinoPackage();
   return pino(
     {
       level: opts.level ?? 'info',
@@ -51,7 +56,7 @@ export function createLogger(
  */
 export function flushLogSync(log: Logger): void {
   const dest = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[
-    pino.symbols.streamSym
+    pinoPackage().pino.symbols.streamSym
   ];
   try {
     dest?.flushSync?.();
@@ -62,5 +67,5 @@ export function flushLogSync(log: Logger): void {
 
 /** A logger that drops everything (tests, one-shot commands). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pinoPackage().pino({ level: 'silent' });
 }

@@ -1,6 +1,7 @@
-import { CronTime } from 'cron';
+import type { CronTime } from 'cron';
 import type { Clock, TimerHandle } from './clock.js';
 import { asError } from './errors.js';
+import { lazyPackage } from './lazy.js';
 import type { Logger } from './log.js';
 import type { CapabilityReport } from './service.js';
 
@@ -8,6 +9,8 @@ import type { CapabilityReport } from './service.js';
 export const RETRY_BASE_MS = 5_000;
 export const RETRY_CAP_MS = 10 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** cron (and its luxon) only for a process that schedules jobs: not for a CLI command. */
+const cronPackage = lazyPackage<{ CronTime: typeof CronTime }>('cron');
 export const retryDelay = (failures: number): number =>
   Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** Math.max(0, Math.min(failures - 1, 20)));
 
@@ -36,7 +39,7 @@ export class ScheduledJob {
   private readonly cron: CronTime;
 
   constructor(private readonly opts: ScheduledJobOptions) {
-    this.cron = new CronTime(opts.schedule);
+    this.cron = new (cronPackage().CronTime)(opts.schedule);
   }
 
   start(): void {

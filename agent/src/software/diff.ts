@@ -1,5 +1,5 @@
-import semver from 'semver';
 import { compareDebVersions } from './debver.js';
+import { semver } from './semver.js';
 
 export interface SoftwareChange {
   kind: 'installed' | 'removed' | 'upgraded' | 'downgraded';
@@ -12,7 +12,7 @@ export interface SoftwareChange {
 /** Orders two versions of one component by its ecosystem's rules (kernel releases: as dpkg would). */
 function newer(key: string, a: string, b: string): number {
   try {
-    return key.startsWith('npm:') ? semver.compare(a, b) : compareDebVersions(a, b);
+    return key.startsWith('npm:') ? semver().compare(a, b) : compareDebVersions(a, b);
   } catch {
     return a < b ? -1 : 1;
   }

@@ -1,9 +1,9 @@
-import semver from 'semver';
 import { arr, bool, num, obj, oneOf, optional, type Schema, str, validate } from '../config/index.js';
 import type { FieldIssue } from '../core/index.js';
 import { type Audience, checkCatalogueDocument, DocumentError, type TrustStore } from '../trust/index.js';
 import { parseDebVersion } from './debver.js';
 import { FeedError } from './errors.js';
+import { semver } from './semver.js';
 import type { AffectedRange, Feed, FeedBody, VulnRecord } from './types.js';
 
 /** Largest feed document accepted (a whole Debian release with OSV's npm records fits in a few MB). */
@@ -73,7 +73,7 @@ function plainlyValid(r: unknown): r is VulnRecord {
 /** A version valid in the record's ecosystem (`0` means "from the first version"). */
 function versionIssue(eco: VulnRecord['eco'], v: string): string | null {
   if (v === '0') return null;
-  if (eco === 'npm') return semver.valid(v) ? null : `"${v.slice(0, 40)}" is not a semver version`;
+  if (eco === 'npm') return semver().valid(v) ? null : `"${v.slice(0, 40)}" is not a semver version`;
   try {
     parseDebVersion(v);
     return null;

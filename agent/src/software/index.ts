@@ -23,7 +23,7 @@ export { type KernelInfo, parseKernel } from './kernel.js';
 export { affects, type FeedIndex, indexFeed, matchFeed, urgentFindings } from './match.js';
 export { debPurl, type NpmPackage, npmPurl, parseLockfile } from './npm.js';
 export { debianEquivalent, packageVendor } from './raspbian.js';
-export { buildSbom, SBOM_SPEC, type SbomOptions, serialFrom } from './sbom.js';
+export { buildSbom, type SbomOptions, serialFrom } from './sbom.js';
 export {
   MAX_SBOM_REPORT_BYTES,
   SoftwareService,

@@ -1,6 +1,6 @@
-import semver from 'semver';
 import { compareDebVersions } from './debver.js';
 import { debianEquivalent } from './raspbian.js';
+import { semver } from './semver.js';
 import type {
   AffectedRange,
   Feed,
@@ -25,7 +25,7 @@ export function indexFeed(feed: Pick<Feed, 'records'>): FeedIndex {
 }
 
 type Cmp = (a: string, b: string) => number;
-const npmCmp: Cmp = (a, b) => semver.compare(a, b);
+const npmCmp: Cmp = (a, b) => semver().compare(a, b);
 
 /** Is `v` in the range? Returns the range's fix (or null when affected without a fix), undefined when not affected. */
 function inRange(v: string, g: AffectedRange, cmp: Cmp): string | null | undefined {
@@ -54,7 +54,8 @@ export function affects(r: VulnRecord, v: string): string | null | undefined {
  * Debian's `linux`; a Raspbian rebuild by the Debian version it stands for.
  */
 function trackedAs(c: SoftwareComponent): { key: string; version: string } | null {
-  if (c.kind === 'npm') return semver.valid(c.version) ? { key: `npm:${c.name}`, version: c.version } : null;
+  if (c.kind === 'npm')
+    return semver().valid(c.version) ? { key: `npm:${c.name}`, version: c.version } : null;
   if (c.kind === 'deb')
     return { key: `deb:${c.source ?? c.name}`, version: debianEquivalent(c.sourceVersion ?? c.version) };
   return c.debianVersion ? { key: 'deb:linux', version: debianEquivalent(c.debianVersion) } : null;

@@ -1,5 +1,5 @@
-import semver from 'semver';
 import { SoftwareError } from './errors.js';
+import { semver } from './semver.js';
 
 /** A production dependency from a package-lock.json. */
 export interface NpmPackage {
@@ -48,7 +48,7 @@ export function parseLockfile(text: string): { root: NpmPackage | null; packages
     const at = path.lastIndexOf('node_modules/');
     if (at < 0) continue; // a workspace folder, not an installed package
     const name = path.slice(at + 'node_modules/'.length);
-    if (typeof e.version !== 'string' || !semver.valid(e.version))
+    if (typeof e.version !== 'string' || !semver().valid(e.version))
       throw new SoftwareError(
         'LOCKFILE_INVALID',
         `package-lock.json: packages["${path.slice(0, 80)}"].version is not semver`,

@@ -1,8 +1,9 @@
-import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
+import type * as CycloneDX from '@cyclonedx/cyclonedx-library';
+import { lazyPackage } from '../core/index.js';
 import type { Finding, SoftwareComponent, SoftwareInventory } from './types.js';
 
-/** CycloneDX version of the SBOM (1.5 or newer, as the issue asks). */
-export const SBOM_SPEC = Spec.Spec1dot6;
+/** The CycloneDX library (with its validators) only when a BOM is made, never for `status` (#12). */
+const cyclonedx = lazyPackage<typeof CycloneDX>('@cyclonedx/cyclonedx-library');
 
 export interface SbomOptions {
   /** The gateway: the BOM's subject. */
@@ -16,18 +17,22 @@ export interface SbomOptions {
   feedVersion?: number;
 }
 
-const TYPE: Record<SoftwareComponent['kind'], Enums.ComponentType> = {
-  deb: Enums.ComponentType.Library,
-  npm: Enums.ComponentType.Library,
-  kernel: Enums.ComponentType.OperatingSystem,
-};
-const SEVERITY: Record<Finding['severity'], Enums.Vulnerability.Severity> = {
-  critical: Enums.Vulnerability.Severity.Critical,
-  high: Enums.Vulnerability.Severity.High,
-  medium: Enums.Vulnerability.Severity.Medium,
-  low: Enums.Vulnerability.Severity.Low,
-  unknown: Enums.Vulnerability.Severity.Unknown,
-};
+const TYPE = ({
+  ComponentType,
+}: typeof CycloneDX.Enums): Record<SoftwareComponent['kind'], CycloneDX.Enums.ComponentType> => ({
+  deb: ComponentType.Library,
+  npm: ComponentType.Library,
+  kernel: ComponentType.OperatingSystem,
+});
+const SEVERITY = ({
+  Vulnerability: { Severity },
+}: typeof CycloneDX.Enums): Record<Finding['severity'], CycloneDX.Enums.Vulnerability.Severity> => ({
+  critical: Severity.Critical,
+  high: Severity.High,
+  medium: Severity.Medium,
+  low: Severity.Low,
+  unknown: Severity.Unknown,
+});
 
 /** A UUID (version 4 layout) from 16 random bytes, for the BOM's serial number. */
 export function serialFrom(bytes: Uint8Array): string {
@@ -40,6 +45,9 @@ export function serialFrom(bytes: Uint8Array): string {
 
 /** The inventory as a CycloneDX BOM (JSON text), made with the CycloneDX library. */
 export function buildSbom(inv: SoftwareInventory, o: SbomOptions): string {
+  const { Enums, Models, Serialize, Spec } = cyclonedx();
+  const type = TYPE(Enums);
+  const severity = SEVERITY(Enums);
   const bom = new Models.Bom({ serialNumber: o.serialNumber });
   bom.metadata.timestamp = new Date(o.nowMs);
   bom.metadata.tools.components.add(
@@ -59,10 +67,10 @@ export function buildSbom(inv: SoftwareInventory, o: SbomOptions): string {
     bom.metadata.properties.add(
       new Models.Property('edge-agent:vulnerabilities-feed', String(o.feedVersion)),
     );
-  const byPurl = new Map<string, Models.Component>();
+  const byPurl = new Map<string, CycloneDX.Models.Component>();
   for (const c of inv.components) {
     if (byPurl.has(c.purl)) continue;
-    const comp = new Models.Component(TYPE[c.kind], c.name, {
+    const comp = new Models.Component(type[c.kind], c.name, {
       version: c.version,
       purl: c.purl,
       bomRef: c.purl,
@@ -75,7 +83,7 @@ export function buildSbom(inv: SoftwareInventory, o: SbomOptions): string {
     byPurl.set(c.purl, comp);
     bom.components.add(comp);
   }
-  const byId = new Map<string, Models.Vulnerability.Vulnerability>();
+  const byId = new Map<string, CycloneDX.Models.Vulnerability.Vulnerability>();
   for (const f of o.findings ?? []) {
     let v = byId.get(f.id);
     if (!v) {
@@ -89,7 +97,7 @@ export function buildSbom(inv: SoftwareInventory, o: SbomOptions): string {
       });
       v.ratings.add(
         new Models.Vulnerability.Rating({
-          severity: SEVERITY[f.severity],
+          severity: severity[f.severity],
           ...(f.cvss !== undefined
             ? { score: f.cvss, method: Enums.Vulnerability.RatingMethod.CVSSv31 }
             : {}),
@@ -103,6 +111,7 @@ export function buildSbom(inv: SoftwareInventory, o: SbomOptions): string {
     if (target) v.affects.add(new Models.Vulnerability.Affect(target.bomRef));
     if (f.fixed) v.properties.add(new Models.Property(`edge-agent:fixed:${f.component.name}`, f.fixed));
   }
-  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(SBOM_SPEC));
+  // CycloneDX 1.6 (1.5 or newer, as the issue asks).
+  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
   return serializer.serialize(bom, { sortLists: true });
 }

@@ -1,10 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { type ConnectionOptions, DEFAULT_CIPHERS } from 'node:tls';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Clock, Logger, Random, Service, TimerHandle } from '../core/index.js';
+import type { IClientOptions, MqttClient, connect as mqttConnect } from 'mqtt';
+import {
+  type Clock,
+  type Logger,
+  lazyPackage,
+  type Random,
+  type Service,
+  type TimerHandle,
+} from '../core/index.js';
 import { classify, LinkError } from './errors.js';
 import { FrameGuard } from './frame-guard.js';
+
+/** mqtt.js on the first connection: `status` reads the sync state without it (#12). */
+const mqttPackage = lazyPackage<{ connect: typeof mqttConnect }>('mqtt');
 
 /** Client key, certificate and pinned CA, read afresh for every attempt (certificates rotate). */
 export interface TlsMaterial {
@@ -169,7 +179,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Service {
       properties:
         this.opts.protocolVersion === 5 ? { maximumPacketSize: this.opts.maxPacketBytes } : undefined,
     };
-    const client = mqtt.connect(this.opts.url, options);
+    const client = mqttPackage().connect(this.opts.url, options);
     this.client = client;
     this.guard(client);
     this.timer = this.opts.clock.setTimeout(() => {

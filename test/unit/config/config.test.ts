@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { validateCronExpression } from 'cron';
 import {
   ConfigError,
   configPath,
+  DEFAULT_SCHEDULES,
   deepMerge,
   loadConfig,
   parseConfig,
@@ -41,6 +43,30 @@ describe('config', () => {
     assert.equal(c.identity.signingKey, '/var/lib/edge-agent/identity/signing.key');
     assert.deepEqual(c.batching.telemetry, { maxItems: 100, maxDelayMs: 1000 });
     assert.deepEqual(c.device.groups, []);
+  });
+
+  it('takes only valid cron expressions as default schedules, and refuses any other that is none', () => {
+    // The defaults are not handed to cron at load (it costs every command its start-up), so here they are.
+    for (const [name, expr] of Object.entries(DEFAULT_SCHEDULES))
+      assert.equal(validateCronExpression(expr).valid, true, `${name}: ${expr}`);
+    const c = parseConfig(minimal, '/etc/edge-agent/config.json');
+    assert.deepEqual(
+      [c.health.schedule, c.sensors.schedule, c.software.schedule, c.integrity.schedule, c.audit.schedule],
+      Object.values(DEFAULT_SCHEDULES),
+    );
+    const bad = issues({
+      ...minimal,
+      health: { schedule: '99 * * * * *' },
+      sensors: { schedule: '0 */5 * * * 9' },
+      software: { schedule: '0 61 * * * *' },
+      integrity: { schedule: '0 0 25 * * *' },
+      audit: { schedule: '0 30 3 * 13 *' },
+    });
+    for (const field of ['health', 'sensors', 'software', 'integrity', 'audit'])
+      assert.ok(
+        bad.some((m) => m.startsWith(`${field}.schedule: is not a cron expression`)),
+        `${field}: ${bad.join('\n')}`,
+      );
   });
 
   it('names every missing required field', () => {

@@ -86,7 +86,7 @@ describe('LineSplitter', () => {
 
 describe('log lines for a terminal', () => {
   it('formats pino lines and escapes control characters from hostile content', async () => {
-    const { formatLogLine } = await import('../../../agent/src/cli/index.js');
+    const { formatLogLine } = await import('../../../agent/src/cli/logs.js');
     const line = formatLogLine(
       JSON.stringify({
         level: 40,
