@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
 import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
@@ -116,7 +115,7 @@ export class OutboxStore {
       this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epoch = Number(epoch);
-    this.upBase = this.storedUptime(get.get('uptime_ms')?.value);
+    this.upBase = this.q.uptime();
     this.heads.clear();
     for (const s of STREAMS) this.heads.set(s, { seq: 0, prevHash: ZERO });
     for (const c of this.q
@@ -235,7 +234,7 @@ export class OutboxStore {
           return this.expire(o.stream, o.cutoffUp, deltas, floors, ctx);
         });
         // A row appended carries the uptime (created_up): the meta row (two more pages) only goes with deletes.
-        if (evictions.length > 0 || ops.some((o) => o.k !== 'append')) this.saveUptime(ctx.up);
+        if (evictions.length > 0 || ops.some((o) => o.k !== 'append')) this.q.saveUptime(ctx.up);
         return n;
       })();
     } catch (e) {
@@ -343,13 +342,7 @@ export class OutboxStore {
 
   /** Bytes the outbox occupies now: live database pages plus the WAL file. */
   usedBytes(): number {
-    let wal = 0;
-    try {
-      wal = statSync(`${this.opts.file}-wal`).size;
-    } catch {
-      // No WAL yet.
-    }
-    return this.q.livePages() * this.pageSize + wal;
+    return this.q.usedBytes(`${this.opts.file}-wal`, this.pageSize);
   }
 
   /**
@@ -392,31 +385,10 @@ export class OutboxStore {
     return d;
   }
 
-  /**
-   * The uptime as of the last commit: the meta row, or the newest row's `created_up`
-   * when later (append-only commits leave the meta row as it was). Rows are deleted
-   * only by commits that save the meta row, so the newest row is never older than it.
-   */
-  private storedUptime(meta: string | undefined): number {
-    const newest = this.q
-      .prepare<[], { up: number }>('SELECT created_up AS up FROM outbox ORDER BY id DESC LIMIT 1')
-      .get()?.up;
-    return Math.max(Number(meta ?? 0), newest ?? 0);
-  }
-
-  private saveUptime(up: number): void {
-    // An upsert updates the row in place: a REPLACE would rewrite the key's index page too.
-    this.q
-      .prepare<[number]>(
-        "INSERT INTO meta (key, value) VALUES ('uptime_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      )
-      .run(up);
-  }
-
   close(up: number): void {
     if (this.db?.open) {
       try {
-        this.saveUptime(up);
+        this.q.saveUptime(up);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         this.db.close();
