@@ -31,6 +31,7 @@ export interface StatusJson {
       pending: { rows: number; items: number };
       sent: { rows: number; items: number };
     }[];
+    salvaged?: { rows: number; bytes: number };
   };
 }
 

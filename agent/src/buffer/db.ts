@@ -1,4 +1,3 @@
-import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { addRowCrc } from './row-check.js';
 
@@ -19,6 +18,15 @@ CREATE TABLE IF NOT EXISTS outbox (
   crc INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS outbox_stream_seq ON outbox (stream, seq);
+CREATE TABLE IF NOT EXISTS salvaged (
+  id INTEGER PRIMARY KEY, stream INTEGER NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL, items INTEGER NOT NULL, envelope BLOB NOT NULL, crc INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS salvaged_key ON salvaged (stream, epoch, seq);
+CREATE TABLE IF NOT EXISTS salvage_heads (
+  id INTEGER PRIMARY KEY, stream INTEGER NOT NULL, epoch INTEGER NOT NULL, head INTEGER NOT NULL,
+  UNIQUE (stream, epoch)
+);
 `;
 
 /** SQLite error codes that mean "this file cannot be trusted". */
@@ -87,11 +95,19 @@ export function giveBackSpace(db: Db, warn: (err: unknown, msg: string) => void)
   }
 }
 
-/** Renames a bad database (and its WAL and shared memory) aside, kept for forensics. */
-export function quarantine(file: string, stamp: number): string {
-  const aside = `${file}.quarantined-${stamp}`;
-  for (const suffix of ['', '-wal', '-shm']) {
-    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+/**
+ * SQLite's quick check through a fresh read-only connection: a writer's page cache
+ * would answer from what it read before the file went bad. "ok", or the findings.
+ */
+export function quickCheckFile(file: string): string {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    return String(db.pragma('quick_check', { simple: true }));
+  } catch (e) {
+    if (isCorruption(e)) return String((e as Error).message);
+    throw e;
+  } finally {
+    db?.close();
   }
-  return aside;
 }

@@ -7,13 +7,14 @@ import {
   STREAMS,
   Stream,
   type StreamItem,
-  streamName,
   type TimerHandle,
 } from '../core/index.js';
 import { BufferBusyError } from './errors.js';
 import { defaultFree } from './eviction.js';
-import type { StreamTotals } from './queries.js';
+import { type StreamTotals, streamStats } from './queries.js';
 import { OutboxReader } from './reader.js';
+import { RestartBackoff } from './restart-backoff.js';
+import { SalvageQueue } from './salvage-queue.js';
 import { StoreThread } from './thread.js';
 import type { AppendRequest, OutboxOptions, RowFigures, StoredRow, StreamStats } from './types.js';
 import type { OpContext, StoreState, ToWorker } from './wire.js';
@@ -22,7 +23,6 @@ export type { AppendRequest, OutboxOptions, OutboxRow, RowFigures, StoredRow, St
 
 /** What may wait for the worker: past it a submit is refused (BUFFER_BUSY), never buffered without bound. */
 export const MAX_PENDING = { batches: 4096, bytes: 32 * 1024 * 1024 };
-const RESTART_MS = { first: 500, max: 30_000 };
 
 /**
  * The store-and-forward outbox. Batches are sealed here, on the chain as
@@ -31,11 +31,16 @@ const RESTART_MS = { first: 500, max: 30_000 };
  * never waits on the disk. A batch is *accepted* when `append` resolves (its
  * row and chain position committed together). Rows leave only through `ack`
  * or eviction (with a notice). Reads use a read-only connection here.
+ * Rows salvaged from a quarantined file wait in `salvage`, in their old epoch.
  */
 export class Outbox implements Service {
   readonly name = 'buffer';
   private readonly thread: StoreThread;
   private readonly reader = new OutboxReader();
+  /** Rows of older epochs read back from quarantined files, still to deliver. */
+  readonly salvage = new SalvageQueue((s, e, after, n) =>
+    this.guarded(() => this.reader.salvaged(s, e, after, n)),
+  );
   private epochValue = 0;
   /** The chain as sealed (committed or on its way), and as committed. */
   private readonly sealed = new Map<Stream, ChainHead>();
@@ -52,7 +57,7 @@ export class Outbox implements Service {
   private readonly debts = new Map<number, { item: StreamItem; group: number }>();
   private settling: Promise<void> | undefined;
   private restartTimer: TimerHandle | undefined;
-  private restartMs = RESTART_MS.first;
+  private readonly backoff: RestartBackoff;
   private stopping = false;
   /** The worker is open and its state absorbed: until then `sealed` may chain on batches it never committed. */
   private ready = false;
@@ -60,6 +65,7 @@ export class Outbox implements Service {
   fault: Error | null = null;
 
   constructor(private readonly opts: OutboxOptions) {
+    this.backoff = new RestartBackoff(opts.clock);
     this.thread = new StoreThread({
       done: (m) => {
         if (m.quarantined) this.opts.log.error({ reason: m.quarantined }, 'outbox quarantined at run time');
@@ -104,6 +110,7 @@ export class Outbox implements Service {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.backoff.down();
     if (this.restartTimer) this.opts.clock.clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     await this.idle();
@@ -144,6 +151,7 @@ export class Outbox implements Service {
   private died(err: Error): void {
     this.ready = false;
     this.reader.close();
+    this.backoff.down();
     if (this.stopping) return;
     this.fault = err;
     this.opts.log.error({ err }, 'the outbox worker died: restarting it');
@@ -161,17 +169,16 @@ export class Outbox implements Service {
       this.launch()
         .then(() => {
           this.fault = null;
-          this.restartMs = RESTART_MS.first;
+          this.backoff.up();
           this.opts.log.info({}, 'outbox worker restarted');
           this.opts.onRecover?.();
           this.settleLater();
         })
         .catch((e) => {
           this.opts.log.error({ err: e }, 'cannot restart the outbox worker');
-          this.restartMs = Math.min(this.restartMs * 2, RESTART_MS.max);
           if (!this.thread.running) this.scheduleRestart();
         });
-    }, this.restartMs);
+    }, this.backoff.next());
   }
 
   /** Takes in the store's figures; `reset` when they replace ours (open, a new epoch). */
@@ -185,6 +192,7 @@ export class Outbox implements Service {
     this.used = s.usedBytes;
     this.commitCount = s.commits;
     for (const d of s.debts) this.debts.set(d.id, { item: d.item, group: d.group });
+    this.salvage.absorb(s.salvage);
     if (reset) this.rewind(this.gen);
   }
 
@@ -300,12 +308,22 @@ export class Outbox implements Service {
 
   /** Deletes rows of `stream` up to `upToSeq` that the collector stored. Resolves to rows deleted. */
   ack(stream: Stream, epoch: number, upToSeq: number): Promise<number> {
+    if (epoch !== this.epochValue) return this.cutSalvaged(stream, epoch, 1, upToSeq);
     return this.cut(stream, epoch, this.floor(stream) + 1, upToSeq);
   }
 
   /** Deletes one row (ackMode "broker": PUBACK is taken as delivery). */
   ackOne(stream: Stream, epoch: number, seq: number): Promise<number> {
+    if (epoch !== this.epochValue) return this.cutSalvaged(stream, epoch, seq, seq);
     return this.cut(stream, epoch, seq, seq);
+  }
+
+  /** Salvaged rows of an old epoch: deleted only while held (SalvageQueue.cut), never beyond that epoch's head. */
+  private cutSalvaged(stream: Stream, epoch: number, fromSeq: number, upTo: number): Promise<number> {
+    const toSeq = Math.min(upTo, this.salvage.head(stream, epoch) ?? 0);
+    if (toSeq < fromSeq || !this.thread.running || !this.ready) return Promise.resolve(0);
+    if (!this.salvage.cut(stream, epoch, fromSeq, toSeq)) return Promise.resolve(0);
+    return this.thread.request({ k: 'ack', stream, epoch, fromSeq, toSeq }, this.ctx());
   }
 
   private cut(stream: Stream, epoch: number, fromSeq: number, upTo: number): Promise<number> {
@@ -332,8 +350,13 @@ export class Outbox implements Service {
 
   /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
   read(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
+    return this.guarded(() => this.reader.rows(stream, afterSeq, limit));
+  }
+
+  /** A read that fails has the worker check the file (quarantined if corrupt) and reads nothing. */
+  private guarded(read: () => StoredRow[]): StoredRow[] {
     try {
-      return this.reader.rows(stream, afterSeq, limit);
+      return read();
     } catch (e) {
       this.opts.log.error({ err: e }, 'cannot read the outbox: asking the worker to check it');
       this.thread.check(this.ctx());
@@ -359,21 +382,7 @@ export class Outbox implements Service {
    * each commit (never a scan): `sent` is what `awaiting` reports as PUBACKed.
    */
   stats(awaiting?: (stream: Stream) => RowFigures): StreamStats[] {
-    return STREAMS.map((stream) => {
-      const all = this.totals.get(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
-      const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
-      return {
-        stream: streamName(stream),
-        lastSeq: this.head(stream).seq,
-        pending: {
-          rows: all.rows - sent.rows,
-          bytes: all.bytes - sent.bytes,
-          items: all.items - sent.items,
-          oldestMs: all.rows > sent.rows ? all.oldestMs : null,
-        },
-        sent,
-      };
-    });
+    return streamStats(this.totals, (s) => this.head(s).seq, awaiting);
   }
 
   /** Runs SQLite's full integrity check on the read connection (doctor, tests). */

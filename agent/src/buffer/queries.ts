@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { Stream } from '../core/index.js';
+import { STREAMS, type Stream, streamName } from '../core/index.js';
 import type { Db } from './db.js';
-import type { StoredRow } from './types.js';
+import type { EvictionRange } from './eviction.js';
+import type { RowFigures, StoredRow, StreamStats } from './types.js';
 
 /** Rows, bytes, items and the oldest commit time of everything one stream holds. */
 export interface StreamTotals {
@@ -118,6 +119,18 @@ export class Queries {
     return this.livePages() * pageSize + wal;
   }
 
+  /** Retention: the prefix of `stream` up to its last row committed before `cutoffUp` of uptime, or none. */
+  expiry(stream: Stream, cutoffUp: number): EvictionRange | undefined {
+    const last = this.prepare<[number, number], { s: number | null }>(
+      'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
+    ).get(stream, cutoffUp)?.s;
+    if (last === null || last === undefined) return undefined;
+    const r = this.prepare<[number, number], { f: number; n: number; i: number }>(
+      'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
+    ).get(stream, last)!;
+    return { stream, fromSeq: r.f, toSeq: last, rows: r.n, items: r.i, reason: 'retention' };
+  }
+
   /** Pages in use (not on the free list). */
   livePages(): number {
     const { pages, free } = this.prepare<[], { pages: number; free: number }>(
@@ -125,4 +138,27 @@ export class Queries {
     ).get()!;
     return pages - free;
   }
+}
+
+/** What each stream holds from the counters kept with each commit: `sent` is what `awaiting` reports as PUBACKed. */
+export function streamStats(
+  totals: ReadonlyMap<Stream, StreamTotals>,
+  lastSeq: (stream: Stream) => number,
+  awaiting?: (stream: Stream) => RowFigures,
+): StreamStats[] {
+  return STREAMS.map((stream) => {
+    const all = totals.get(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
+    const sent = awaiting?.(stream) ?? { rows: 0, bytes: 0, items: 0, oldestMs: null };
+    return {
+      stream: streamName(stream),
+      lastSeq: lastSeq(stream),
+      pending: {
+        rows: all.rows - sent.rows,
+        bytes: all.bytes - sent.bytes,
+        items: all.items - sent.items,
+        oldestMs: all.rows > sent.rows ? all.oldestMs : null,
+      },
+      sent,
+    };
+  });
 }

@@ -22,6 +22,27 @@ export class OutboxReader {
     return this.q ? this.q.rows(stream, afterSeq, limit) : [];
   }
 
+  /** Up to `limit` rows salvaged from a quarantined file, of `stream` in old epoch `epoch`, above `afterSeq`. */
+  salvaged(stream: Stream, epoch: number, afterSeq: number, limit: number): StoredRow[] {
+    if (!this.q) return [];
+    return this.q
+      .prepare<
+        [number, number, number, number],
+        { seq: number; envelope: Buffer; items: number; created_ms: number }
+      >(
+        'SELECT seq, envelope, items, created_ms FROM salvaged WHERE stream = ? AND epoch = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(stream, epoch, afterSeq, limit)
+      .map((r) => ({
+        stream,
+        epoch,
+        seq: r.seq,
+        envelope: r.envelope,
+        items: r.items,
+        createdMs: r.created_ms,
+      }));
+  }
+
   integrityCheck(): string {
     if (!this.db) return 'closed';
     return String(this.db.pragma('integrity_check', { simple: true }));

@@ -1,18 +1,19 @@
-import Database from 'better-sqlite3';
 import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
-import { type Db, giveBackSpace, isCorruption, openDb, quarantine } from './db.js';
+import { type Db, giveBackSpace, isCorruption, openDb, quickCheckFile } from './db.js';
 import { BufferError, commitFailure } from './errors.js';
-import {
-  type EvictionRange,
-  evictionNeed,
-  evictionNotice,
-  planEviction,
-  quarantineNotice,
-  unsentRanges,
-} from './eviction.js';
+import { type EvictionRange, evictionNeed, evictionNotice, planEviction, unsentRanges } from './eviction.js';
 import { HighWaterMark, lostRanges } from './high-water.js';
+import {
+  asidePath,
+  finishQuarantine,
+  moveAside,
+  readJournal,
+  renamePending,
+  writeJournal,
+} from './quarantine.js';
 import { Queries, type StreamTotals } from './queries.js';
 import { rowCrc, setAsideDamagedRows } from './row-check.js';
+import { SalvageTable } from './salvage-table.js';
 import type { NoticeDebt, OpContext, StoreOp, StoreState } from './wire.js';
 
 export interface StoreOptions {
@@ -37,6 +38,7 @@ const ZERO = new Uint8Array(32);
 export class OutboxStore {
   private db!: Db;
   private q!: Queries;
+  private salvaged!: SalvageTable;
   private epoch = 0;
   private readonly heads = new Map<Stream, { seq: number; prevHash: Uint8Array }>();
   private readonly floors = new Map<Stream, number>();
@@ -68,6 +70,8 @@ export class OutboxStore {
 
   /** Opens the file, quarantining it when corrupt; every debt still owed is in the state. */
   open(ctx: OpContext): StoreState {
+    const j = readJournal(this.opts.file);
+    if (j && renamePending(this.opts.file, j)) moveAside(this.opts.file, j.aside);
     try {
       this.db = openDb(this.opts.file, this.walLimit);
       this.load(ctx);
@@ -78,22 +82,31 @@ export class OutboxStore {
     return this.state(this.allDebts());
   }
 
-  /** Moves a corrupt file aside and starts a new epoch in a new one, with the alert owed. */
+  /**
+   * Moves a corrupt file aside and starts a new epoch in a new one. What the old
+   * file held unsent (known here, not from the file) goes in a journal synced
+   * before the rename; the new file's load salvages what still reads and owes
+   * the notices of the rest (quarantine.ts).
+   */
   replace(err: unknown, ctx: OpContext): StoreState {
-    const old = this.epoch;
-    // The file cannot be trusted: what it held unsent is known from the heads and floors kept here.
-    const unsent = this.loaded ? unsentRanges(this.floors, this.heads) : [];
-    const owed = this.loaded ? [...this.owed.values()] : [];
+    const aside = asidePath(this.opts.file, ctx.now);
+    writeJournal(this.opts.file, {
+      aside,
+      reason: String((err as Error).message).slice(0, 200),
+      nowMs: ctx.now,
+      wanted: this.loaded
+        ? [
+            ...unsentRanges(this.floors, this.heads).map((r) => ({ ...r, epoch: this.epoch })),
+            ...this.salvaged.wanted(),
+          ]
+        : [],
+      owed: this.loaded ? [...this.owed.values()] : [],
+    });
     if (this.db?.open) this.db.close();
-    const aside = quarantine(this.opts.file, ctx.now);
+    moveAside(this.opts.file, aside);
     this.opts.log('error', { err: String(err), aside }, 'outbox database is corrupt: quarantined, new epoch');
     this.db = openDb(this.opts.file, this.walLimit);
     this.load(ctx);
-    this.owe([
-      quarantineNotice(aside, err, this.epoch, ctx.now),
-      ...unsent.map((r) => evictionNotice(r, old, ctx.now)),
-      ...owed,
-    ]);
     return this.state(this.allDebts());
   }
 
@@ -102,6 +115,7 @@ export class OutboxStore {
     this.used = undefined;
     for (const s of STREAMS) this.oldestStale.add(s);
     this.q = new Queries(this.db);
+    this.salvaged = new SalvageTable(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     this.db.exec('CREATE TABLE IF NOT EXISTS notices (id INTEGER PRIMARY KEY, item TEXT NOT NULL)');
     const get = this.q.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
@@ -129,6 +143,10 @@ export class OutboxStore {
       this.floors.set(s, (this.q.rows(s, 0, 1)[0]?.seq ?? this.heads.get(s)!.seq + 1) - 1);
       this.totals.set(s, this.q.totals(s));
     }
+    finishQuarantine(this.opts.file, this.db, this.salvaged, (items) => this.owe(items), {
+      epoch: this.epoch,
+      log: (obj, msg) => this.opts.log('warn', obj, msg),
+    });
     this.loaded = true;
   }
 
@@ -173,11 +191,17 @@ export class OutboxStore {
 
   private allDebts(): NoticeDebt[] {
     this.newDebts = [];
-    const group = ++this.txn;
+    const base = this.txn + 1;
+    // A damaged file may owe many ranges: at most 200 notices a batch keeps each well under the collector's size bound.
     const all = this.q
       .prepare<[], { id: number; item: string }>('SELECT id, item FROM notices ORDER BY id')
       .all()
-      .map((r) => ({ id: r.id, item: JSON.parse(r.item) as StreamItem, group }));
+      .map((r, i) => ({
+        id: r.id,
+        item: JSON.parse(r.item) as StreamItem,
+        group: base + Math.floor(i / 200),
+      }));
+    this.txn = (all.at(-1)?.group ?? base) + 1;
     this.owed = new Map(all.map((d) => [d.id, d.item]));
     return all;
   }
@@ -227,7 +251,7 @@ export class OutboxStore {
             return 0;
           }
           if (o.k === 'ack') {
-            if (o.epoch !== this.epoch) return 0;
+            if (o.epoch !== this.epoch) return this.salvaged.cut(o.stream, o.epoch, o.fromSeq, o.toSeq);
             const to = Math.min(o.toSeq, heads.get(o.stream)?.seq ?? 0);
             return this.cut({ stream: o.stream, fromSeq: o.fromSeq, toSeq: to }, deltas, floors);
           }
@@ -239,10 +263,12 @@ export class OutboxStore {
       })();
     } catch (e) {
       this.newDebts = [];
+      this.salvaged.rolledBack();
       if (isCorruption(e)) throw e;
       throw commitFailure(e, this.opts.file, () => ctx.free);
     }
     this.commits++;
+    this.salvaged.committed();
     for (const o of ops) if (o.k === 'append') for (const id of o.settle) this.owed.delete(id);
     for (const d of this.newDebts) this.owed.set(d.id, d.item);
     for (const [k, v] of heads) this.heads.set(k, v);
@@ -288,26 +314,8 @@ export class OutboxStore {
     floors: Map<Stream, number>,
     ctx: OpContext,
   ): number {
-    if (cutoffUp <= 0) return 0;
-    const last = this.q
-      .prepare<[number, number], { s: number | null }>(
-        'SELECT max(seq) AS s FROM outbox WHERE stream = ? AND created_up < ?',
-      )
-      .get(stream, cutoffUp)?.s;
-    if (last === null || last === undefined) return 0;
-    const r = this.q
-      .prepare<[number, number], { f: number; n: number; i: number }>(
-        'SELECT min(seq) AS f, count(*) AS n, sum(items) AS i FROM outbox WHERE stream = ? AND seq <= ?',
-      )
-      .get(stream, last)!;
-    const range: EvictionRange = {
-      stream,
-      fromSeq: r.f,
-      toSeq: last,
-      rows: r.n,
-      items: r.i,
-      reason: 'retention',
-    };
+    const range = cutoffUp > 0 ? this.q.expiry(stream, cutoffUp) : undefined;
+    if (!range) return 0;
     this.cut(range, deltas, floors);
     this.owe([evictionNotice(range, this.epoch, ctx.now)]);
     this.opts.log('info', { range }, 'retention: evicted old unsent rows');
@@ -345,21 +353,9 @@ export class OutboxStore {
     return this.q.usedBytes(`${this.opts.file}-wal`, this.pageSize);
   }
 
-  /**
-   * SQLite's quick check through a fresh connection: this one's page cache would
-   * answer from what it read before the file went bad. "ok", or the findings.
-   */
+  /** SQLite's quick check through a fresh connection (this one's page cache may hide a bad file). */
   quickCheck(): string {
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(this.opts.file, { readonly: true, fileMustExist: true });
-      return String(db.pragma('quick_check', { simple: true }));
-    } catch (e) {
-      if (isCorruption(e)) return String((e as Error).message);
-      throw e;
-    } finally {
-      db?.close();
-    }
+    return quickCheckFile(this.opts.file);
   }
 
   /** The mirror for the main thread, with the debts owed since the last one. */
@@ -376,6 +372,7 @@ export class OutboxStore {
       upBase: this.upBase,
       commits: this.commits,
       debts,
+      salvage: this.salvaged.list(),
     };
   }
 

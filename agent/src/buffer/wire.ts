@@ -1,5 +1,6 @@
 import type { SealedBatch, Stream, StreamItem } from '../core/index.js';
 import type { StreamTotals } from './queries.js';
+import type { SalvageFigure } from './salvage-table.js';
 
 /** One operation the worker runs inside a group commit. */
 export type StoreOp =
@@ -50,6 +51,8 @@ export interface StoreState {
   commits: number;
   /** Notices owed and not yet sealed. */
   debts: NoticeDebt[];
+  /** Rows of older epochs salvaged from quarantined files, per stream and epoch, oldest first. */
+  salvage: SalvageFigure[];
 }
 
 /** A failure sent across the thread boundary (errors lose their class there). */

@@ -115,6 +115,11 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   }
   if (b.usedBytes !== undefined)
     println(io.stdout, `buffer:  ${bytes(b.usedBytes)} of ${bytes(b.maxBytes ?? 0)}`);
+  if (b.salvaged && b.salvaged.rows > 0)
+    println(
+      io.stdout,
+      `salvaged: ${b.salvaged.rows} rows (${bytes(b.salvaged.bytes)}) of an older epoch, from a quarantined file`,
+    );
   const age = (ms: number | null) =>
     ms === null ? '-' : `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s`;
   println(

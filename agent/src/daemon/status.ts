@@ -31,6 +31,8 @@ export interface AgentStatus {
     fault?: { code: string; message: string };
     /** Batches and bytes sealed and waiting for the outbox worker's commit. */
     pending?: { batches: number; bytes: number };
+    /** Rows of older epochs salvaged from a quarantined outbox file, still to deliver. */
+    salvaged?: { rows: number; bytes: number };
   };
   /** Items waiting in the batcher, per stream. */
   queued?: Record<string, number>;
@@ -90,6 +92,7 @@ export function daemonStatus({
       maxBytes: config.storage.maxBytes,
       streams: pipe.outbox.stats((s) => sync.delivered(s)),
       pending: pipe.outbox.pending(),
+      salvaged: pipe.outbox.salvage.held(),
       ...(pipe.outbox.fault && {
         fault: {
           code: (pipe.outbox.fault as { code?: string }).code ?? 'ERROR',

@@ -22,6 +22,11 @@ export interface AckVerifierOptions {
   collectorKeys: () => Map<string, Uint8Array>;
   /** The newest batch this agent has sealed in a stream: its epoch and seq. */
   head: (stream: Stream) => { epoch: number; seq: number };
+  /**
+   * The last seq sealed in an older `epoch` of `stream` while rows salvaged from
+   * it still wait for delivery (a quarantined file), else undefined.
+   */
+  salvaged?: (stream: Stream, epoch: number) => number | undefined;
   /** Raises a security event (storm-folded by the reporter). */
   raise: (type: EventType, subject: string, details: Record<string, string>) => void;
   log: Logger;
@@ -30,7 +35,8 @@ export interface AckVerifierOptions {
 /**
  * The gate in front of every delete the collector asks for (DESIGN.md Ack): a
  * signed envelope by a current collector key, naming this device, a known
- * stream, the current epoch, and no seq beyond what this agent has sealed.
+ * stream, the current epoch (or an old one whose salvaged rows are still
+ * held), and no seq beyond what this agent has sealed in that epoch.
  * Anything else deletes nothing: neither the broker nor a client with publish
  * rights on the ack topic can make the agent drop data.
  */
@@ -80,10 +86,15 @@ export class AckVerifier {
     if (ack.deviceId !== this.opts.deviceId)
       return no('WRONG_DEVICE', `ack names device "${ack.deviceId.slice(0, 64)}", not ${this.opts.deviceId}`);
     if (!STREAMS.includes(ack.stream)) return no('UNKNOWN_STREAM', `ack for unknown stream ${ack.stream}`);
-    const head = this.opts.head(ack.stream);
+    const current = this.opts.head(ack.stream);
     const name = streamName(ack.stream);
-    if (ack.epoch !== head.epoch)
-      return no('WRONG_EPOCH', `ack for epoch ${ack.epoch} of ${name}, the outbox is at epoch ${head.epoch}`);
+    const old = ack.epoch === current.epoch ? undefined : this.opts.salvaged?.(ack.stream, ack.epoch);
+    if (ack.epoch !== current.epoch && old === undefined)
+      return no(
+        'WRONG_EPOCH',
+        `ack for epoch ${ack.epoch} of ${name}, the outbox is at epoch ${current.epoch}`,
+      );
+    const head = old === undefined ? current : { epoch: ack.epoch, seq: old };
     if (ack.upToSeq > head.seq)
       return no(
         'BEYOND_HEAD',

@@ -1,8 +1,15 @@
 import type { MqttClient } from 'mqtt';
 import type { Outbox } from '../buffer/index.js';
-import type { Clock, Logger, Service, Stream, TimerHandle } from '../core/index.js';
+import {
+  type Clock,
+  type Logger,
+  type Service,
+  STREAMS,
+  type Stream,
+  type TimerHandle,
+} from '../core/index.js';
 import type { AckMessage } from '../telemetry/index.js';
-import { type Lease, Ledger } from './ledger.js';
+import { type Lease, Ledger, Window } from './ledger.js';
 import type { Topics } from './topics.js';
 
 export interface DrainOptions {
@@ -63,11 +70,16 @@ export interface DrainClient extends Partial<Pick<MqttClient, 'connected' | 'dis
  * A failed, refused (reason ≥ 0x80) or timed-out publish makes its row due
  * again; a timed-out one is first withdrawn from mqtt.js so it is never in
  * flight twice. Nothing is published into a client that is ending: its
- * failures would come straight back (the livelock of issue #12).
+ * failures would come straight back (the livelock of issue #12). Rows
+ * salvaged from a quarantined file (old epochs) have a ledger of their own
+ * in the same window, taken first: they are the oldest.
  */
 export class Drain implements Service {
   readonly name = 'drain';
   readonly ledger: Ledger;
+  /** Delivery state of the salvaged rows of old epochs, one epoch per stream at a time (`salvageGen`, by stream). */
+  private readonly salvage: Ledger;
+  private salvageGen: (number | undefined)[] = [];
   private client: DrainClient | undefined;
   private window = 0;
   private readonly attempts = new Map<number, { timer: TimerHandle; cb: PublishCallback }>();
@@ -91,7 +103,9 @@ export class Drain implements Service {
   };
 
   constructor(private readonly opts: DrainOptions) {
-    this.ledger = new Ledger(opts.outbox);
+    const window = new Window();
+    this.ledger = new Ledger(opts.outbox, window);
+    this.salvage = new Ledger(opts.outbox.salvage, window);
     this.ackWaitMs = opts.ackTimeoutMs;
     opts.outbox.onNewEpoch(() => {
       this.ledger.reset();
@@ -118,14 +132,19 @@ export class Drain implements Service {
     this.window = Math.max(1, Math.min(this.opts.inflight, receiveMaximum));
     this.tokens = this.opts.rateLimit;
     this.lastRefill = this.opts.clock.monotonic();
-    this.ledger.redeliver();
+    this.both((l) => l.redeliver());
     this.pump();
+  }
+
+  private both(f: (l: Ledger) => unknown): void {
+    f(this.salvage);
+    f(this.ledger);
   }
 
   /** The session is gone: publishes in flight are abandoned, their rows due again. */
   detach(): void {
     this.client = undefined;
-    this.ledger.abandonInflight();
+    this.both((l) => l.abandonInflight());
     for (const a of this.attempts.values()) this.opts.clock.clearTimeout(a.timer);
     this.attempts.clear();
   }
@@ -137,7 +156,7 @@ export class Drain implements Service {
 
   /** `sync-now`: rows PUBACKed but not acked are sent again now. */
   syncNow(): void {
-    this.ledger.redeliver();
+    this.both((l) => l.redeliver());
     this.pump();
   }
 
@@ -161,7 +180,7 @@ export class Drain implements Service {
     const floor = this.opts.outbox.floor(ack.stream);
     const deleted = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
     if (this.opts.outbox.floor(ack.stream) > floor) this.ackWaitMs = this.opts.ackTimeoutMs;
-    this.ledger.forgetGone();
+    this.both((l) => l.forgetGone());
     deleted.then(
       (n) => {
         this.s.ackedRows += n;
@@ -177,7 +196,11 @@ export class Drain implements Service {
     const every = Math.max(50, Math.min(5000, Math.floor(this.opts.ackTimeoutMs / 4)));
     this.ticker = this.opts.clock.setTimeout(() => {
       if (this.client && this.opts.ackMode === 'collector') {
-        const n = this.ledger.expireDelivered(this.opts.clock.monotonic(), this.ackWaitMs);
+        const now = this.opts.clock.monotonic();
+        let n = 0;
+        this.both((l) => {
+          n += l.expireDelivered(now, this.ackWaitMs);
+        });
         if (n > 0) {
           this.opts.log.info(
             { rows: n, waitedMs: this.ackWaitMs },
@@ -224,22 +247,36 @@ export class Drain implements Service {
           this.waitForTokens();
           break;
         }
-        const now = this.opts.clock.monotonic();
-        const leases = this.ledger.take(this.window, this.opts.inflightBytes, now, allowed);
+        const leases = this.take(allowed);
         if (leases.length === 0) break;
         if (this.opts.rateLimit > 0) this.tokens -= leases.length;
         for (let i = 0; i < leases.length; i++) {
           if (!this.usable(c) || this.stalled) {
             // Taken but not published: due again, without counting as a failure.
-            for (const l of leases.slice(i)) this.ledger.failed(l.row.stream, l.row.seq, l.token);
+            for (const [l, { row, token }] of leases.slice(i)) l.failed(row.stream, row.seq, token);
             break;
           }
-          this.publish(c, leases[i]);
+          this.publish(c, ...leases[i]);
         }
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Salvaged rows first (the oldest), then the current epoch's, within one window. */
+  private take(allowed: number): [Ledger, Lease][] {
+    // A stream moved to another old epoch: its delivery state of the last one is void (those rows are gone).
+    const gen = STREAMS.map((s) => this.opts.outbox.salvage.epochOf(s));
+    const moved = STREAMS.filter((_, i) => gen[i] !== this.salvageGen[i]);
+    if (moved.length > 0) this.salvage.reset(moved);
+    this.salvageGen = gen;
+    const now = this.opts.clock.monotonic();
+    const out: [Ledger, Lease][] = [];
+    for (const l of [this.salvage, this.ledger])
+      for (const lease of l.take(this.window, this.opts.inflightBytes, now, allowed - out.length))
+        out.push([l, lease]);
+    return out;
   }
 
   private waitForTokens(): void {
@@ -253,9 +290,9 @@ export class Drain implements Service {
     );
   }
 
-  private publish(c: DrainClient, { row, token }: Lease): void {
+  private publish(c: DrainClient, ledger: Ledger, { row, token }: Lease): void {
     const fail = (why: string, err?: unknown): void => {
-      if (!this.ledger.failed(row.stream, row.seq, token)) return;
+      if (!ledger.failed(row.stream, row.seq, token)) return;
       this.s.failed++;
       this.opts.log.debug({ err, stream: row.stream, seq: row.seq }, why);
       // The next tick sends it again: pumping now would hand the same row to a client that just failed it.
@@ -268,14 +305,14 @@ export class Drain implements Service {
       this.attempts.delete(token);
       const reason = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
       if (err || reason >= 0x80) return fail(`publish refused (reason ${reason})`, err);
-      if (!this.ledger.pubacked(row.stream, row.seq, token, this.opts.clock.monotonic())) return;
+      if (!ledger.pubacked(row.stream, row.seq, token, this.opts.clock.monotonic())) return;
       this.s.pubacked++;
       this.s.lastPubackAt = this.opts.clock.now();
       if (this.opts.ackMode === 'broker') {
         this.opts.outbox
           .ackOne(row.stream, row.epoch, row.seq)
           .catch((err) => this.opts.log.warn({ err }, 'a PUBACKed row could not be deleted'));
-        this.ledger.dropOne(row.stream, row.seq);
+        ledger.dropOne(row.stream, row.seq);
       }
       this.pump(true);
     };

@@ -17,6 +17,13 @@ export interface Lease {
   token: number;
 }
 
+/** Publishes the broker has not answered, shared by the ledgers of one drain (one window for all). */
+export class Window {
+  rows = 0;
+  bytes = 0;
+  nextToken = 1;
+}
+
 interface Entry {
   state: 'inflight' | 'delivered';
   token: number;
@@ -45,11 +52,11 @@ export class Ledger {
   private readonly top = new Map<Stream, number>();
   /** The floor at the last sweep of forgotten rows, per stream. */
   private readonly swept = new Map<Stream, number>();
-  private nextToken = 1;
-  private inflightRows = 0;
-  private inflightBytes = 0;
 
-  constructor(private readonly store: LedgerStore) {
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly w = new Window(),
+  ) {
     // The cursor starts at 0 and is read as max(cursor, floor): the store may open after the ledger exists.
     for (const s of STREAMS) {
       this.busy.set(s, new Map());
@@ -61,21 +68,21 @@ export class Ledger {
    * The store started a new epoch (its file was quarantined at run time): every
    * row of the old one is gone, and seqs start again at 1. Publishes of the old
    * epoch still at the broker are no longer counted (at most one window, answered soon).
+   * Only `streams` when given (the salvage ledger moves to another old epoch per stream).
    */
-  reset(): void {
-    for (const s of STREAMS) {
+  reset(streams: readonly Stream[] = STREAMS): void {
+    for (const s of streams) {
+      for (const e of this.busy.get(s)!.values()) if (e.state === 'inflight') this.leave(e);
       this.busy.set(s, new Map());
       this.cursor.set(s, 0);
+      this.top.delete(s);
+      this.swept.delete(s);
     }
-    this.top.clear();
-    this.swept.clear();
-    this.inflightRows = 0;
-    this.inflightBytes = 0;
   }
 
   /** Publishes the broker has not answered. */
   get outstanding(): { messages: number; bytes: number } {
-    return { messages: this.inflightRows, bytes: this.inflightBytes };
+    return { messages: this.w.rows, bytes: this.w.bytes };
   }
 
   /** A publish still unanswered counts as in flight even when its row was evicted meanwhile. */
@@ -99,7 +106,7 @@ export class Ledger {
       let cursor = Math.max(this.cursor.get(stream)!, this.store.floor(stream));
       let done = false;
       while (!done) {
-        const room = Math.min(maxMessages - this.inflightRows, limit - out.length);
+        const room = Math.min(maxMessages - this.w.rows, limit - out.length);
         if (room <= 0) {
           done = true;
           break;
@@ -116,14 +123,14 @@ export class Ledger {
           }
           const bytes = row.envelope.length;
           const full =
-            this.inflightRows >= maxMessages ||
+            this.w.rows >= maxMessages ||
             out.length >= limit ||
-            (this.inflightRows > 0 && this.inflightBytes + bytes > maxBytes);
+            (this.w.rows > 0 && this.w.bytes + bytes > maxBytes);
           if (full) {
             done = true;
             break;
           }
-          const token = this.nextToken++;
+          const token = this.w.nextToken++;
           busy.set(row.seq, {
             state: 'inflight',
             token,
@@ -132,8 +139,8 @@ export class Ledger {
             createdMs: row.createdMs,
             at: now,
           });
-          this.inflightRows++;
-          this.inflightBytes += bytes;
+          this.w.rows++;
+          this.w.bytes += bytes;
           cursor = row.seq;
           if (row.seq > (this.top.get(stream) ?? 0)) this.top.set(stream, row.seq);
           out.push({ row, token });
@@ -254,8 +261,8 @@ export class Ledger {
   }
 
   private leave(e: Entry): void {
-    this.inflightRows--;
-    this.inflightBytes -= e.bytes;
+    this.w.rows--;
+    this.w.bytes -= e.bytes;
   }
 
   private makeDue(stream: Stream, seq: number): void {

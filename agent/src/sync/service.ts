@@ -120,6 +120,7 @@ export class Sync implements Service {
       deviceId: opts.deviceId,
       collectorKeys: opts.collectorKeys,
       head: (stream) => opts.outbox.head(stream),
+      salvaged: (stream, epoch) => opts.outbox.salvage.head(stream, epoch),
       raise: opts.raise,
       log: log.child({ part: 'acks' }),
     });

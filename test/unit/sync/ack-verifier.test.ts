@@ -51,3 +51,32 @@ it('an ack deletes only when signed by a current collector key, for this device,
     ['sync.ack_rejected', 'UNKNOWN_KEY'],
   ]);
 });
+
+it('an ack of an old epoch deletes only while rows salvaged from it are held, and never beyond that epoch head', () => {
+  const a = docKey();
+  const held = new Map<string, number>([[`${Stream.TELEMETRY}/76`, 40]]);
+  const v = new AckVerifier({
+    deviceId: 'gw-1',
+    collectorKeys: () => new Map([[keyIdOf(a.publicKey), a.publicKey]]),
+    head: () => ({ epoch: 77, seq: 10 }),
+    salvaged: (stream, epoch) => held.get(`${stream}/${epoch}`),
+    raise: () => undefined,
+    log: silentLogger(),
+  });
+  const reason = (m: AckMessage) => {
+    const r = v.check(sealAck(m, a.privateKey, keyIdOf(a.publicKey)));
+    return r.ok ? 'ok' : r.reason;
+  };
+  const old: AckMessage = { deviceId: 'gw-1', stream: Stream.TELEMETRY, epoch: 76, upToSeq: 40 };
+  assert.equal(reason(old), 'ok', 'up to the old head: the salvaged rows it covers go');
+  assert.equal(reason({ ...old, upToSeq: 41 }), 'BEYOND_HEAD');
+  assert.equal(reason({ ...old, stream: Stream.EVENTS }), 'WRONG_EPOCH', 'nothing salvaged of that stream');
+  assert.equal(reason({ ...old, epoch: 75 }), 'WRONG_EPOCH');
+  assert.equal(
+    reason({ ...old, epoch: 77, upToSeq: 11 }),
+    'BEYOND_HEAD',
+    'the current epoch keeps its own head',
+  );
+  held.clear();
+  assert.equal(reason(old), 'WRONG_EPOCH', 'once every salvaged row is gone, the old epoch is refused again');
+});

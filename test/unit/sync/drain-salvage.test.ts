@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { asidePath, moveAside, writeJournal } from '../../../agent/src/buffer/quarantine.js';
+import { ManualClock, Stream, silentLogger } from '../../../agent/src/core/index.js';
+import { AckVerifier, Drain, Topics } from '../../../agent/src/sync/index.js';
+import { sealAck, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { FakeSession } from '../../helpers/fake-session.js';
+import { testSigner } from '../../helpers/keys.js';
+import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
+import { tempDir } from '../../helpers/paths.js';
+
+const WINDOW = 8;
+
+it('rows salvaged from a quarantined file are delivered in their old epoch within the one window, and only a genuine ack of that epoch deletes them', async () => {
+  const t = tempDir();
+  const clock = new ManualClock();
+  const { sealer, ring } = testSealer('gw-test', clock);
+  const collector = testSigner();
+  const intruder = testSigner();
+  const file = join(t.dir, 'outbox.db');
+  const first = makeOutbox(t.dir, { clock, sealer });
+  await first.start();
+  for (let i = 0; i < 30; i++) await first.append([{ stream: Stream.TELEMETRY, items: [reading(i)] }]);
+  const old = first.epoch;
+  await first.stop();
+  // A quarantine at run time cut short after its rename: the next open finishes it (salvage, notices).
+  const aside = asidePath(file, clock.now());
+  writeJournal(file, {
+    aside,
+    reason: 'quick_check: test',
+    nowMs: clock.now(),
+    wanted: [{ stream: Stream.TELEMETRY, epoch: old, fromSeq: 1, toSeq: 30 }],
+    owed: [],
+  });
+  moveAside(file, aside);
+  const ob = makeOutbox(t.dir, { clock, sealer });
+  await ob.start();
+  try {
+    assert.notEqual(ob.epoch, old);
+    assert.deepEqual(ob.salvage.held().rows, 30);
+    for (let i = 0; i < 10; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(100 + i)] }]);
+    const acks = new AckVerifier({
+      deviceId: 'gw-test',
+      collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
+      head: (s) => ob.head(s),
+      salvaged: (s, e) => ob.salvage.head(s, e),
+      raise: () => {},
+      log: silentLogger(),
+    });
+    const drain = new Drain({
+      outbox: ob,
+      topics: new Topics('edge/v1', 'gw-test'),
+      ackMode: 'collector',
+      ackTimeoutMs: 60_000,
+      inflight: WINDOW,
+      inflightBytes: 1 << 20,
+      publishTimeoutMs: 30_000,
+      rateLimit: 0,
+      verifyAck: (p) => acks.accept(p),
+      clock,
+      log: silentLogger(),
+    });
+    const sent: string[] = [];
+    let most = 0;
+    const session = new FakeSession((o) => {
+      const b = verifyEnvelope(o.envelope, ring).batch;
+      if (b.stream === Stream.TELEMETRY) sent.push(`${b.epoch === old ? 'old' : 'new'}:${b.seq}`);
+    });
+    await drain.start();
+    drain.attach(session, 65_535);
+    for (let i = 0; i < 100 && session.ids().length > 0; i++) {
+      most = Math.max(most, session.ids().length);
+      for (const id of session.ids()) session.answer(id, 0);
+    }
+    assert.ok(most <= WINDOW, `${most} publishes outstanding with a window of ${WINDOW}`);
+    assert.deepEqual(sent, [
+      ...Array.from({ length: 30 }, (_, i) => `old:${i + 1}`),
+      ...Array.from({ length: 10 }, (_, i) => `new:${i + 1}`),
+    ]);
+    const ack = (key: typeof collector, upToSeq: number, epoch = old) =>
+      drain.onAck(
+        Buffer.from(
+          sealAck(
+            { deviceId: 'gw-test', stream: Stream.TELEMETRY, epoch, upToSeq },
+            key.privateKey,
+            key.keyId,
+          ),
+        ),
+      );
+    ack(intruder, 30);
+    ack(collector, 31);
+    await ob.idle();
+    assert.equal(ob.salvage.held().rows, 30, 'a forged ack and one beyond the old head delete nothing');
+    assert.equal(acks.rejected.UNKNOWN_KEY, 1);
+    assert.equal(acks.rejected.BEYOND_HEAD, 1);
+    ack(collector, 30);
+    await ob.idle();
+    assert.equal(ob.salvage.held().rows, 0, 'the old epoch acked: every salvaged row gone');
+    assert.equal(
+      ob.peek(100).filter((r) => r.stream === Stream.TELEMETRY).length,
+      10,
+      'the new epoch untouched',
+    );
+    ack(collector, 30);
+    assert.equal(acks.rejected.WRONG_EPOCH, 1, 'nothing of that epoch held any more: refused again');
+    await drain.stop();
+  } finally {
+    await ob.stop();
+    t.cleanup();
+  }
+});
