@@ -350,6 +350,8 @@ export class Outbox implements Service {
 
   /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
   read(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
+    // Nothing committed above it: the drain asks for every stream at each PUBACK, and a query costs ~20 µs.
+    if (afterSeq >= (this.committed.get(stream)?.seq ?? 0)) return [];
     return this.guarded(() => this.reader.rows(stream, afterSeq, limit));
   }
 

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import type { Outbox } from '../buffer/index.js';
+import type { Outbox, StoredRow } from '../buffer/index.js';
 import {
   type Clock,
   type Logger,
@@ -9,6 +9,7 @@ import {
   type TimerHandle,
 } from '../core/index.js';
 import type { AckMessage } from '../telemetry/index.js';
+import { Attempts } from './attempts.js';
 import { type Lease, Ledger, Window } from './ledger.js';
 import type { Topics } from './topics.js';
 
@@ -54,7 +55,20 @@ export interface DrainStats {
  */
 export const MAX_ACK_WAIT_FACTOR = 16;
 
+/** Publishes between two yields to the event loop: ~2-3 ms of work at full speed on a gateway-class CPU. */
+export const PUMP_SLICE = 32;
+
 type PublishCallback = (err?: Error, packet?: unknown) => void;
+
+/** One publish awaiting its PUBACK. */
+interface Attempt {
+  ledger: Ledger;
+  row: StoredRow;
+  c: DrainClient;
+  cb: PublishCallback;
+  /** Monotonic time past which it is withdrawn and its row due again. */
+  deadline: number;
+}
 
 /** The parts of mqtt.js's client the drain uses (a test may stand in for the broker's session). */
 export interface DrainClient extends Partial<Pick<MqttClient, 'connected' | 'disconnecting'>> {
@@ -82,12 +96,16 @@ export class Drain implements Service {
   private salvageGen: (number | undefined)[] = [];
   private client: DrainClient | undefined;
   private window = 0;
-  private readonly attempts = new Map<number, { timer: TimerHandle; cb: PublishCallback }>();
+  private readonly attempts: Attempts<Attempt>;
   private ticker: TimerHandle | undefined;
   private rateTimer: TimerHandle | undefined;
   private tokens = 0;
   private lastRefill = 0;
   private pumping = false;
+  /** Publishes since the drain last yielded to the event loop, and the turn it yielded to. */
+  private slice = 0;
+  private resume: NodeJS.Immediate | undefined;
+  private readonly topicCache = new Map<Stream, string>();
   /** A publish failed while pumping: stop until the next tick rather than spin on the same row. */
   private stalled = false;
   /** Doubles at each timeout that finds rows still unacked, back to `ackTimeoutMs` at the first ack that deletes rows. */
@@ -106,6 +124,7 @@ export class Drain implements Service {
     const window = new Window();
     this.ledger = new Ledger(opts.outbox, window);
     this.salvage = new Ledger(opts.outbox.salvage, window);
+    this.attempts = new Attempts<Attempt>(opts.clock, (token, a) => this.expired(token, a));
     this.ackWaitMs = opts.ackTimeoutMs;
     opts.outbox.onNewEpoch(() => {
       this.ledger.reset();
@@ -144,8 +163,10 @@ export class Drain implements Service {
   /** The session is gone: publishes in flight are abandoned, their rows due again. */
   detach(): void {
     this.client = undefined;
+    if (this.resume) clearImmediate(this.resume);
+    this.resume = undefined;
+    this.slice = 0;
     this.both((l) => l.abandonInflight());
-    for (const a of this.attempts.values()) this.opts.clock.clearTimeout(a.timer);
     this.attempts.clear();
   }
 
@@ -230,19 +251,30 @@ export class Drain implements Service {
   }
 
   /**
-   * Tops the window up. After a PUBACK it waits until a quarter of the window
-   * is free, so one outbox query serves many publishes.
+   * Tops the window up, at every PUBACK as a bare publisher does: waiting for a
+   * quarter of the window to free up left the link idle whenever the broker
+   * held its PUBACKs back for our TCP ACK (Nagle against delayed ACK: 40 ms
+   * stalls), and the ledger reads rows ahead so a refill costs no query (#12).
+   * Every PUMP_SLICE publishes it yields to the event loop (setImmediate): a
+   * broker answering faster than we publish, or mqtt.js handling a read full of
+   * PUBACKs in one turn, would otherwise keep `status` and the watchdog waiting.
    */
-  private pump(afterPuback = false): void {
+  private pump(): void {
     const c = this.client;
-    if (!c || this.pumping || !this.usable(c)) return;
-    const out = this.ledger.outstanding.messages;
-    if (afterPuback && out > this.window - Math.max(1, Math.floor(this.window / 4))) return;
+    if (!c || this.pumping || this.resume || !this.usable(c)) return;
     this.pumping = true;
     this.stalled = false;
     try {
       while (this.usable(c) && !this.stalled) {
-        const allowed = this.allowance();
+        if (this.slice >= PUMP_SLICE) {
+          this.resume = setImmediate(() => {
+            this.resume = undefined;
+            this.slice = 0;
+            this.pump();
+          });
+          break;
+        }
+        const allowed = Math.min(this.allowance(), PUMP_SLICE - this.slice);
         if (allowed < 1) {
           this.waitForTokens();
           break;
@@ -257,6 +289,7 @@ export class Drain implements Service {
             break;
           }
           this.publish(c, ...leases[i]);
+          this.slice++;
         }
       }
     } finally {
@@ -291,20 +324,11 @@ export class Drain implements Service {
   }
 
   private publish(c: DrainClient, ledger: Ledger, { row, token }: Lease): void {
-    const fail = (why: string, err?: unknown): void => {
-      if (!ledger.failed(row.stream, row.seq, token)) return;
-      this.s.failed++;
-      this.opts.log.debug({ err, stream: row.stream, seq: row.seq }, why);
-      // The next tick sends it again: pumping now would hand the same row to a client that just failed it.
-      if (this.pumping) this.stalled = true;
-    };
     const cb: PublishCallback = (err, packet) => {
-      const a = this.attempts.get(token);
-      if (!a) return; // Abandoned (timeout, disconnect): its row is already due again.
-      this.opts.clock.clearTimeout(a.timer);
-      this.attempts.delete(token);
+      if (!this.attempts.delete(token)) return; // Abandoned (timeout, disconnect): its row is already due again.
       const reason = (packet as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
-      if (err || reason >= 0x80) return fail(`publish refused (reason ${reason})`, err);
+      if (err || reason >= 0x80)
+        return this.fail(ledger, row, token, `publish refused (reason ${reason})`, err);
       if (!ledger.pubacked(row.stream, row.seq, token, this.opts.clock.monotonic())) return;
       this.s.pubacked++;
       this.s.lastPubackAt = this.opts.clock.now();
@@ -314,17 +338,36 @@ export class Drain implements Service {
           .catch((err) => this.opts.log.warn({ err }, 'a PUBACKed row could not be deleted'));
         ledger.dropOne(row.stream, row.seq);
       }
-      this.pump(true);
+      this.pump();
     };
-    const timer = this.opts.clock.setTimeout(() => {
-      if (!this.attempts.delete(token)) return;
-      this.withdraw(c, cb);
-      this.s.timedOut++;
-      fail('no PUBACK in time');
-    }, this.opts.publishTimeoutMs);
-    this.attempts.set(token, { timer, cb });
+    const deadline = this.opts.clock.monotonic() + this.opts.publishTimeoutMs;
+    this.attempts.add(token, { ledger, row, c, cb, deadline });
     this.s.published++;
-    c.publish(this.opts.topics.stream(row.stream as Stream), asBuffer(row.envelope), { qos: 1 }, cb);
+    c.publish(this.topic(row.stream as Stream), asBuffer(row.envelope), { qos: 1 }, cb);
+  }
+
+  private fail(ledger: Ledger, row: StoredRow, token: number, why: string, err?: unknown): void {
+    if (!ledger.failed(row.stream, row.seq, token)) return;
+    this.s.failed++;
+    this.opts.log.debug({ err, stream: row.stream, seq: row.seq }, why);
+    // The next tick sends it again: pumping now would hand the same row to a client that just failed it.
+    if (this.pumping) this.stalled = true;
+  }
+
+  /** A publish past its deadline is withdrawn from mqtt.js and its row due again. */
+  private expired(token: number, a: Attempt): void {
+    this.withdraw(a.c, a.cb);
+    this.s.timedOut++;
+    this.fail(a.ledger, a.row, token, 'no PUBACK in time');
+  }
+
+  private topic(stream: Stream): string {
+    let t = this.topicCache.get(stream);
+    if (t === undefined) {
+      t = this.opts.topics.stream(stream);
+      this.topicCache.set(stream, t);
+    }
+    return t;
   }
 
   /** Takes a timed-out publish back from mqtt.js, so it is not resent behind the row's next attempt. */

@@ -17,6 +17,22 @@ export interface Lease {
   token: number;
 }
 
+/**
+ * Rows read per query beyond what the window takes now: refilling the window at
+ * every PUBACK, as a bare publisher does, would otherwise cost one query (~25 µs
+ * of fixed cost) per row (#12).
+ */
+export const READ_AHEAD_ROWS = 32;
+/** Rows read ahead are read again after this long: at the drain's speed they are used within milliseconds. */
+export const READ_AHEAD_MAX_MS = 1000;
+
+/** Rows of one stream read past the cursor and not taken yet (`rows[i..]`), and when they were read. */
+interface Ahead {
+  rows: StoredRow[];
+  i: number;
+  at: number;
+}
+
 /** Publishes the broker has not answered, shared by the ledgers of one drain (one window for all). */
 export class Window {
   rows = 0;
@@ -43,7 +59,8 @@ interface Entry {
  *
  * Invariant: every stored row with floor < seq <= cursor is in flight or
  * delivered; due rows are found by scanning the store after the cursor, which
- * moves back when a row becomes due again (scanning skips busy rows).
+ * moves back when a row becomes due again (scanning skips busy rows). Rows read
+ * ahead are all above the cursor; a cursor moving back drops them.
  */
 export class Ledger {
   private readonly busy = new Map<Stream, Map<number, Entry>>();
@@ -52,6 +69,7 @@ export class Ledger {
   private readonly top = new Map<Stream, number>();
   /** The floor at the last sweep of forgotten rows, per stream. */
   private readonly swept = new Map<Stream, number>();
+  private readonly ahead = new Map<Stream, Ahead>();
 
   constructor(
     private readonly store: LedgerStore,
@@ -77,6 +95,7 @@ export class Ledger {
       this.cursor.set(s, 0);
       this.top.delete(s);
       this.swept.delete(s);
+      this.ahead.delete(s);
     }
   }
 
@@ -114,9 +133,10 @@ export class Ledger {
         // Slack for busy rows only when the cursor moved back below some: reading
         // 256 rows to take a quarter window made the drain half as fast (#12).
         const slack = cursor < (this.top.get(stream) ?? 0) ? Math.min(busy.size, 256) : 0;
-        const rows = this.store.read(stream, cursor, room + slack);
-        if (rows.length === 0) break;
-        for (const row of rows) {
+        const a = this.readAhead(stream, cursor, room + slack, now);
+        if (a.i >= a.rows.length) break;
+        for (; a.i < a.rows.length; a.i++) {
+          const row = a.rows[a.i];
           if (busy.has(row.seq)) {
             cursor = row.seq;
             continue;
@@ -271,6 +291,25 @@ export class Ledger {
   }
 
   private moveCursorBelow(stream: Stream, seq: number): void {
-    if (this.cursor.get(stream)! >= seq) this.cursor.set(stream, seq - 1);
+    if (this.cursor.get(stream)! < seq) return;
+    this.cursor.set(stream, seq - 1);
+    // The rows read ahead start above the old cursor: the gap below them is read first.
+    this.ahead.delete(stream);
+  }
+
+  /**
+   * The rows of `stream` above `cursor` read ahead, at least `want` of them when
+   * the store holds them. Rows at or below the cursor (taken, or cut off by the
+   * floor, which the cursor never sits below) are skipped first.
+   */
+  private readAhead(stream: Stream, cursor: number, want: number, now: number): Ahead {
+    let a = this.ahead.get(stream);
+    if (a) {
+      while (a.i < a.rows.length && a.rows[a.i].seq <= cursor) a.i++;
+      if (a.rows.length - a.i >= want && now - a.at < READ_AHEAD_MAX_MS) return a;
+    }
+    a = { rows: this.store.read(stream, cursor, Math.max(want, READ_AHEAD_ROWS)), i: 0, at: now };
+    this.ahead.set(stream, a);
+    return a;
   }
 }

@@ -35,6 +35,7 @@ const ACTIONS = [
   ['restart', 1],
 ] as const;
 type Action = (typeof ACTIONS)[number][0];
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const TOTAL = ACTIONS.reduce((n, [, w]) => n + w, 0);
 const pick = (r: number): Action => {
   let x = r % TOTAL;
@@ -256,8 +257,10 @@ async function runSeed(seed: number): Promise<void> {
           break;
         }
       }
-      // The worker answers every request before the invariants are checked (acks delete in the background).
+      // The worker answers every request before the invariants are checked (acks delete in the background),
+      // and the event loop turns, as in the daemon: the drain yields to it every PUMP_SLICE publishes.
       await ob.idle();
+      await turn();
       check(step, a);
     }
     // Then a good link until the outbox is empty.
@@ -267,6 +270,7 @@ async function runSeed(seed: number): Promise<void> {
       for (const s of STREAMS) collectorAck(s);
       clock.advance(ACK_TIMEOUT / 4);
       await ob.idle();
+      await turn();
       check(STEPS + round, 'drain to empty');
     }
     assert.deepEqual(ob.peek(10), [], `seed ${seed}: the outbox drains`);
