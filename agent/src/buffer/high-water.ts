@@ -73,10 +73,13 @@ export class HighWaterMark {
     b.writeUInt32LE(crc32(b.subarray(0, SIZE - 4)), SIZE - 4);
     // Never through a symlink (it would overwrite whatever it points at), and not truncated at open:
     // a crash between an emptying open and the first write would leave no mark at all.
+    const opened = this.fd === undefined;
     this.fd ??= openSync(this.file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     // One write well inside a sector at offset 0: it lands whole or not at all on the storage we target.
     writeSync(this.fd, b, 0, SIZE, 0);
-    ftruncateSync(this.fd, SIZE);
+    // Once per open (cuts a longer mark of an older version): later writes keep the size, and a
+    // truncate each time also dirties the inode for nothing.
+    if (opened) ftruncateSync(this.fd, SIZE);
     fdatasyncSync(this.fd);
   }
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { STREAMS, type Stream, streamName } from '../core/index.js';
 import type { Db } from './db.js';
@@ -85,6 +86,37 @@ export class Queries {
     return this.prepare<[number], { seq: number; size: number; items: number }>(
       'SELECT seq, length(envelope) + 64 AS size, items FROM outbox WHERE stream = ? ORDER BY seq',
     ).iterate(stream);
+  }
+
+  /**
+   * The uptime as of the last commit: the meta row, or the newest row's `created_up`
+   * when later (append-only commits leave the meta row as it was). Rows are deleted
+   * only by commits that save the meta row, so the newest row is never older than it.
+   */
+  uptime(): number {
+    const meta = this.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'uptime_ms'").get();
+    const newest = this.prepare<[], { up: number }>(
+      'SELECT created_up AS up FROM outbox ORDER BY id DESC LIMIT 1',
+    ).get()?.up;
+    return Math.max(Number(meta?.value ?? 0), newest ?? 0);
+  }
+
+  /** Stores the uptime; an upsert updates the row in place (a REPLACE rewrites the key's index page too). */
+  saveUptime(up: number): void {
+    this.prepare<[number]>(
+      "INSERT INTO meta (key, value) VALUES ('uptime_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(up);
+  }
+
+  /** Bytes the outbox occupies: live database pages plus the WAL file. */
+  usedBytes(walFile: string, pageSize: number): number {
+    let wal = 0;
+    try {
+      wal = statSync(walFile).size;
+    } catch {
+      // No WAL yet.
+    }
+    return this.livePages() * pageSize + wal;
   }
 
   /** Retention: the prefix of `stream` up to its last row committed before `cutoffUp` of uptime, or none. */

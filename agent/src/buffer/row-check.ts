@@ -22,14 +22,17 @@ interface RowBytes {
   envelope: Uint8Array;
 }
 
+const HEAD = new DataView(new ArrayBuffer(32));
+const HEAD_BYTES = new Uint8Array(HEAD.buffer);
+
 /** The checksum stored with a row: stream, epoch, seq, items and the envelope. */
 export function rowCrc(r: RowBytes): number {
-  const head = Buffer.alloc(32);
-  head.writeDoubleLE(r.stream, 0);
-  head.writeDoubleLE(r.epoch, 8);
-  head.writeDoubleLE(r.seq, 16);
-  head.writeDoubleLE(r.items, 24);
-  return crc32(r.envelope, crc32(head));
+  // One head reused: called once per row appended, always synchronously.
+  HEAD.setFloat64(0, r.stream, true);
+  HEAD.setFloat64(8, r.epoch, true);
+  HEAD.setFloat64(16, r.seq, true);
+  HEAD.setFloat64(24, r.items, true);
+  return crc32(r.envelope, crc32(HEAD_BYTES));
 }
 
 /**

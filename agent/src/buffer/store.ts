@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
 import { type Db, giveBackSpace, isCorruption, openDb, quickCheckFile } from './db.js';
 import { BufferError, commitFailure } from './errors.js';
@@ -45,6 +44,10 @@ export class OutboxStore {
   private readonly floors = new Map<Stream, number>();
   private readonly totals = new Map<Stream, StreamTotals>();
   private pageSize = 4096;
+  /** Bytes used as of the last state(): nothing writes the file between a group's state and the next group. */
+  private used: number | undefined;
+  /** Streams whose oldest row may have changed (rows deleted, or the first one added): asked at the next state(). */
+  private readonly oldestStale = new Set<Stream>(STREAMS);
   private upBase = 0;
   private readonly hwm: HighWaterMark;
   private newDebts: NoticeDebt[] = [];
@@ -109,6 +112,8 @@ export class OutboxStore {
 
   private load(ctx: OpContext): void {
     this.loaded = false;
+    this.used = undefined;
+    for (const s of STREAMS) this.oldestStale.add(s);
     this.q = new Queries(this.db);
     this.salvaged = new SalvageTable(this.db);
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
@@ -124,7 +129,7 @@ export class OutboxStore {
       this.q.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', epoch);
     }
     this.epoch = Number(epoch);
-    this.upBase = Number(get.get('uptime_ms')?.value ?? 0);
+    this.upBase = this.q.uptime();
     this.heads.clear();
     for (const s of STREAMS) this.heads.set(s, { seq: 0, prevHash: ZERO });
     for (const c of this.q
@@ -218,6 +223,7 @@ export class OutboxStore {
     );
     this.txn++;
     const evictions = incoming > 0 ? this.planFor(incoming, ctx.free) : [];
+    this.used = undefined;
     const deltas: [Stream, number, number, number][] = [];
     const appended: SealedBatch[] = [];
     const ins = this.q.prepare(
@@ -251,9 +257,8 @@ export class OutboxStore {
           }
           return this.expire(o.stream, o.cutoffUp, deltas, floors, ctx);
         });
-        this.q
-          .prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)")
-          .run(ctx.up);
+        // A row appended carries the uptime (created_up): the meta row (two more pages) only goes with deletes.
+        if (evictions.length > 0 || ops.some((o) => o.k !== 'append')) this.q.saveUptime(ctx.up);
         return n;
       })();
     } catch (e) {
@@ -270,6 +275,7 @@ export class OutboxStore {
     for (const [k, v] of floors) this.floors.set(k, v);
     for (const [s, rows, bytes, items] of deltas) {
       const t = this.totals.get(s)!;
+      if (rows < 0 || t.rows === 0) this.oldestStale.add(s);
       t.rows += rows;
       t.bytes += bytes;
       t.items += items;
@@ -327,7 +333,7 @@ export class OutboxStore {
 
   private planFor(incoming: number, free: number): EvictionRange[] {
     const { need, reason } = evictionNeed(
-      this.usedBytes(),
+      this.used ?? this.usedBytes(),
       incoming,
       this.opts.maxBytes,
       free,
@@ -344,13 +350,7 @@ export class OutboxStore {
 
   /** Bytes the outbox occupies now: live database pages plus the WAL file. */
   usedBytes(): number {
-    let wal = 0;
-    try {
-      wal = statSync(`${this.opts.file}-wal`).size;
-    } catch {
-      // No WAL yet.
-    }
-    return this.q.livePages() * this.pageSize + wal;
+    return this.q.usedBytes(`${this.opts.file}-wal`, this.pageSize);
   }
 
   /** SQLite's quick check through a fresh connection (this one's page cache may hide a bad file). */
@@ -360,13 +360,15 @@ export class OutboxStore {
 
   /** The mirror for the main thread, with the debts owed since the last one. */
   state(debts = this.takeDebts()): StoreState {
-    for (const s of STREAMS) this.totals.get(s)!.oldestMs = this.q.oldest(s);
+    for (const s of this.oldestStale) this.totals.get(s)!.oldestMs = this.q.oldest(s);
+    this.oldestStale.clear();
+    this.used = this.usedBytes();
     return {
       epoch: this.epoch,
       heads: STREAMS.map((s) => ({ stream: s, ...this.heads.get(s)! })),
       floors: [...this.floors],
       totals: [...this.totals].map(([s, t]) => [s, { ...t }]),
-      usedBytes: this.usedBytes(),
+      usedBytes: this.used,
       upBase: this.upBase,
       commits: this.commits,
       debts,
@@ -383,7 +385,7 @@ export class OutboxStore {
   close(up: number): void {
     if (this.db?.open) {
       try {
-        this.q.prepare<[number]>("INSERT OR REPLACE INTO meta (key, value) VALUES ('uptime_ms', ?)").run(up);
+        this.q.saveUptime(up);
         this.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         this.db.close();

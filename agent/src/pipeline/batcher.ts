@@ -9,7 +9,7 @@ import {
   type TimerHandle,
 } from '../core/index.js';
 import { ItemTooLargeError } from './errors.js';
-import { itemSize, MAX_BATCH_ITEM_BYTES } from './size.js';
+import { itemBytes, itemSize, MAX_BATCH_ITEM_BYTES } from './size.js';
 
 /** How one stream is cut into batches. */
 export interface Policy {
@@ -78,14 +78,16 @@ export class Batcher implements Service {
     if (this.stopped) return Promise.reject(new Error('the agent is stopping'));
     const byStream = new Map<Stream, { items: StreamItem[]; sizes: number[] }>();
     for (const item of items) {
-      const size = itemSize(item);
-      if (size.bytes > MAX_BATCH_ITEM_BYTES)
+      const bytes = itemBytes(item);
+      if (bytes > MAX_BATCH_ITEM_BYTES) {
+        const size = itemSize(item);
         return Promise.reject(new ItemTooLargeError(size.field, size.bytes, MAX_BATCH_ITEM_BYTES));
+      }
       const list = byStream.get(item.stream);
       if (list) {
         list.items.push(item);
-        list.sizes.push(size.bytes);
-      } else byStream.set(item.stream, { items: [item], sizes: [size.bytes] });
+        list.sizes.push(bytes);
+      } else byStream.set(item.stream, { items: [item], sizes: [bytes] });
     }
     return new Promise<void>((resolve, reject) => {
       let waiting = byStream.size;

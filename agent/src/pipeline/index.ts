@@ -3,6 +3,7 @@ export { ItemTooLargeError } from './errors.js';
 export {
   COLLECTOR_MAX_ENVELOPE_BYTES,
   ENVELOPE_MARGIN_BYTES,
+  itemBytes,
   itemSize,
   MAX_BATCH_ITEM_BYTES,
 } from './size.js';

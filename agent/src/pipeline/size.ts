@@ -23,6 +23,23 @@ const map = (m: Record<string, string>): number =>
   Object.entries(m).reduce((n, [k, v]) => n + field(field(utf8(k)) + field(utf8(v))), 0);
 
 /**
+ * `itemSize(item).bytes` without naming the heaviest field: the batcher's hot path
+ * (one call per reading) builds no part list and no field name.
+ */
+export function itemBytes(item: StreamItem): number {
+  if ('reading' in item) {
+    const r = item.reading;
+    const v = r.value;
+    const value =
+      v.kind === 'text' ? utf8(v.value) : v.kind === 'blob' || v.kind === 'sealed' ? v.value.length : 9;
+    let n = 16 + field(utf8(r.sensorId)) + field(utf8(r.unit)) + field(value);
+    for (const k in r.labels) n += field(utf8(k) + utf8(r.labels[k]) + 8);
+    return n;
+  }
+  return itemSize(item).bytes;
+}
+
+/**
  * An upper bound of one item's encoded size inside a Batch, and the field that
  * weighs most in it (named in the refusal of an item that cannot fit).
  */

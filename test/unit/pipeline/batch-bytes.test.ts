@@ -11,6 +11,7 @@ import {
   Batcher,
   COLLECTOR_MAX_ENVELOPE_BYTES,
   ItemTooLargeError,
+  itemBytes,
   itemSize,
   MAX_BATCH_ITEM_BYTES,
 } from '../../../agent/src/pipeline/index.js';
@@ -105,6 +106,25 @@ describe('batches closed by bytes', () => {
     while (n < small.length && bytes + itemSize(small[n]).bytes <= MAX_BATCH_ITEM_BYTES)
       bytes += itemSize(small[n++]).bytes;
     assert.ok(sealAll(small.slice(0, n)).envelope.length <= DEFAULT_MAX_BYTES);
+  });
+
+  it("the batcher's byte count of a reading is the bound itemSize gives (#12)", () => {
+    const readings = [
+      text(1, 'x'),
+      text(2, '€'.repeat(40), { site: 'north-cabinet-12', métrique: 'pm2_5' }),
+      {
+        stream: Stream.TELEMETRY,
+        reading: { ...(text(3, '') as { reading: object }).reading, value: { kind: 'number', value: 1.5 } },
+      },
+      {
+        stream: Stream.TELEMETRY,
+        reading: {
+          ...(text(4, '') as { reading: object }).reading,
+          value: { kind: 'blob', value: new Uint8Array(77) },
+        },
+      },
+    ] as StreamItem[];
+    for (const r of readings) assert.equal(itemBytes(r), itemSize(r).bytes);
   });
 
   it('a single reading that cannot fit is refused at once, naming the field, and nothing is queued', async () => {
