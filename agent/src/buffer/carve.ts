@@ -15,6 +15,22 @@ export type Value = null | number | Buffer | string;
 
 const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
 const LEAF_TABLE = 0x0d;
+/** No outbox row comes near this (envelopes are at most 256 KiB): a larger size is a damaged or hostile cell. */
+const MAX_PAYLOAD = 1 << 20;
+
+/** Decides from the columns stored in a cell's own page whether its overflow chain is worth reading. */
+export type Skip = (head: Value[]) => boolean;
+
+/**
+ * What a carve may spend following overflow chains: a page of hostile cells
+ * pointing at one long chain would otherwise read it once per cell (and a
+ * cell's copies in the WAL read it again), so the reads are capped by the
+ * file's own size; past it only rows whose payload fits their page are read.
+ */
+interface Chain {
+  budget: number;
+  skip?: Skip;
+}
 
 /**
  * One file's pages. Every copy is read for records (the database's and each WAL
@@ -54,6 +70,11 @@ class Pages {
       for (let n = 1; n <= this.dbPages; n++) yield [n, () => readAt(db, (n - 1) * this.size, this.size)];
     const wal = this.wal;
     if (wal !== undefined) for (const [n, at] of this.allFrames) yield [n, () => readAt(wal, at, this.size)];
+  }
+
+  /** How many page copies there are to read (the database's and the WAL's). */
+  get count(): number {
+    return this.dbPages + this.allFrames.length;
   }
 
   get(n: number): Buffer | undefined {
@@ -97,14 +118,21 @@ function pageSize(db: number | undefined, wal: number | undefined): number {
 }
 
 /** Calls `each` with the columns of every record of every table-leaf page of `file` (and `file`-wal). */
-export function carveRecords(file: string, each: (cols: Value[]) => void): { pages: number; bad: number } {
+export function carveRecords(
+  file: string,
+  each: (cols: Value[]) => void,
+  skip?: Skip,
+): { pages: number; bad: number; chained: number } {
   const db = tryOpen(file);
   const wal = tryOpen(`${file}-wal`);
   let pages = 0;
   let bad = 0;
+  let chained = 0;
   try {
     const size = pageSize(db?.fd, wal?.fd);
     const p = new Pages(db?.fd, db?.size ?? 0, wal?.fd, wal?.size ?? 0, size);
+    const chain: Chain = { budget: 4 * p.count + 1024, skip };
+    const budget = chain.budget;
     for (const [n, read] of p.copies()) {
       let page: Buffer;
       try {
@@ -117,13 +145,14 @@ export function carveRecords(file: string, each: (cols: Value[]) => void): { pag
       const head = n === 1 ? 100 : 0;
       if (page[head] !== LEAF_TABLE) continue;
       pages++;
-      bad += leafCells(page, head, size, (k) => p.get(k), each);
+      bad += leafCells(page, head, size, (k) => p.get(k), each, chain);
     }
+    chained = budget - chain.budget;
   } finally {
     if (db) closeSync(db.fd);
     if (wal) closeSync(wal.fd);
   }
-  return { pages, bad };
+  return { pages, bad, chained };
 }
 
 /** Parses the cells of one table-leaf page; returns how many could not be read. */
@@ -133,6 +162,7 @@ function leafCells(
   usable: number,
   get: (n: number) => Buffer | undefined,
   each: (cols: Value[]) => void,
+  chain: Chain,
 ): number {
   let bad = 0;
   const cells = page.readUInt16BE(head + 3);
@@ -141,7 +171,8 @@ function leafCells(
       const ptrAt = head + 8 + 2 * i;
       if (ptrAt + 2 > usable) return bad + cells - i;
       const at = page.readUInt16BE(ptrAt);
-      const payload = cellPayload(page, at, usable, get);
+      const payload = cellPayload(page, at, usable, get, chain);
+      if (payload === null) continue;
       const cols = payload && record(payload);
       if (cols) each(cols);
       else bad++;
@@ -152,16 +183,17 @@ function leafCells(
   return bad;
 }
 
-/** The payload of the cell at `at` (the local part plus its overflow chain), or undefined. */
+/** The payload of the cell at `at` (the local part plus its overflow chain), undefined when unreadable, null when skipped. */
 function cellPayload(
   page: Buffer,
   at: number,
   usable: number,
   get: (n: number) => Buffer | undefined,
-): Buffer | undefined {
+  chain: Chain,
+): Buffer | undefined | null {
   const [size, a] = varint(page, at);
   const [, b] = varint(page, a); // the rowid
-  if (size < 0 || size > 1 << 30) return undefined;
+  if (size < 0 || size > MAX_PAYLOAD) return undefined;
   const x = usable - 35;
   const m = Math.floor(((usable - 12) * 32) / 255) - 23;
   const k = m + ((size - m) % (usable - 4));
@@ -170,9 +202,11 @@ function cellPayload(
   const parts = [page.subarray(b, b + local)];
   let left = size - local;
   let next = left > 0 ? page.readUInt32BE(b + local) : 0;
+  if (left > 0 && chain.skip?.(record(parts[0], true) ?? [])) return null;
   const seen = new Set<number>();
   while (left > 0) {
-    if (next === 0 || seen.has(next)) return undefined;
+    if (next === 0 || seen.has(next) || chain.budget <= 0) return undefined;
+    chain.budget--;
     seen.add(next);
     const o = get(next);
     if (!o || o.length < usable) return undefined;
@@ -184,10 +218,14 @@ function cellPayload(
   return Buffer.concat(parts);
 }
 
-/** Decodes an SQLite record into its column values, or undefined when it does not parse. */
-function record(p: Buffer): Value[] | undefined {
+/**
+ * Decodes an SQLite record into its column values, or undefined when it does
+ * not parse; `partial` (the local part of a cell that overflows) gives the
+ * leading columns that fit.
+ */
+function record(p: Buffer, partial = false): Value[] | undefined {
   const [headerSize, start] = varint(p, 0);
-  if (headerSize < start || headerSize > p.length) return undefined;
+  if (headerSize < start || headerSize > p.length) return partial ? [] : undefined;
   const types: number[] = [];
   for (let at = start; at < headerSize; ) {
     const [t, next] = varint(p, at);
@@ -198,7 +236,8 @@ function record(p: Buffer): Value[] | undefined {
   let at = headerSize;
   for (const t of types) {
     const n = t >= 12 ? Math.floor((t - 12) / 2) : [0, 1, 2, 3, 4, 6, 8, 8, 0, 0, -1, -1][t];
-    if (n < 0 || at + n > p.length) return undefined;
+    if (n < 0) return undefined;
+    if (at + n > p.length) return partial ? out : undefined;
     if (t === 0) out.push(null);
     else if (t === 8 || t === 9) out.push(t - 8);
     else if (t === 7) out.push(p.readDoubleBE(at));

@@ -22,6 +22,9 @@ export interface WantedRange {
   toSeq: number;
 }
 
+/** Wanted seqs tracked in one salvage, at most (32 MB): far above what an outbox's byte budget can hold unsent. */
+const MAX_TRACKED = 1 << 25;
+
 type Log = (obj: Record<string, unknown>, msg: string) => void;
 
 /**
@@ -51,8 +54,16 @@ export function salvage(
   log: Log,
   keep?: (rows: SalvagedRow[]) => void,
 ): { rows: SalvagedRow[]; lost: (EvictionRange & { epoch: number })[] } {
-  // One bit a wanted seq: a million unsent rows cost 1 MB to track, not their envelopes.
-  const seen = wanted.map((w) => new Uint8Array(Math.max(0, w.toSeq - w.fromSeq + 1)));
+  // One byte a wanted seq: a million unsent rows cost 1 MB to track, not their envelopes. Past what fits (a
+  // damaged table or journal may claim any seqs) the seqs are not looked for: they are lost whole, by exact range.
+  let room = MAX_TRACKED;
+  const seen = wanted.map((w) => {
+    const n = Math.min(room, Math.max(0, w.toSeq - w.fromSeq + 1));
+    room -= n;
+    return new Uint8Array(n);
+  });
+  const track = (r: { stream: number; epoch: number; seq: number }) =>
+    wanted.findIndex((w, i) => inRange(w, r) && r.seq - w.fromSeq < seen[i].length);
   const out: SalvagedRow[] = [];
   let chunk: SalvagedRow[] = [];
   let count = 0;
@@ -62,15 +73,26 @@ export function salvage(
   };
   if (wanted.length > 0) {
     try {
-      const { pages, bad } = carveRecords(file, (cols) => {
-        const row = intact(cols);
-        const i = row ? wanted.findIndex((w) => inRange(w, row)) : -1;
-        if (!row || i < 0 || seen[i][row.seq - wanted[i].fromSeq]) return;
-        seen[i][row.seq - wanted[i].fromSeq] = 1;
-        count++;
-        if (!keep) out.push(row);
-        else if (chunk.push(row) >= 256) flush();
-      });
+      const { pages, bad } = carveRecords(
+        file,
+        (cols) => {
+          const row = intact(cols);
+          const i = row ? track(row) : -1;
+          if (!row || i < 0 || seen[i][row.seq - wanted[i].fromSeq]) return;
+          seen[i][row.seq - wanted[i].fromSeq] = 1;
+          count++;
+          if (!keep) out.push(row);
+          else if (chunk.push(row) >= 256) flush();
+        },
+        // A row not wanted, or found already (in another copy of its page), needs no overflow chain read.
+        (head) => {
+          const [, stream, epoch, seq] = head;
+          if (typeof stream !== 'number' || typeof epoch !== 'number' || typeof seq !== 'number')
+            return false;
+          const i = track({ stream, epoch, seq });
+          return i < 0 || seen[i][seq - wanted[i].fromSeq] === 1;
+        },
+      );
       flush();
       log({ file, pages, unreadableCells: bad, rows: count }, 'salvage: read the quarantined outbox');
     } catch (e) {
@@ -107,9 +129,17 @@ const inRange = (w: WantedRange, r: { stream: number; epoch: number; seq: number
 function missing(wanted: WantedRange[], seen: Uint8Array[]): (EvictionRange & { epoch: number })[] {
   const out: (EvictionRange & { epoch: number })[] = [];
   for (const [i, w] of wanted.entries()) {
+    const bits = seen[i];
     let run: (EvictionRange & { epoch: number }) | undefined;
     for (let q = w.fromSeq; q <= w.toSeq; q++) {
-      if (seen[i][q - w.fromSeq]) {
+      if (q - w.fromSeq >= bits.length) {
+        // Not tracked: the rest of the range at once, extending a run that reaches it.
+        const rest = w.toSeq - q + 1;
+        if (run) Object.assign(run, { toSeq: w.toSeq, rows: run.rows + rest });
+        else out.push({ ...w, fromSeq: q, rows: rest, items: 0, reason: 'corrupt' });
+        break;
+      }
+      if (bits[q - w.fromSeq]) {
         run = undefined;
         continue;
       }
