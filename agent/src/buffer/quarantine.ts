@@ -9,7 +9,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StreamItem } from '../core/index.js';
+import { STREAMS, Stream, type StreamItem } from '../core/index.js';
 import type { Db } from './db.js';
 import { evictionNotice, quarantineNotice } from './eviction.js';
 import { salvage, type WantedRange } from './salvage.js';
@@ -51,8 +51,18 @@ export function writeJournal(file: string, j: QuarantineJournal): void {
   syncDir(dirname(file));
 }
 
-/** The pending journal, or null; one that does not parse was never renamed into place whole. */
-export function readJournal(file: string): QuarantineJournal | null {
+/** A journal that is there but cannot be trusted: what it owed is unknown, and it names nothing to move or read. */
+export interface UnreadableJournal {
+  unreadable: string;
+}
+
+/**
+ * The pending journal, or null. It is renamed into place whole, so one that
+ * does not parse or does not hold what a quarantine writes was damaged on the
+ * disk (or written by someone else): its fields are never acted on (`aside`
+ * renames the live file, `wanted` sizes memory), it is reported instead.
+ */
+export function readJournal(file: string): QuarantineJournal | UnreadableJournal | null {
   let text: string;
   try {
     text = readFileSync(journalPath(file), 'utf8');
@@ -60,11 +70,43 @@ export function readJournal(file: string): QuarantineJournal | null {
     return null;
   }
   try {
-    const j = JSON.parse(text) as QuarantineJournal;
-    return typeof j.aside === 'string' && Array.isArray(j.wanted) && Array.isArray(j.owed) ? j : null;
-  } catch {
-    return null;
+    const why = invalid(JSON.parse(text) as unknown, file);
+    return why === undefined ? (JSON.parse(text) as QuarantineJournal) : { unreadable: why };
+  } catch (e) {
+    return { unreadable: `does not parse: ${String(e).slice(0, 100)}` };
   }
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Why `j` is not a journal this agent writes for `file`, or undefined when it is one. */
+function invalid(j: unknown, file: string): string | undefined {
+  if (!isObject(j)) return 'not an object';
+  const prefix = `${file}.quarantined-`;
+  if (
+    typeof j.aside !== 'string' ||
+    !j.aside.startsWith(prefix) ||
+    !/^\d+$/.test(j.aside.slice(prefix.length))
+  )
+    return 'aside is not a quarantine of this file';
+  if (typeof j.reason !== 'string' || !isInt(j.nowMs)) return 'reason or time missing';
+  if (!Array.isArray(j.wanted) || !Array.isArray(j.owed)) return 'wanted or owed missing';
+  for (const w of j.wanted as unknown[])
+    if (
+      !isObject(w) ||
+      !STREAMS.includes(w.stream as Stream) ||
+      !isInt(w.epoch) ||
+      !isInt(w.fromSeq) ||
+      !isInt(w.toSeq) ||
+      w.fromSeq < 1 ||
+      w.toSeq < w.fromSeq
+    )
+      return 'a wanted range is malformed';
+  for (const o of j.owed as unknown[])
+    if (!isObject(o) || o.stream !== Stream.EVENTS || !isObject(o.event) || typeof o.event.type !== 'string')
+      return 'an owed notice is malformed';
+  return undefined;
 }
 
 export function removeJournal(file: string): void {
@@ -84,8 +126,11 @@ export function moveAside(file: string, aside: string): void {
 }
 
 /** A journal whose rename did not happen (the crash came first): the bad file is still in place. */
-export function renamePending(file: string, j: QuarantineJournal): boolean {
-  return !existsSync(j.aside) && existsSync(file);
+export function renamePending(
+  file: string,
+  j: QuarantineJournal | UnreadableJournal,
+): j is QuarantineJournal {
+  return 'aside' in j && !existsSync(j.aside) && existsSync(file);
 }
 
 /**
@@ -99,10 +144,22 @@ export function finishQuarantine(
   db: Db,
   table: SalvageTable,
   owe: (items: StreamItem[]) => void,
-  to: { epoch: number; log: (obj: Record<string, unknown>, msg: string) => void },
+  to: { epoch: number; nowMs: number; log: (obj: Record<string, unknown>, msg: string) => void },
 ): void {
   const j = readJournal(file);
   if (!j) return;
+  if ('unreadable' in j) {
+    // Owed before the journal is moved aside: a crash between the two reports it twice, never not at all.
+    db.transaction(() =>
+      owe([quarantineNotice(journalPath(file), { message: `journal ${j.unreadable}` }, to.epoch, to.nowMs)]),
+    )();
+    to.log(
+      { why: j.unreadable },
+      'the quarantine journal is unreadable: kept aside, what it owed is unknown',
+    );
+    renameSync(journalPath(file), `${journalPath(file)}.unreadable`);
+    return;
+  }
   const done = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'quarantined'").get();
   if (done?.value !== j.aside) {
     // Rows go in as they are read, a transaction per chunk (INSERT OR IGNORE: a run cut short is redone whole);

@@ -145,6 +145,7 @@ export class OutboxStore {
     }
     finishQuarantine(this.opts.file, this.db, this.salvaged, (items) => this.owe(items), {
       epoch: this.epoch,
+      nowMs: ctx.now,
       log: (obj, msg) => this.opts.log('warn', obj, msg),
     });
     this.loaded = true;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { asidePath, journalPath, moveAside, writeJournal } from '../../../agent/src/buffer/quarantine.js';
@@ -195,6 +195,68 @@ it('a file quarantined again while it still holds salvaged rows of an older epoc
         st.salvage.map((f) => [f.stream, f.epoch, f.rows, f.head]),
         [[Stream.TELEMETRY, epoch, 10, 12]],
       );
+    } finally {
+      s.close(0);
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('a hostile or damaged journal is never acted on: the live file stays, nothing is deleted, the open succeeds and reports it (#12)', async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'outbox.db');
+    const epoch = await tenRows(t.dir);
+    const bad = [
+      '{"aside": "/nonexistent/dir/x", "reason": "", "nowMs": 1, "wanted": [], "owed": []}',
+      JSON.stringify({ ...journal(file, epoch), wanted: [{ stream: 'x', epoch, fromSeq: '1', toSeq: 3 }] }),
+      JSON.stringify({ ...journal(file, epoch), owed: [{ stream: Stream.TELEMETRY, reading: 7 }] }),
+      '{"aside": ',
+      'null',
+    ];
+    for (const [i, text] of bad.entries()) {
+      writeFileSync(journalPath(file), text);
+      const s = store(file);
+      const st = s.open(ctx);
+      try {
+        const o = owedTypes(st);
+        assert.equal(o.epoch, epoch, `journal ${i}: the live file is still the outbox`);
+        assert.equal(
+          st.totals.find(([s]) => s === Stream.TELEMETRY)?.[1].rows,
+          10,
+          `journal ${i}: no row lost`,
+        );
+        assert.equal(
+          o.notices.filter((n) => n === 'buffer.quarantined').length,
+          i + 1,
+          `journal ${i} reported`,
+        );
+        assert.ok(!existsSync(journalPath(file)), 'the journal is moved aside, not read again');
+        assert.ok(existsSync(`${journalPath(file)}.unreadable`));
+      } finally {
+        s.close(0);
+      }
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
+it('a journal that claims more unsent seqs than an outbox can hold still opens: what reads is salvaged, the rest lost by exact range (#12)', async () => {
+  const t = tempDir();
+  try {
+    const file = join(t.dir, 'outbox.db');
+    const epoch = await tenRows(t.dir);
+    writeJournal(file, {
+      ...journal(file, epoch),
+      wanted: [{ stream: Stream.TELEMETRY, epoch, fromSeq: 1, toSeq: 2 ** 52 }],
+    });
+    const s = store(file);
+    try {
+      const o = owedTypes(s.open(ctx));
+      assert.deepEqual(o.notices, ['buffer.quarantined', `buffer.evicted ${epoch} 11..${2 ** 52}`]);
+      assert.deepEqual(o.salvage, [[Stream.TELEMETRY, epoch, 10, 2 ** 52]], 'the rows there are salvaged');
     } finally {
       s.close(0);
     }
