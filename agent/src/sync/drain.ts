@@ -198,9 +198,11 @@ export class Drain implements Service {
     const ack = this.opts.verifyAck(payload);
     if (!ack) return;
     // The floor moves at once (the ledger forgets those rows now); the delete commits in the worker.
-    const floor = this.opts.outbox.floor(ack.stream);
+    // Either floor moving means the collector is taking rows (salvaged ones of an old epoch count too).
+    const floors = () => this.opts.outbox.floor(ack.stream) + this.opts.outbox.salvage.floor(ack.stream);
+    const before = floors();
     const deleted = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
-    if (this.opts.outbox.floor(ack.stream) > floor) this.ackWaitMs = this.opts.ackTimeoutMs;
+    if (floors() > before) this.ackWaitMs = this.opts.ackTimeoutMs;
     this.both((l) => l.forgetGone());
     deleted.then(
       (n) => {

@@ -12,12 +12,12 @@ import { tempDir } from '../../helpers/paths.js';
 
 const WINDOW = 8;
 
-it('rows salvaged from a quarantined file are delivered in their old epoch within the one window, and only a genuine ack of that epoch deletes them', async () => {
+/** An outbox holding 30 telemetry rows salvaged from a quarantined file of epoch `old`, 10 new ones, and a drain on it. */
+async function salvagedOutbox(ackTimeoutMs: number) {
   const t = tempDir();
   const clock = new ManualClock();
   const { sealer, ring } = testSealer('gw-test', clock);
   const collector = testSigner();
-  const intruder = testSigner();
   const file = join(t.dir, 'outbox.db');
   const first = makeOutbox(t.dir, { clock, sealer });
   await first.start();
@@ -36,61 +36,73 @@ it('rows salvaged from a quarantined file are delivered in their old epoch withi
   moveAside(file, aside);
   const ob = makeOutbox(t.dir, { clock, sealer });
   await ob.start();
+  for (let i = 0; i < 10; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(100 + i)] }]);
+  const acks = new AckVerifier({
+    deviceId: 'gw-test',
+    collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
+    head: (s) => ob.head(s),
+    salvaged: (s, e) => ob.salvage.head(s, e),
+    raise: () => {},
+    log: silentLogger(),
+  });
+  const drain = new Drain({
+    outbox: ob,
+    topics: new Topics('edge/v1', 'gw-test'),
+    ackMode: 'collector',
+    ackTimeoutMs,
+    inflight: WINDOW,
+    inflightBytes: 1 << 20,
+    publishTimeoutMs: 30_000,
+    rateLimit: 0,
+    verifyAck: (p) => acks.accept(p),
+    clock,
+    log: silentLogger(),
+  });
+  const ack = (key: typeof collector, upToSeq: number, epoch = old) =>
+    drain.onAck(
+      Buffer.from(
+        sealAck({ deviceId: 'gw-test', stream: Stream.TELEMETRY, epoch, upToSeq }, key.privateKey, key.keyId),
+      ),
+    );
+  const cleanup = async () => {
+    await ob.stop();
+    t.cleanup();
+  };
+  return { clock, ring, collector, old, ob, acks, drain, ack, cleanup };
+}
+
+/** Answers every publish with a PUBACK until none is outstanding; the most outstanding at once. */
+async function pubackAll(session: FakeSession): Promise<number> {
+  let most = 0;
+  for (let i = 0; i < 100; i++) {
+    // The drain yields to the event loop every PUMP_SLICE publishes: let it resume before deciding it is done.
+    if (session.ids().length === 0) await new Promise((r) => setImmediate(r));
+    if (session.ids().length === 0) break;
+    most = Math.max(most, session.ids().length);
+    for (const id of session.ids()) session.answer(id, 0);
+  }
+  return most;
+}
+
+it('rows salvaged from a quarantined file are delivered in their old epoch within the one window, and only a genuine ack of that epoch deletes them', async () => {
+  const { ring, collector, old, ob, acks, drain, ack, cleanup } = await salvagedOutbox(60_000);
+  const intruder = testSigner();
   try {
     assert.notEqual(ob.epoch, old);
     assert.deepEqual(ob.salvage.held().rows, 30);
-    for (let i = 0; i < 10; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(100 + i)] }]);
-    const acks = new AckVerifier({
-      deviceId: 'gw-test',
-      collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
-      head: (s) => ob.head(s),
-      salvaged: (s, e) => ob.salvage.head(s, e),
-      raise: () => {},
-      log: silentLogger(),
-    });
-    const drain = new Drain({
-      outbox: ob,
-      topics: new Topics('edge/v1', 'gw-test'),
-      ackMode: 'collector',
-      ackTimeoutMs: 60_000,
-      inflight: WINDOW,
-      inflightBytes: 1 << 20,
-      publishTimeoutMs: 30_000,
-      rateLimit: 0,
-      verifyAck: (p) => acks.accept(p),
-      clock,
-      log: silentLogger(),
-    });
     const sent: string[] = [];
-    let most = 0;
     const session = new FakeSession((o) => {
       const b = verifyEnvelope(o.envelope, ring).batch;
       if (b.stream === Stream.TELEMETRY) sent.push(`${b.epoch === old ? 'old' : 'new'}:${b.seq}`);
     });
     await drain.start();
     drain.attach(session, 65_535);
-    for (let i = 0; i < 100; i++) {
-      // The drain yields to the event loop every PUMP_SLICE publishes: let it resume before deciding it is done.
-      if (session.ids().length === 0) await new Promise((r) => setImmediate(r));
-      if (session.ids().length === 0) break;
-      most = Math.max(most, session.ids().length);
-      for (const id of session.ids()) session.answer(id, 0);
-    }
+    const most = await pubackAll(session);
     assert.ok(most <= WINDOW, `${most} publishes outstanding with a window of ${WINDOW}`);
     assert.deepEqual(sent, [
       ...Array.from({ length: 30 }, (_, i) => `old:${i + 1}`),
       ...Array.from({ length: 10 }, (_, i) => `new:${i + 1}`),
     ]);
-    const ack = (key: typeof collector, upToSeq: number, epoch = old) =>
-      drain.onAck(
-        Buffer.from(
-          sealAck(
-            { deviceId: 'gw-test', stream: Stream.TELEMETRY, epoch, upToSeq },
-            key.privateKey,
-            key.keyId,
-          ),
-        ),
-      );
     ack(intruder, 30);
     ack(collector, 31);
     await ob.idle();
@@ -109,7 +121,28 @@ it('rows salvaged from a quarantined file are delivered in their old epoch withi
     assert.equal(acks.rejected.WRONG_EPOCH, 1, 'nothing of that epoch held any more: refused again');
     await drain.stop();
   } finally {
-    await ob.stop();
-    t.cleanup();
+    await cleanup();
+  }
+});
+
+it('an ack of a salvaged old epoch that deletes rows resets the wait for acks, as one of the current epoch does (#12)', async () => {
+  const { clock, collector, ob, drain, ack, cleanup } = await salvagedOutbox(2_000);
+  try {
+    const session = new FakeSession(() => undefined);
+    await drain.start();
+    drain.attach(session, 65_535);
+    await pubackAll(session);
+    for (let i = 0; i < 20 && drain.stats().ackWaitMs <= 4_000; i++) {
+      clock.advance(1_000);
+      await pubackAll(session);
+    }
+    assert.ok(drain.stats().ackWaitMs > 4_000, 'no ack: the wait grew');
+    ack(collector, 12);
+    await ob.idle();
+    assert.equal(ob.salvage.held().rows, 18, 'the ack deleted rows');
+    assert.equal(drain.stats().ackWaitMs, 2_000, 'the wait is back to ackTimeoutMs');
+    await drain.stop();
+  } finally {
+    await cleanup();
   }
 });
