@@ -32,6 +32,18 @@ export class Queries {
     return st as unknown as Database.Statement<P, R>;
   }
 
+  /**
+   * The floor of `stream` once every row up to `toSeq` is gone: below the first
+   * row still stored above it, else the head. Rows above may have been deleted
+   * before; a floor left at `toSeq` would never be reached by a later cut again.
+   */
+  floorAbove(stream: Stream, toSeq: number, head: number): number {
+    const next = this.prepare<[number, number], { seq: number }>(
+      'SELECT seq FROM outbox WHERE stream = ? AND seq > ? ORDER BY seq LIMIT 1',
+    ).get(stream, toSeq)?.seq;
+    return next === undefined ? Math.max(toSeq, head) : next - 1;
+  }
+
   /** Up to `limit` stored rows of `stream` with seq above `afterSeq`, in seq order. */
   rows(stream: Stream, afterSeq: number, limit: number): StoredRow[] {
     return this.prepare<

@@ -303,7 +303,10 @@ export class OutboxStore {
       .run(r.stream, r.fromSeq, r.toSeq).changes;
     deltas.push([r.stream, -f.rows, -f.bytes, -f.items]);
     const floor = floors.get(r.stream) ?? 0;
-    if (r.fromSeq <= floor + 1 && floor < r.toSeq) floors.set(r.stream, r.toSeq);
+    // Rows above may be gone already (ackMode "broker" deletes rows at their PUBACKs, in any order). Rows this
+    // transaction appended are stored: only a head from before it can be past every stored row.
+    if (r.fromSeq <= floor + 1 && floor < r.toSeq)
+      floors.set(r.stream, this.q.floorAbove(r.stream, r.toSeq, this.heads.get(r.stream)?.seq ?? 0));
     return n;
   }
 
