@@ -335,10 +335,14 @@ export class Drain implements Service {
       this.s.pubacked++;
       this.s.lastPubackAt = this.opts.clock.now();
       if (this.opts.ackMode === 'broker') {
-        this.opts.outbox
-          .ackOne(row.stream, row.epoch, row.seq)
-          .catch((err) => this.opts.log.warn({ err }, 'a PUBACKed row could not be deleted'));
         ledger.dropOne(row.stream, row.seq);
+        this.opts.outbox.ackOne(row.stream, row.epoch, row.seq).then(
+          () => ledger.deleted(row.stream, row.seq, true),
+          (err) => {
+            this.opts.log.warn({ err }, 'a PUBACKed row could not be deleted: it is sent again');
+            ledger.deleted(row.stream, row.seq, false);
+          },
+        );
       }
       this.pump();
     };

@@ -41,7 +41,8 @@ export class Window {
 }
 
 interface Entry {
-  state: 'inflight' | 'delivered';
+  /** `deleting`: PUBACKed in ackMode "broker", its delete not committed yet (still readable, never due). */
+  state: 'inflight' | 'delivered' | 'deleting';
   token: number;
   bytes: number;
   items: number;
@@ -108,7 +109,7 @@ export class Ledger {
   state(stream: Stream, seq: number): RowState | 'gone' {
     const e = this.busy.get(stream)!.get(seq);
     if (e?.state === 'inflight') return 'inflight';
-    if (seq <= this.store.floor(stream)) return 'gone';
+    if (seq <= this.store.floor(stream) || e?.state === 'deleting') return 'gone';
     return e?.state ?? 'due';
   }
 
@@ -194,11 +195,21 @@ export class Ledger {
     return true;
   }
 
-  /** The row is gone (ackMode "broker": its PUBACK deleted it). */
+  /**
+   * The row is going (ackMode "broker": its PUBACK deletes it). Until `deleted`
+   * its place stays taken: a read before the delete commits would find it due.
+   */
   dropOne(stream: Stream, seq: number): void {
     const e = this.busy.get(stream)!.get(seq);
     if (e?.state === 'inflight') this.leave(e);
-    this.busy.get(stream)!.delete(seq);
+    if (e) e.state = 'deleting';
+  }
+
+  /** The delete of a `dropOne` row committed (`ok`: the row is gone) or failed (the row is due again). */
+  deleted(stream: Stream, seq: number, ok: boolean): void {
+    if (this.busy.get(stream)!.get(seq)?.state !== 'deleting') return;
+    if (ok) this.busy.get(stream)!.delete(seq);
+    else this.makeDue(stream, seq);
   }
 
   /** Delivered rows without the collector's ack for `timeoutMs` are due again; returns how many. */
@@ -271,7 +282,7 @@ export class Ledger {
       // sweeping every take made the drain quadratic in the rows awaiting the collector (#12).
       if (this.swept.get(stream) === floor) continue;
       this.swept.set(stream, floor);
-      for (const [seq, e] of busy) if (seq <= floor && e.state === 'delivered') busy.delete(seq);
+      for (const [seq, e] of busy) if (seq <= floor && e.state !== 'inflight') busy.delete(seq);
     }
   }
 
