@@ -58,8 +58,8 @@ export class City {
     writeFileSync(this.registry, JSON.stringify(entries));
   }
 
-  /** An `edge-platform collector` process; resolves once it is subscribed. */
-  async collector(name: string, store: string, extra: string[] = []): Promise<ChildProcess> {
+  /** An `edge-platform collector` process; resolves once it is subscribed (or, `started` false, once spawned). */
+  async collector(name: string, store: string, extra: string[] = [], started = true): Promise<ChildProcess> {
     const c = this.pki.client('collector');
     const child = spawn(
       process.execPath,
@@ -82,7 +82,7 @@ export class City {
     await waitFor(
       () => {
         if (child.exitCode !== null) throw new Error(`collector ${name} exited: ${err}`);
-        return err.includes('collector: storing in');
+        return !started || err.includes('collector: storing in');
       },
       `collector ${name} to start`,
       90_000,

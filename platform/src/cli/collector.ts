@@ -82,6 +82,12 @@ export async function collectorCommand(args: string[], io: Io): Promise<number> 
   const registry = o.registry ? parseRegistry(readFileSync(o.registry, 'utf8'), o.registry) : undefined;
   const url = storeUrl(o.store, args, io.env);
   const log = (l: string) => println(io.stderr, l);
+  // Listened for before anything starts: a SIGTERM during start-up (a slow migration, a
+  // broker that does not answer) is a clean stop too, not Node's default of dying at once.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   const store = new Store({
     url,
     migrate: !o['no-migrate'],
@@ -111,11 +117,21 @@ export async function collectorCommand(args: string[], io: Io): Promise<number> 
       : undefined,
     log,
   });
+  let started: boolean;
   try {
-    await c.start();
+    const starting = c.start().then(() => true);
+    // A start that fails after a stop was asked for has nobody left to tell.
+    starting.catch(() => undefined);
+    started = await Promise.race([starting, stopRequested.then(() => false)]);
   } catch (e) {
     await store.stop();
     throw e;
+  }
+  if (!started) {
+    // Stopped while starting (a broker that never answers): the collector's stop is bounded.
+    await c.stop().catch((e: Error) => log(`stop: ${e.message}`));
+    await store.stop();
+    return 0;
   }
   log(`collector: storing in ${redact(url)} (${store.kind}), share group ${o['share-group'] || '(none)'}`);
   const prune = setInterval(
@@ -126,10 +142,7 @@ export async function collectorCommand(args: string[], io: Io): Promise<number> 
     () => io.stdout.write(io.isTty ? `\r${statsLine(c.stats)}` : `${statsLine(c.stats)}\n`),
     io.isTty ? 500 : 5000,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopRequested;
   clearInterval(timer);
   clearInterval(prune);
   await c.stop();

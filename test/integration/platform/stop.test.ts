@@ -74,7 +74,32 @@ describe('edge-platform collector', () => {
       const r = await settles(exited);
       if (r === 'hung') child.kill('SIGKILL');
       assert.equal(r, 'stopped', city.logs.get('c-term'));
-      assert.equal(child.exitCode, 0, city.logs.get('c-term'));
+      assert.equal(child.exitCode, 0, `signal ${child.signalCode}; ${city.logs.get('c-term')}`);
+    } finally {
+      await city.close();
+    }
+  });
+
+  it('exits cleanly on SIGTERM while it is still starting against a hung broker', async () => {
+    const city = new City();
+    try {
+      await city.setup(0);
+      city.broker.freeze();
+      const child = await city.collector(
+        'c-early',
+        await pgliteStore(join(city.t.dir, 'platform')),
+        [],
+        false,
+      );
+      const exited = once(child, 'exit').then(() => undefined);
+      // Somewhere in its start-up (migrations or the MQTT connect that never completes): either way a clean stop.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(child.exitCode, null, `exited on its own: ${city.logs.get('c-early')}`);
+      child.kill('SIGTERM');
+      const r = await settles(exited);
+      if (r === 'hung') child.kill('SIGKILL');
+      assert.equal(r, 'stopped', city.logs.get('c-early'));
+      assert.equal(child.exitCode, 0, `signal ${child.signalCode}; ${city.logs.get('c-early')}`);
     } finally {
       await city.close();
     }
