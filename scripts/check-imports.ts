@@ -12,9 +12,10 @@ const src = join(root, 'agent', 'src');
 const ALLOWED: Record<string, string[]> = {
   core: [],
   gen: [],
-  config: ['core'],
+  files: ['core'],
+  config: ['core', 'files'],
   telemetry: ['core', 'gen'],
-  buffer: ['core'],
+  buffer: ['core', 'files'],
   trust: ['core', 'telemetry', 'config'],
   identity: ['core', 'telemetry', 'config'],
   pipeline: ['core'],
