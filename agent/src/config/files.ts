@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { AgentError } from '../core/index.js';
+import { AgentError } from '../core/errors.js';
 
 /** A private key file that group or others can read: refused, with the fix. */
 export class KeyPermissionError extends AgentError {
