@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Keeps the import rules of DESIGN.md: imports point down the data flow, every
-// module is entered through its index.ts, and `core`/`telemetry` do no I/O.
+// module is entered through its index.ts (or a light entry, below), and `core`/`telemetry` do no I/O.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
