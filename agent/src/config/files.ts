@@ -9,7 +9,7 @@ import {
   renameSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { AgentError } from '../core/index.js';
+import { AgentError } from '../core/errors.js';
 import { fsyncDir, writeFileAtomic } from '../files/index.js';
 
 /** A private key file that group or others can read: refused, with the fix. */
