@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { asidePath, moveAside, writeJournal } from '../../../agent/src/buffer/quarantine.js';
-import { ManualClock, Stream, silentLogger } from '../../../agent/src/core/index.js';
-import { AckVerifier, Drain, Topics } from '../../../agent/src/sync/index.js';
-import { sealAck, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
-import { FakeSession } from '../../helpers/fake-session.js';
+import { ManualClock, Stream } from '../../../agent/src/core/index.js';
+import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { collectorDrain } from '../../helpers/drain.js';
+import { FakeSession, pubackAll } from '../../helpers/fake-session.js';
 import { testSigner } from '../../helpers/keys.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -17,7 +17,6 @@ async function salvagedOutbox(ackTimeoutMs: number) {
   const t = tempDir();
   const clock = new ManualClock();
   const { sealer, ring } = testSealer('gw-test', clock);
-  const collector = testSigner();
   const file = join(t.dir, 'outbox.db');
   const first = makeOutbox(t.dir, { clock, sealer });
   await first.start();
@@ -37,51 +36,19 @@ async function salvagedOutbox(ackTimeoutMs: number) {
   const ob = makeOutbox(t.dir, { clock, sealer });
   await ob.start();
   for (let i = 0; i < 10; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(100 + i)] }]);
-  const acks = new AckVerifier({
-    deviceId: 'gw-test',
-    collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
-    head: (s) => ob.head(s),
-    salvaged: (s, e) => ob.salvage.head(s, e),
-    raise: () => {},
-    log: silentLogger(),
-  });
-  const drain = new Drain({
-    outbox: ob,
-    topics: new Topics('edge/v1', 'gw-test'),
-    ackMode: 'collector',
-    ackTimeoutMs,
-    inflight: WINDOW,
-    inflightBytes: 1 << 20,
-    publishTimeoutMs: 30_000,
-    rateLimit: 0,
-    verifyAck: (p) => acks.accept(p),
-    clock,
-    log: silentLogger(),
-  });
+  const {
+    drain,
+    acks,
+    collector,
+    ack: sendAck,
+  } = collectorDrain(ob, clock, { ackTimeoutMs, inflight: WINDOW });
   const ack = (key: typeof collector, upToSeq: number, epoch = old) =>
-    drain.onAck(
-      Buffer.from(
-        sealAck({ deviceId: 'gw-test', stream: Stream.TELEMETRY, epoch, upToSeq }, key.privateKey, key.keyId),
-      ),
-    );
+    sendAck(Stream.TELEMETRY, upToSeq, epoch, key);
   const cleanup = async () => {
     await ob.stop();
     t.cleanup();
   };
   return { clock, ring, collector, old, ob, acks, drain, ack, cleanup };
-}
-
-/** Answers every publish with a PUBACK until none is outstanding; the most outstanding at once. */
-async function pubackAll(session: FakeSession): Promise<number> {
-  let most = 0;
-  for (let i = 0; i < 100; i++) {
-    // The drain yields to the event loop every PUMP_SLICE publishes: let it resume before deciding it is done.
-    if (session.ids().length === 0) await new Promise((r) => setImmediate(r));
-    if (session.ids().length === 0) break;
-    most = Math.max(most, session.ids().length);
-    for (const id of session.ids()) session.answer(id, 0);
-  }
-  return most;
 }
 
 it('rows salvaged from a quarantined file are delivered in their old epoch within the one window, and only a genuine ack of that epoch deletes them', async () => {
