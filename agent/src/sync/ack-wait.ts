@@ -16,6 +16,12 @@ interface Probe {
   size: number;
 }
 
+/** What AckWait keeps of one ledger, by stream: its open probes, and when an ack last moved its floor (monotonic). */
+interface Track {
+  probes: Map<Stream, Probe>;
+  movedAt: Map<Stream, number>;
+}
+
 /** What one tick sent again: rows probed, and rows of the whole window. */
 export interface Resent {
   probed: number;
@@ -31,50 +37,52 @@ export interface Resent {
  * ack wait doubled to 480 s. So, per stream:
  *
  * - Probe: when the row the collector needs next has waited `baseMs` since its
- *   PUBACK and no ack moved that stream's floor for `baseMs`, that one row is
+ *   PUBACK and no ack moved its floor for `baseMs`, that one row is
  *   sent again; the wait does not grow. An answered probe that leaves the next
  *   row waiting, PUBACKed before the probe went out, shows that row lost too
  *   (the collector takes a topic in order): it is probed at once, twice as many
  *   rows each time, so a run of lost batches costs a few round trips.
  * - Fallback: a probe unanswered for the current wait, or rows waiting that
- *   long while that stream's floor did not move for as long, and every row
+ *   long while their floor did not move for as long, and every row
  *   waiting that long is sent again and the wait doubles (up to
  *   MAX_ACK_WAIT_FACTOR): a collector that acks nothing at all. An ack that
  *   moves a floor sets the wait back to `baseMs`.
+ *
+ * Floors are per ledger and stream: acks of the current epoch must not hold
+ * back the probe of a salvaged row of an old one in the same stream.
  */
 export class AckWait {
   /** The current wait before the whole window is sent again. */
   waitMs: number;
   /** Rows sent again by probes. */
   probes = 0;
-  /** When an ack last moved a floor of each stream (monotonic). */
-  private readonly movedAt = new Map<Stream, number>();
-  private readonly open = new Map<Ledger, Map<Stream, Probe>>();
+  private readonly tracks = new Map<Ledger, Track>();
 
   constructor(private readonly baseMs: number) {
     this.waitMs = baseMs;
   }
 
-  /** An ack moved a floor of `stream`: the collector is taking rows. */
-  moved(stream: Stream, now: number): void {
-    this.movedAt.set(stream, now);
+  /** An ack moved the floor of `stream` in `ledger`: the collector is taking rows. */
+  moved(ledger: Ledger, stream: Stream, now: number): void {
+    this.track(ledger).movedAt.set(stream, now);
     this.waitMs = this.baseMs;
   }
 
-  /** Probes of `ledger` are void (its rows were reset: a new epoch). */
+  /** What was kept of `ledger` is void (its rows were reset: a new epoch). */
   forget(ledger: Ledger): void {
-    this.open.delete(ledger);
+    this.tracks.delete(ledger);
   }
 
   /** One look at every stream of `ledgers`: probes where one is due, the fallback where that is due. */
   tick(ledgers: readonly Ledger[], now: number): Resent {
     const r: Resent = { probed: 0, expired: 0 };
     for (const l of ledgers) {
+      const t = this.track(l);
       for (const s of STREAMS) {
-        const p = this.probe(l, s, now);
+        const p = this.probe(l, t, s, now);
         if (p === 'held') continue;
         r.probed += p;
-        if (p === 0 && now - this.lastMove(s) >= this.waitMs)
+        if (p === 0 && now - lastMove(t, s) >= this.waitMs)
           r.expired += l.expireDelivered(now, this.waitMs, s);
       }
     }
@@ -83,14 +91,18 @@ export class AckWait {
     return r;
   }
 
-  private lastMove(s: Stream): number {
-    return this.movedAt.get(s) ?? Number.NEGATIVE_INFINITY;
+  private track(l: Ledger): Track {
+    let t = this.tracks.get(l);
+    if (!t) {
+      t = { probes: new Map(), movedAt: new Map() };
+      this.tracks.set(l, t);
+    }
+    return t;
   }
 
   /** Rows of `s` probed now, or 'held' while a probe awaits its answer (no fallback meanwhile). */
-  private probe(l: Ledger, s: Stream, now: number): number | 'held' {
-    const probes = this.open.get(l) ?? new Map<Stream, Probe>();
-    this.open.set(l, probes);
+  private probe(l: Ledger, t: Track, s: Stream, now: number): number | 'held' {
+    const probes = t.probes;
     const p = probes.get(s);
     const next = l.next(s);
     if (p && next.seq <= p.top) {
@@ -102,10 +114,12 @@ export class AckWait {
     const at = next.deliveredAt;
     if (at === undefined) return 0;
     const lostToo = p !== undefined && at < p.at;
-    if (!lostToo && (now - at < this.baseMs || now - this.lastMove(s) < this.baseMs)) return 0;
+    if (!lostToo && (now - at < this.baseMs || now - lastMove(t, s) < this.baseMs)) return 0;
     const size = lostToo ? p.size * 2 : 1;
     const n = l.resendRun(s, next.seq, size, lostToo ? p.at : Number.POSITIVE_INFINITY);
     if (n > 0) probes.set(s, { top: next.seq + n - 1, at: now, size });
     return n;
   }
 }
+
+const lastMove = (t: Track, s: Stream): number => t.movedAt.get(s) ?? Number.NEGATIVE_INFINITY;

@@ -196,10 +196,13 @@ export class Drain implements Service {
     if (!ack) return;
     // The floor moves at once (the ledger forgets those rows now); the delete commits in the worker.
     // Either floor moving means the collector is taking rows (salvaged ones of an old epoch count too).
-    const floors = () => this.opts.outbox.floor(ack.stream) + this.opts.outbox.salvage.floor(ack.stream);
-    const before = floors();
+    const ledgers = [this.ledger, this.salvage];
+    const before = ledgers.map((l) => l.next(ack.stream).seq);
     const deleted = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
-    if (floors() > before) this.ackWait.moved(ack.stream, this.opts.clock.monotonic());
+    const now = this.opts.clock.monotonic();
+    ledgers.forEach((l, i) => {
+      if (l.next(ack.stream).seq > before[i]) this.ackWait.moved(l, ack.stream, now);
+    });
     this.both((l) => l.forgetGone());
     deleted.then(
       (n) => {

@@ -5,7 +5,7 @@ import { asidePath, moveAside, writeJournal } from '../../../agent/src/buffer/qu
 import { ManualClock, Stream } from '../../../agent/src/core/index.js';
 import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
 import { collectorDrain } from '../../helpers/drain.js';
-import { FakeSession, pubackAll } from '../../helpers/fake-session.js';
+import { FakeSession, type Outstanding, pubackAll } from '../../helpers/fake-session.js';
 import { testSigner } from '../../helpers/keys.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -108,6 +108,45 @@ it('an ack of a salvaged old epoch that deletes rows resets the wait for acks, a
     await ob.idle();
     assert.equal(ob.salvage.held().rows, 18, 'the ack deleted rows');
     assert.equal(drain.stats().ackWaitMs, 2_000, 'the wait is back to ackTimeoutMs');
+    await drain.stop();
+  } finally {
+    await cleanup();
+  }
+});
+
+it('a salvaged row the collector did not store is probed while the current epoch of its stream keeps being acked', async () => {
+  const { clock, ring, collector, old, ob, drain, ack, cleanup } = await salvagedOutbox(2_000);
+  try {
+    // The collector loses the first copy of old:5 and acks each epoch's contiguous prefix after every store.
+    const stored = new Map<number, Set<number>>();
+    let lost = false;
+    const collect = (o: Outstanding) => {
+      const b = verifyEnvelope(o.envelope, ring).batch;
+      if (b.epoch === old && b.seq === 5 && !lost) {
+        lost = true;
+        return;
+      }
+      const held = stored.get(b.epoch) ?? new Set<number>();
+      stored.set(b.epoch, held.add(b.seq));
+      let up = 0;
+      while (held.has(up + 1)) up++;
+      if (up > 0) ack(collector, up, b.epoch);
+    };
+    const session = new FakeSession(() => undefined);
+    await drain.start();
+    drain.attach(session, 65_535);
+    // New readings keep coming and being acked, two a second, for 5 ack timeouts.
+    for (let i = 0; i < 20 && ob.salvage.held().rows > 0; i++) {
+      await pubackAll(session, collect);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(200 + i)] }]);
+      drain.kick();
+      await pubackAll(session, collect);
+      await ob.idle();
+      clock.advance(500);
+    }
+    assert.ok(lost, 'old:5 was lost');
+    assert.equal(ob.salvage.held().rows, 0, 'every salvaged row acked');
+    assert.ok(drain.stats().probes >= 1 && drain.stats().probes <= 2, `${drain.stats().probes} probes`);
     await drain.stop();
   } finally {
     await cleanup();
