@@ -74,3 +74,25 @@ export class FakeSession implements DrainClient {
     this.connected = false;
   }
 }
+
+/**
+ * Answers every publish with a PUBACK (each handed to `onPuback`) until none is
+ * outstanding; returns the most outstanding at once.
+ */
+export async function pubackAll(
+  session: FakeSession,
+  onPuback: (o: Outstanding) => void = () => {},
+): Promise<number> {
+  let most = 0;
+  for (let i = 0; i < 100; i++) {
+    // The drain yields to the event loop every PUMP_SLICE publishes: let it resume before deciding it is done.
+    if (session.ids().length === 0) await new Promise((r) => setImmediate(r));
+    if (session.ids().length === 0) break;
+    most = Math.max(most, session.ids().length);
+    for (const id of session.ids()) {
+      const o = session.answer(id, 0);
+      if (o) onPuback(o);
+    }
+  }
+  return most;
+}

@@ -9,6 +9,7 @@ import {
   type TimerHandle,
 } from '../core/index.js';
 import type { AckMessage } from '../telemetry/index.js';
+import { AckWait } from './ack-wait.js';
 import { Attempts } from './attempts.js';
 import { type Lease, Ledger, Window } from './ledger.js';
 import type { Topics } from './topics.js';
@@ -43,17 +44,11 @@ export interface DrainStats {
   ackedRows: number;
   lastPubackAt: number | null;
   lastAckAt: number | null;
-  /** The current wait for the collector's ack before rows are sent again (backs off while no ack comes). */
+  /** The current wait for the collector's ack before the whole window is sent again (backs off while no ack comes). */
   ackWaitMs: number;
+  /** Rows the collector needed next sent again alone (head-of-line probes, see AckWait). */
+  probes: number;
 }
-
-/**
- * How far the wait for the collector's ack may grow, as a multiple of `ackTimeoutMs`.
- * A collector that is slow (or gone) would otherwise get the whole window again at
- * every timeout: on a loaded platform that resend storm is what keeps it from
- * catching up (torture row R3 saw 594,080 publishes for 11,700 rows).
- */
-export const MAX_ACK_WAIT_FACTOR = 16;
 
 /** Publishes between two yields to the event loop: ~2-3 ms of work at full speed on a gateway-class CPU. */
 export const PUMP_SLICE = 32;
@@ -108,8 +103,8 @@ export class Drain implements Service {
   private readonly topicCache = new Map<Stream, string>();
   /** A publish failed while pumping: stop until the next tick rather than spin on the same row. */
   private stalled = false;
-  /** Doubles at each timeout that finds rows still unacked, back to `ackTimeoutMs` at the first ack that deletes rows. */
-  private ackWaitMs: number;
+  /** When delivered rows are sent again: probes of the row the collector needs next, or the whole window. */
+  private readonly ackWait: AckWait;
   private readonly s = {
     published: 0,
     pubacked: 0,
@@ -125,9 +120,10 @@ export class Drain implements Service {
     this.ledger = new Ledger(opts.outbox, window);
     this.salvage = new Ledger(opts.outbox.salvage, window);
     this.attempts = new Attempts<Attempt>(opts.clock, (token, a) => this.expired(token, a));
-    this.ackWaitMs = opts.ackTimeoutMs;
+    this.ackWait = new AckWait(opts.ackTimeoutMs);
     opts.outbox.onNewEpoch(() => {
       this.ledger.reset();
+      this.ackWait.forget(this.ledger);
       this.pump();
     });
   }
@@ -189,7 +185,8 @@ export class Drain implements Service {
       inflightBytes: o.bytes,
       window: this.window,
       windowBytes: this.opts.inflightBytes,
-      ackWaitMs: this.ackWaitMs,
+      ackWaitMs: this.ackWait.waitMs,
+      probes: this.ackWait.probes,
     };
   }
 
@@ -199,10 +196,13 @@ export class Drain implements Service {
     if (!ack) return;
     // The floor moves at once (the ledger forgets those rows now); the delete commits in the worker.
     // Either floor moving means the collector is taking rows (salvaged ones of an old epoch count too).
-    const floors = () => this.opts.outbox.floor(ack.stream) + this.opts.outbox.salvage.floor(ack.stream);
-    const before = floors();
+    const ledgers = [this.ledger, this.salvage];
+    const before = ledgers.map((l) => l.next(ack.stream).seq);
     const deleted = this.opts.outbox.ack(ack.stream, ack.epoch, ack.upToSeq);
-    if (floors() > before) this.ackWaitMs = this.opts.ackTimeoutMs;
+    const now = this.opts.clock.monotonic();
+    ledgers.forEach((l, i) => {
+      if (l.next(ack.stream).seq > before[i]) this.ackWait.moved(l, ack.stream, now);
+    });
     this.both((l) => l.forgetGone());
     deleted.then(
       (n) => {
@@ -219,18 +219,18 @@ export class Drain implements Service {
     const every = Math.max(50, Math.min(5000, Math.floor(this.opts.ackTimeoutMs / 4)));
     this.ticker = this.opts.clock.setTimeout(() => {
       if (this.client && this.opts.ackMode === 'collector') {
-        const now = this.opts.clock.monotonic();
-        let n = 0;
-        this.both((l) => {
-          n += l.expireDelivered(now, this.ackWaitMs);
-        });
-        if (n > 0) {
+        const waitedMs = this.ackWait.waitMs;
+        const r = this.ackWait.tick([this.salvage, this.ledger], this.opts.clock.monotonic());
+        if (r.probed > 0)
           this.opts.log.info(
-            { rows: n, waitedMs: this.ackWaitMs },
+            { rows: r.probed },
+            'the collector waits for a row it has not acked: sending it again',
+          );
+        if (r.expired > 0)
+          this.opts.log.info(
+            { rows: r.expired, waitedMs },
             'no ack from the collector in time: sending again',
           );
-          this.ackWaitMs = Math.min(this.ackWaitMs * 2, this.opts.ackTimeoutMs * MAX_ACK_WAIT_FACTOR);
-        }
       }
       this.pump();
       this.tick();

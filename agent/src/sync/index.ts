@@ -1,5 +1,6 @@
 export { type AckRejection, type AckVerdict, AckVerifier, type AckVerifierOptions } from './ack-verifier.js';
-export { Drain, type DrainClient, type DrainOptions, type DrainStats, MAX_ACK_WAIT_FACTOR } from './drain.js';
+export { AckWait, MAX_ACK_WAIT_FACTOR, type Resent } from './ack-wait.js';
+export { Drain, type DrainClient, type DrainOptions, type DrainStats } from './drain.js';
 export { classify, LinkError, type LinkFailure } from './errors.js';
 export { type Lease, Ledger, type LedgerStore, type RowState } from './ledger.js';
 export {

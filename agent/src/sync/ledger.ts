@@ -212,17 +212,43 @@ export class Ledger {
     else this.makeDue(stream, seq);
   }
 
-  /** Delivered rows without the collector's ack for `timeoutMs` are due again; returns how many. */
-  expireDelivered(now: number, timeoutMs: number): number {
+  /** Delivered rows (of `stream`, else all) without the collector's ack for `timeoutMs` are due again; returns how many. */
+  expireDelivered(now: number, timeoutMs: number, stream?: Stream): number {
     let n = 0;
-    for (const [stream, busy] of this.busy) {
+    for (const [s, busy] of this.busy) {
+      if (stream !== undefined && s !== stream) continue;
       for (const [seq, e] of busy) {
         if (e.state === 'delivered' && now - e.at >= timeoutMs) {
           busy.delete(seq);
-          this.moveCursorBelow(stream, seq);
+          this.moveCursorBelow(s, seq);
           n++;
         }
       }
+    }
+    return n;
+  }
+
+  /**
+   * The row the collector needs next (the first above the floor: it acks only a
+   * contiguous prefix), and when the broker PUBACKed it if it awaits the ack.
+   */
+  next(stream: Stream): { seq: number; deliveredAt: number | undefined } {
+    const seq = this.store.floor(stream) + 1;
+    const e = this.busy.get(stream)!.get(seq);
+    return { seq, deliveredAt: e?.state === 'delivered' ? e.at : undefined };
+  }
+
+  /**
+   * Makes due again the delivered rows from `from` up, consecutive seqs
+   * PUBACKed before `before`, at most `max`; returns how many.
+   */
+  resendRun(stream: Stream, from: number, max: number, before: number): number {
+    const busy = this.busy.get(stream)!;
+    let n = 0;
+    for (let seq = from; n < max; seq++, n++) {
+      const e = busy.get(seq);
+      if (e?.state !== 'delivered' || e.at >= before) break;
+      this.makeDue(stream, seq);
     }
     return n;
   }

@@ -85,14 +85,20 @@ it('a collector that does not ack gets the window again at a doubling wait, back
     await drain.start();
     drain.attach(client, 65_535);
     assert.equal(published, 4, 'the four rows go out once');
-    // With no ack, the resends come after 2, then 4, 8, 16 s... never more often.
+    // With no ack, the window goes again at a wait that doubles (4, 8, 16 s...), never more often;
+    // between, the first row alone at most once a round (a head-of-line probe, AckWait).
     const resendsAt: number[] = [];
     let last = published;
+    let probes = 0;
     for (let s = 0; s < 120; s++) {
       clock.advance(500);
-      if (published > last) resendsAt.push(s);
+      const alone = drain.stats().probes - probes;
+      assert.ok(alone <= 1, `${alone} rows probed at once`);
+      if (published - last > alone) resendsAt.push(s);
       last = published;
+      probes += alone;
     }
+    assert.ok(probes >= 1 && probes <= resendsAt.length + 1, `${probes} probes, ${resendsAt.length} rounds`);
     assert.ok(resendsAt.length >= 3 && resendsAt.length <= 6, `resend rounds in 60 s: ${resendsAt.length}`);
     const gaps = resendsAt.slice(1).map((v, i) => v - resendsAt[i]);
     for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] >= gaps[i - 1], `gaps grow: ${gaps.join(',')}`);

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { asidePath, moveAside, writeJournal } from '../../../agent/src/buffer/quarantine.js';
-import { ManualClock, Stream, silentLogger } from '../../../agent/src/core/index.js';
-import { AckVerifier, Drain, Topics } from '../../../agent/src/sync/index.js';
-import { sealAck, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
-import { FakeSession } from '../../helpers/fake-session.js';
+import { ManualClock, Stream } from '../../../agent/src/core/index.js';
+import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { collectorDrain } from '../../helpers/drain.js';
+import { FakeSession, type Outstanding, pubackAll } from '../../helpers/fake-session.js';
 import { testSigner } from '../../helpers/keys.js';
 import { makeOutbox, reading, testSealer } from '../../helpers/outbox.js';
 import { tempDir } from '../../helpers/paths.js';
@@ -17,7 +17,6 @@ async function salvagedOutbox(ackTimeoutMs: number) {
   const t = tempDir();
   const clock = new ManualClock();
   const { sealer, ring } = testSealer('gw-test', clock);
-  const collector = testSigner();
   const file = join(t.dir, 'outbox.db');
   const first = makeOutbox(t.dir, { clock, sealer });
   await first.start();
@@ -37,51 +36,19 @@ async function salvagedOutbox(ackTimeoutMs: number) {
   const ob = makeOutbox(t.dir, { clock, sealer });
   await ob.start();
   for (let i = 0; i < 10; i++) await ob.append([{ stream: Stream.TELEMETRY, items: [reading(100 + i)] }]);
-  const acks = new AckVerifier({
-    deviceId: 'gw-test',
-    collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
-    head: (s) => ob.head(s),
-    salvaged: (s, e) => ob.salvage.head(s, e),
-    raise: () => {},
-    log: silentLogger(),
-  });
-  const drain = new Drain({
-    outbox: ob,
-    topics: new Topics('edge/v1', 'gw-test'),
-    ackMode: 'collector',
-    ackTimeoutMs,
-    inflight: WINDOW,
-    inflightBytes: 1 << 20,
-    publishTimeoutMs: 30_000,
-    rateLimit: 0,
-    verifyAck: (p) => acks.accept(p),
-    clock,
-    log: silentLogger(),
-  });
+  const {
+    drain,
+    acks,
+    collector,
+    ack: sendAck,
+  } = collectorDrain(ob, clock, { ackTimeoutMs, inflight: WINDOW });
   const ack = (key: typeof collector, upToSeq: number, epoch = old) =>
-    drain.onAck(
-      Buffer.from(
-        sealAck({ deviceId: 'gw-test', stream: Stream.TELEMETRY, epoch, upToSeq }, key.privateKey, key.keyId),
-      ),
-    );
+    sendAck(Stream.TELEMETRY, upToSeq, epoch, key);
   const cleanup = async () => {
     await ob.stop();
     t.cleanup();
   };
   return { clock, ring, collector, old, ob, acks, drain, ack, cleanup };
-}
-
-/** Answers every publish with a PUBACK until none is outstanding; the most outstanding at once. */
-async function pubackAll(session: FakeSession): Promise<number> {
-  let most = 0;
-  for (let i = 0; i < 100; i++) {
-    // The drain yields to the event loop every PUMP_SLICE publishes: let it resume before deciding it is done.
-    if (session.ids().length === 0) await new Promise((r) => setImmediate(r));
-    if (session.ids().length === 0) break;
-    most = Math.max(most, session.ids().length);
-    for (const id of session.ids()) session.answer(id, 0);
-  }
-  return most;
 }
 
 it('rows salvaged from a quarantined file are delivered in their old epoch within the one window, and only a genuine ack of that epoch deletes them', async () => {
@@ -141,6 +108,45 @@ it('an ack of a salvaged old epoch that deletes rows resets the wait for acks, a
     await ob.idle();
     assert.equal(ob.salvage.held().rows, 18, 'the ack deleted rows');
     assert.equal(drain.stats().ackWaitMs, 2_000, 'the wait is back to ackTimeoutMs');
+    await drain.stop();
+  } finally {
+    await cleanup();
+  }
+});
+
+it('a salvaged row the collector did not store is probed while the current epoch of its stream keeps being acked', async () => {
+  const { clock, ring, collector, old, ob, drain, ack, cleanup } = await salvagedOutbox(2_000);
+  try {
+    // The collector loses the first copy of old:5 and acks each epoch's contiguous prefix after every store.
+    const stored = new Map<number, Set<number>>();
+    let lost = false;
+    const collect = (o: Outstanding) => {
+      const b = verifyEnvelope(o.envelope, ring).batch;
+      if (b.epoch === old && b.seq === 5 && !lost) {
+        lost = true;
+        return;
+      }
+      const held = stored.get(b.epoch) ?? new Set<number>();
+      stored.set(b.epoch, held.add(b.seq));
+      let up = 0;
+      while (held.has(up + 1)) up++;
+      if (up > 0) ack(collector, up, b.epoch);
+    };
+    const session = new FakeSession(() => undefined);
+    await drain.start();
+    drain.attach(session, 65_535);
+    // New readings keep coming and being acked, two a second, for 5 ack timeouts.
+    for (let i = 0; i < 20 && ob.salvage.held().rows > 0; i++) {
+      await pubackAll(session, collect);
+      await ob.append([{ stream: Stream.TELEMETRY, items: [reading(200 + i)] }]);
+      drain.kick();
+      await pubackAll(session, collect);
+      await ob.idle();
+      clock.advance(500);
+    }
+    assert.ok(lost, 'old:5 was lost');
+    assert.equal(ob.salvage.held().rows, 0, 'every salvaged row acked');
+    assert.ok(drain.stats().probes >= 1 && drain.stats().probes <= 2, `${drain.stats().probes} probes`);
     await drain.stop();
   } finally {
     await cleanup();

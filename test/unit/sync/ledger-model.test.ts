@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import fc from 'fast-check';
 import type { Outbox } from '../../../agent/src/buffer/index.js';
-import { ManualClock, STREAMS, Stream, silentLogger, streamName } from '../../../agent/src/core/index.js';
-import { AckVerifier, Drain, Topics } from '../../../agent/src/sync/index.js';
-import { sealAck, verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { ManualClock, STREAMS, Stream, streamName } from '../../../agent/src/core/index.js';
+import { verifyEnvelope } from '../../../agent/src/telemetry/index.js';
+import { collectorDrain } from '../../helpers/drain.js';
 import { FakeSession, type Outstanding } from '../../helpers/fake-session.js';
 import { testSigner } from '../../helpers/keys.js';
 import { event, makeOutbox, reading, report, testSealer } from '../../helpers/outbox.js';
@@ -20,6 +20,7 @@ const WINDOW_BYTES = 4096;
 const ACTIONS = [
   ['append', 20],
   ['puback', 22],
+  ['lose', 3],
   ['refuse', 4],
   ['publishTimeout', 3],
   ['ack', 12],
@@ -48,7 +49,9 @@ const pick = (r: number): Action => {
 
 /**
  * The delivery model of issue #12, driven at random over a real SQLite outbox
- * with an injected clock and a stand-in broker session: after every step the
+ * with an injected clock and a stand-in broker session (which may lose a batch
+ * it PUBACKed, so the collector's contiguous ack stops below it until the
+ * drain sends it again): after every step the
  * broker holds no more publishes than the window, no row is in flight twice,
  * an acked row is never published again, and the ledger's in-flight rows are
  * exactly the broker's. At the end every sealed row is acked or covered by an
@@ -79,32 +82,19 @@ async function runSeed(seed: number): Promise<void> {
   const onPublish = (o: Outstanding) => {
     if (o.seq <= acked.get(o.stream)!) violations.push(`acked row ${o.stream}:${o.seq} published again`);
   };
-  const collector = testSigner();
   const intruder = testSigner();
-  const makeDrain = (ob: Outbox) => {
-    const acks = new AckVerifier({
-      deviceId: 'gw-test',
-      collectorKeys: () => new Map([[collector.keyId, collector.raw]]),
-      head: (s) => ob.head(s),
-      raise: () => {},
-      log: silentLogger(),
-    });
-    return new Drain({
-      outbox: ob,
-      topics: new Topics('edge/v1', 'gw-test'),
-      ackMode: 'collector',
+  const makeDrain = (ob: Outbox) =>
+    collectorDrain(ob, clock, {
       ackTimeoutMs: ACK_TIMEOUT,
       inflight: 16,
       inflightBytes: WINDOW_BYTES,
       publishTimeoutMs: PUBLISH_TIMEOUT,
-      rateLimit: 0,
-      verifyAck: (p) => acks.accept(p),
-      clock,
-      log: silentLogger(),
     });
-  };
   let ob = await open();
-  let drain = makeDrain(ob);
+  let d = makeDrain(ob);
+  let drain = d.drain;
+  /** Rows probed by the drains of earlier runs (a restart makes a new one). */
+  let probedBefore = 0;
   await drain.start();
   let client: FakeSession | undefined;
   const connect = () => {
@@ -142,10 +132,7 @@ async function runSeed(seed: number): Promise<void> {
     acked.set(s, up);
     drain.onAck(signedAck(s, up));
   };
-  const signedAck = (s: Stream, upToSeq: number, by = collector) =>
-    Buffer.from(
-      sealAck({ deviceId: 'gw-test', stream: s, epoch: ob.epoch, upToSeq }, by.privateKey, by.keyId),
-    );
+  const signedAck = (s: Stream, upToSeq: number, by = d.collector) => d.sealed(s, upToSeq, ob.epoch, by);
   const check = (step: number, what: string) => {
     const at = `seed ${seed} step ${step} (${what})`;
     assert.deepEqual(violations, [], at);
@@ -179,11 +166,14 @@ async function runSeed(seed: number): Promise<void> {
           break;
         }
         case 'puback':
+        case 'lose':
         case 'refuse': {
           const ids = client?.ids() ?? [];
           if (ids.length === 0) break;
           const id = ids[r(ids.length)];
           if (a === 'puback') pubackOne(id);
+          // PUBACKed, then lost before the collector stored it: only a resend (probe or window) gets it there.
+          else if (a === 'lose') client!.answer(id, 0);
           else client!.answer(id, r(2) ? 0x80 : 0x97, r(3) === 0 ? new Error('refused') : undefined);
           break;
         }
@@ -249,9 +239,11 @@ async function runSeed(seed: number): Promise<void> {
           const was = client !== undefined;
           disconnect();
           await drain.stop();
+          probedBefore += drain.stats().probes;
           await ob.stop();
           ob = await open();
-          drain = makeDrain(ob);
+          d = makeDrain(ob);
+          drain = d.drain;
           await drain.start();
           if (was) connect();
           break;
@@ -279,6 +271,7 @@ async function runSeed(seed: number): Promise<void> {
         assert.ok(covered(s, seq), `seed ${seed}: ${s}:${seq} neither delivered nor covered by a notice`);
     }
     assert.ok(evicted.length > 0, 'the run evicted something (the notices were exercised)');
+    assert.ok(probedBefore + drain.stats().probes > 0, 'the run probed (lost batches were found)');
   } finally {
     await drain.stop();
     await ob.stop();
