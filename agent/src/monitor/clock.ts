@@ -64,8 +64,7 @@ export class ClockMonitor implements Service {
           loss: 'the persisted time floor (back to the build date)',
         }),
     });
-    if (saved && isDateMs(saved.floorMs))
-      this.floorMs = Math.max(this.floorMs, saved.floorMs);
+    if (saved && isDateMs(saved.floorMs)) this.floorMs = Math.max(this.floorMs, saved.floorMs);
     this.anchor = { floorMs: this.floorMs, mono: this.opts.clock.monotonic() };
     for (const ms of this.opts.evidence?.() ?? []) if (ms !== undefined) this.raiseFloor(ms);
     this.check();
