@@ -51,6 +51,15 @@ describe('a real small filesystem', () => {
     );
   });
 
+  it('full when the outbox opens after a power cut (its WAL left): it opens, and every reading is there', () => {
+    // Hostile review: PRAGMA auto_vacuum set again on an existing file wrote its header, and the
+    // SQLITE_FULL killed the daemon at every start while the card stayed full.
+    const r = onTmpfs('6m', 'reopen-full');
+    assert.equal(r.reopened, true);
+    assert.equal(r.missing, 0, 'every accepted reading is present');
+    assert.equal(r.integrity, 'ok');
+  });
+
   it('with a free-space threshold: evicts with notices instead of ever filling it', () => {
     const r = onTmpfs('12m', 'threshold');
     assert.equal(r.integrity, 'ok');

@@ -61,7 +61,9 @@ export class AuditService implements Service {
   private async runOnce(): Promise<AuditReport> {
     const r = await runAudit(this.opts.context(), this.opts.clock.now());
     const file = join(this.opts.stateDir, STATE);
-    const before = new Set(readJsonState<{ failing: string[] }>(file)?.failing ?? []);
+    // Any other shape (a damaged file) counts as nothing failing before: new Set(5) threw in every run.
+    const saved = readJsonState<{ failing?: unknown }>(file)?.failing;
+    const before = new Set(Array.isArray(saved) ? saved : []);
     for (const c of r.checks) {
       if (c.status === 'fail' && r.highFailures.includes(c.id) && !before.has(c.id)) {
         this.opts.raise(

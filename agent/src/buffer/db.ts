@@ -46,11 +46,17 @@ export function isCorruption(e: unknown): boolean {
  * Opens (or creates) the outbox with the durability DESIGN.md requires and runs
  * a quick integrity check; a corrupt file throws so the caller can quarantine it.
  */
+/** PRAGMA auto_vacuum's answer for INCREMENTAL. */
+const AUTO_VACUUM_INCREMENTAL = 2;
+
 export function openDb(file: string, walLimitBytes: number): Db {
   const db = new Database(file, { timeout: 5000 });
   try {
     // Only takes effect on a new file: lets eviction hand pages back to a filesystem running out of space.
-    db.pragma('auto_vacuum = INCREMENTAL');
+    // Set only when it differs: setting it again writes the header, and on a full SD card that
+    // SQLITE_FULL killed the daemon at every start, the backlog that would free space undelivered.
+    if (db.pragma('auto_vacuum', { simple: true }) !== AUTO_VACUUM_INCREMENTAL)
+      db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     // A small page cache: a gateway has little RAM, and the outbox is read sequentially.

@@ -54,7 +54,8 @@ export class ClockMonitor implements Service {
   async start(): Promise<void> {
     const saved = loadJsonState<{ floorMs?: number }>(join(this.opts.stateDir, FLOOR_FILE), {
       stamp: this.opts.clock.now(),
-      valid: (v) => typeof (v as { floorMs?: unknown } | null)?.floorMs === 'number',
+      // A number no Date can hold (1e300) would throw in every toISOString of it: the daemon died at each start.
+      valid: (v) => isDateMs((v as { floorMs?: unknown } | null)?.floorMs),
       // The floor falls back to the build date: a clock set back past the lost floor goes unnoticed until evidence comes.
       onCorrupt: (aside, reason) =>
         this.opts.reporter.raise('agent.state_quarantined', FLOOR_FILE, {
@@ -63,8 +64,7 @@ export class ClockMonitor implements Service {
           loss: 'the persisted time floor (back to the build date)',
         }),
     });
-    if (saved && typeof saved.floorMs === 'number' && Number.isFinite(saved.floorMs))
-      this.floorMs = Math.max(this.floorMs, saved.floorMs);
+    if (saved && isDateMs(saved.floorMs)) this.floorMs = Math.max(this.floorMs, saved.floorMs);
     this.anchor = { floorMs: this.floorMs, mono: this.opts.clock.monotonic() };
     for (const ms of this.opts.evidence?.() ?? []) if (ms !== undefined) this.raiseFloor(ms);
     this.check();
@@ -84,7 +84,7 @@ export class ClockMonitor implements Service {
    * a certificate's notBefore); it never goes down.
    */
   raiseFloor(ms: number): void {
-    if (!Number.isFinite(ms) || ms <= this.floorMs) return;
+    if (!isDateMs(ms) || ms <= this.floorMs) return;
     this.floorMs = ms;
     this.anchor = { floorMs: ms, mono: this.opts.clock.monotonic() };
     this.persist(true);
@@ -168,3 +168,7 @@ export class ClockMonitor implements Service {
     writeJsonState(join(this.opts.stateDir, FLOOR_FILE), { floorMs: this.floorMs });
   }
 }
+
+/** Largest time a Date holds (ECMA-262: ±8.64e15 ms). */
+const MAX_DATE_MS = 8.64e15;
+const isDateMs = (v: unknown): v is number => typeof v === 'number' && Math.abs(v) <= MAX_DATE_MS;

@@ -27,11 +27,14 @@ export function recordStart(
   const starts = [...(Array.isArray(prev.starts) ? prev.starts : []), nowMs].slice(-20);
   const recent = starts.filter((t) => nowMs - t >= 0 && nowMs - t <= CRASH_LOOP_WINDOW_MS).length;
   const total = (Number.isSafeInteger(prev.total) ? prev.total : 0) + 1;
-  writeJsonState(join(stateDir, FILE), { starts, total, cleanStop: false } satisfies Lifecycle);
+  // Bookkeeping only: a full SD card must not stop the start (the write threw after every
+  // service had started, and the daemon ran on half started). The event says it was not recorded.
+  const recorded = tryWrite(stateDir, { starts, total, cleanStop: false });
   reporter.raise('agent.started', 'agent', {
     version,
     restarts: String(total - 1),
     previous_stop: prev.cleanStop === false ? 'unclean' : 'clean',
+    ...(recorded ? {} : { recorded: 'no' }),
   });
   const crashLoop = recent >= CRASH_LOOP_STARTS;
   if (crashLoop)
@@ -45,7 +48,17 @@ export function recordStart(
 /** Marks the run as ended cleanly. */
 export function recordCleanStop(stateDir: string): void {
   const prev = readJsonState<Lifecycle>(join(stateDir, FILE));
-  if (prev) writeJsonState(join(stateDir, FILE), { ...prev, cleanStop: true });
+  // Unwritable (disk full): the next start reports this stop as unclean, which is all it costs.
+  if (prev) tryWrite(stateDir, { ...prev, cleanStop: true });
+}
+
+function tryWrite(stateDir: string, value: Lifecycle): boolean {
+  try {
+    writeJsonState(join(stateDir, FILE), value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `buffer.pressure` with hysteresis: raised at 90 % of the byte budget, cleared at 70 %. */

@@ -168,6 +168,27 @@ describe('posture audit on fixture gateways', () => {
     assert.ok('report' in reports[0] && reports[0].report.kind === 'audit');
   });
 
+  it('an audit-state.json of the wrong shape ({"failing": 5}) costs one comparison, not every audit after it', async () => {
+    // Hostile review: new Set(5) threw in every run, and the state was only rewritten after a run.
+    const state = join(t.dir, 'state-bad-shape');
+    mkdirSync(state);
+    writeFileSync(join(state, 'audit-state.json'), '{"failing":5}');
+    const reports: StreamItem[] = [];
+    const svc = new AuditService({
+      schedule: '0 0 0 1 1 *',
+      context: () => auditContext(careless, null),
+      stateDir: state,
+      raise: () => {},
+      submit: async (items) => {
+        reports.push(...items);
+      },
+      clock: new ManualClock(),
+      log: silentLogger(),
+    });
+    assert.ok(await svc.runNow(), 'the audit ran');
+    assert.equal(reports.length, 1, 'and its report was sent');
+  });
+
   it('human output is a readable table with the failures, their evidence and fixes', () => {
     const r = cli([
       'audit',

@@ -371,6 +371,21 @@ describe("the agent's own health", () => {
     assert.equal(events.filter((e) => e.type === 'agent.crash_loop').length, 1);
   });
 
+  it('a start that cannot be written down (disk full) is still raised, and never throws', async () => {
+    // Hostile review: on a full SD card the write threw after every service had started, and the
+    // daemon printed "unexpected error" yet ran on half started, without its signal handlers.
+    const { r, events } = reporter(undefined, 0);
+    const dir = join(t.dir, 'life-unwritable');
+    mkdirSync(join(dir, 'lifecycle.json'), { recursive: true }); // a rename onto it fails, as ENOSPC would
+    const now = Date.UTC(2026, 10, 26);
+    assert.equal(recordStart(dir, now, '0.1.0', r).restarts, 0);
+    recordCleanStop(dir);
+    await flush();
+    const started = events.filter((e) => e.type === 'agent.started');
+    assert.equal(started.length, 1);
+    assert.equal(started[0].details.recorded, 'no');
+  });
+
   it('raises buffer.pressure at 90 % and clears it at 70 %, once each', async () => {
     const { r, events } = reporter(undefined, 0);
     const p = new BufferPressure(r);

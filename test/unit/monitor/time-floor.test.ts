@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ClockQuality, ManualClock, silentLogger } from '../../../agent/src/core/index.js';
+import { ClockQuality, ManualClock, type StreamItem, silentLogger } from '../../../agent/src/core/index.js';
 import {
   ClockMonitor,
   EventReporter,
@@ -28,8 +28,16 @@ function gateway(name: string): { stateDir: string; root: string } {
   return { stateDir, root };
 }
 
-function boot(g: { stateDir: string; root: string }, clock: ManualClock, evidence?: () => number[]) {
-  const reporter = new EventReporter({ submit: async () => {}, aggregateMs: 0, clock, log: silentLogger() });
+function boot(
+  g: { stateDir: string; root: string },
+  clock: ManualClock,
+  evidence?: () => number[],
+  raised: string[] = [],
+) {
+  const submit = async (items: StreamItem[]) => {
+    for (const i of items) if ('event' in i) raised.push(i.event.type);
+  };
+  const reporter = new EventReporter({ submit, aggregateMs: 0, clock, log: silentLogger() });
   return new ClockMonitor({
     clock,
     reporter,
@@ -100,6 +108,19 @@ describe('time floor', () => {
       FLOOR + 29 * DAY + 10_000 + MAX_UNAUTHENTICATED_FLOOR_STEP_MS,
       'the synced clock, within a step of the signed time',
     );
+    await m.stop();
+  });
+
+  it('a persisted floor no date can hold (1e300) is quarantined and reported; the monitor starts', async () => {
+    // Seen by a hostile review: toISOString threw in start(), and the daemon died at every start.
+    const g = gateway('beyond-dates');
+    writeFileSync(join(g.stateDir, 'time-floor.json'), '{"floorMs":1e300}');
+    const raised: string[] = [];
+    const m = boot(g, new ManualClock(FLOOR + DAY), undefined, raised);
+    await m.start();
+    assert.ok(raised.includes('agent.state_quarantined'), `raised ${raised.join(', ')}`);
+    assert.ok(Number.isFinite(new Date(m.floor).getTime()), 'the floor is a date again');
+    assert.equal(m.quality(), ClockQuality.SYNCED);
     await m.stop();
   });
 });
