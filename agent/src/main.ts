@@ -1,6 +1,6 @@
 import { COMMANDS, type Io, println, processIo, UsageError } from './cli/index.js';
-import { ConfigError } from './config/index.js';
-import { AgentError, ExitCode } from './core/index.js';
+import { ConfigError } from './config/load.js';
+import { AgentError, ExitCode } from './core/errors.js';
 import { AGENT_VERSION } from './version.js';
 
 export const HELP = `edge-agent ${AGENT_VERSION}: security agent for smart-city IoT gateways

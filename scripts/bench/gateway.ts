@@ -65,6 +65,7 @@ async function onePass(
       await f.run(10, plan.demoS);
       await f.settle();
       out.rss_idle_mb = rssMb(d.pid);
+      out.rss_idle_anon_mb = rssMb(d.pid, 'RssAnon');
     }
     await f.run(1000, 2);
     await d.loopMark();

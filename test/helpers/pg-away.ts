@@ -29,7 +29,8 @@ export async function awayAndBack(how: 'cut' | 'stall'): Promise<void> {
   const proxy = new PgProxy(target.hostname, Number(target.port || 5432));
   await proxy.start();
   // The test's own view of the store, straight to the server: it sees every COMMIT.
-  const direct = new Store({ url: db.url, migrate: true });
+  // Generous limits: on a loaded machine its checks must not be what times out.
+  const direct = new Store({ url: db.url, migrate: true, connectTimeoutMs: 30_000, queryTimeoutMs: 60_000 });
   await direct.start();
   let collector: ChildProcess | undefined;
   const watcher = { client: undefined as mqtt.MqttClient | undefined };
@@ -71,7 +72,7 @@ export async function awayAndBack(how: 'cut' | 'stall'): Promise<void> {
 
     // Up: the baseline flows.
     for (const i of [0, 1]) city.ingest(i, range(0, 200));
-    await waitFor(() => [0, 1].every((i) => city.buffered(i) === 0), 'outboxes to empty (up)', 30_000, 300);
+    await waitFor(() => [0, 1].every((i) => city.buffered(i) === 0), 'outboxes to empty (up)', 60_000, 300);
     assert.ok(acks.length > 0, 'acks while PostgreSQL is up');
 
     // Away: connections cut mid-flight, new ones refused; the agents keep sealing and resending.

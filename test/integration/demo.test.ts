@@ -75,7 +75,12 @@ it('npm start: the demo seals, buffers through an outage, delivers and verifies 
       /stop: Ctrl-C, or it ends by itself once the outage is over and the backlog has drained/,
     );
     assert.match(r.stdout, /simulated outage/);
-    assert.match(r.stdout, /link (waiting|connecting) \(TCP_REFUSED\)/, 'the outage shows in the live line');
+    // Usually TCP_REFUSED; at high load an attempt begun as the broker went away ends in CONNACK_TIMEOUT.
+    assert.match(
+      r.stdout,
+      /OUTAGE .*link (waiting|connecting) \((TCP_REFUSED|CONNACK_TIMEOUT)\)/,
+      'the outage shows in the live line, with its reason',
+    );
     assert.match(r.stdout, /backlog drained/);
     assert.match(
       r.stdout,

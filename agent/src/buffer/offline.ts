@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { STREAMS, streamName } from '../core/index.js';
+import { STREAMS, streamName } from '../core/types.js';
 import { Queries } from './queries.js';
 import type { StreamStats } from './types.js';
 

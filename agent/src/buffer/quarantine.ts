@@ -1,15 +1,7 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { STREAMS, Stream, type StreamItem } from '../core/index.js';
+import { fsyncDir, writeFileAtomic } from '../files/index.js';
 import type { Db } from './db.js';
 import { evictionNotice, quarantineNotice } from './eviction.js';
 import { salvage, type WantedRange } from './salvage.js';
@@ -36,19 +28,9 @@ export interface QuarantineJournal {
 export const journalPath = (file: string): string => `${file}.quarantine`;
 export const asidePath = (file: string, stamp: number): string => `${file}.quarantined-${stamp}`;
 
-/** Writes the journal durably: a temporary file synced, renamed over, and the directory synced. */
+/** Writes the journal durably (private: it names what the outbox held unsent). */
 export function writeJournal(file: string, j: QuarantineJournal): void {
-  const path = journalPath(file);
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(j));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  syncDir(dirname(file));
+  writeFileAtomic(journalPath(file), JSON.stringify(j), 0o600);
 }
 
 /** A journal that is there but cannot be trusted: what it owed is unknown, and it names nothing to move or read. */
@@ -122,7 +104,7 @@ export function moveAside(file: string, aside: string): void {
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
   }
-  syncDir(dirname(file));
+  fsyncDir(dirname(file));
 }
 
 /** A journal whose rename did not happen (the crash came first): the bad file is still in place. */
@@ -182,16 +164,4 @@ export function finishQuarantine(
     to.log({ salvaged: kept, lost }, 'salvaged what still reads of the quarantined outbox');
   }
   removeJournal(file);
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems cannot sync a directory; the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { STREAMS, type Stream, streamName } from '../core/index.js';
+import { STREAMS, type Stream, streamName } from '../core/types.js';
 import type { Db } from './db.js';
 import type { EvictionRange } from './eviction.js';
 import type { RowFigures, StoredRow, StreamStats } from './types.js';

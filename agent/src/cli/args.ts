@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type AgentConfig, configPath, loadConfig } from '../config/index.js';
-import { AgentError } from '../core/index.js';
+import type { AgentConfig } from '../config/index.js';
+import { configPath, loadConfig } from '../config/load.js';
+import { AgentError } from '../core/errors.js';
 
 /** Bad command-line usage: exit code 2 with the usage text. */
 export class UsageError extends AgentError {

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { quietStdio, shown } from '../core/index.js';
+import { quietStdio } from '../core/stdio.js';
+import { shown } from '../core/terminal.js';
 
 /** The streams and environment a command talks to; tests pass their own. */
 export interface Io {
@@ -23,7 +24,11 @@ export function processIo(): Io {
   const mark = () => readerGone.add(process.stdout);
   process.stdout.once('close', mark).once('error', mark);
   return {
-    stdin: process.stdin,
+    // On first use only: process.stdin builds its stream (a ReadStream, a TTY or a pipe
+    // socket) when read, which most commands never do (#12: part of `status`'s start-up).
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
-import { type AgentConfig, readJsonState } from '../config/index.js';
-import { ExitCode, shown } from '../core/index.js';
+// Light entries only (scripts/check-imports.ts): with the daemon running, this command's
+// cost is mostly Node's start-up and the files it loads (#12, README "Benchmark").
+import type { AgentConfig } from '../config/index.js';
+import { ExitCode } from '../core/errors.js';
+import { shown } from '../core/terminal.js';
 import type { AgentStatus } from '../daemon/index.js';
-import { DaemonUnreachableError, request } from '../diag/index.js';
-import type { describeIdentity as DescribeIdentity } from '../identity/index.js';
+import { DaemonUnreachableError, request } from '../diag/client.js';
+import type { describeIdentity as DescribeIdentity } from '../identity/show.js';
 import { configFrom, parse } from './args.js';
 import { bytes, type Io, println, table } from './io.js';
 
@@ -24,8 +27,8 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   }
   const cfg = configFrom(values.config, io.env);
   const asked = request(cfg.sockets.agent, 'status');
-  // The identity module (and the protobuf codec it pulls in) loads while the daemon answers.
-  const identity = import('../identity/index.js');
+  // The key and certificate reader (node:crypto) loads while the daemon answers.
+  const identity = import('../identity/show.js');
   identity.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
   let status: AgentStatus;
   try {
@@ -34,8 +37,8 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
     if (!(e instanceof DaemonUnreachableError)) throw e;
     // Imported only here: a running daemon answers without SQLite, MQTT or the software modules.
     const [{ readOfflineStats }, { readSyncState }] = await Promise.all([
-      import('../buffer/index.js'),
-      import('../sync/index.js'),
+      import('../buffer/offline.js'),
+      import('../sync/state-file.js'),
     ]);
     const offline = readOfflineStats(join(cfg.storage.dir, 'outbox.db'));
     status = {
@@ -49,6 +52,8 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
   }
   status.identity = identitySummary(cfg, (await identity).describeIdentity);
   if (!status.running) {
+    // Imported here: its node:crypto would load before the request is sent.
+    const { readJsonState } = await import('../config/files.js');
     const a = readJsonState<{ failing?: unknown; score?: unknown; checkedAt?: unknown }>(
       join(cfg.storage.dir, 'audit-state.json'),
     );
@@ -61,7 +66,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       a.failing.every((f) => typeof f === 'string')
         ? { score: a.score, highFailures: a.failing, checkedAt: a.checkedAt }
         : null;
-    status.software = (await import('../software/index.js')).readSoftwareSummary(cfg.storage.dir);
+    status.software = (await import('../software/summary.js')).readSoftwareSummary(cfg.storage.dir);
   }
   if (values.json) {
     println(io.stdout, JSON.stringify(status, null, 2));
@@ -86,7 +91,7 @@ export async function statusCommand(args: string[], io: Io): Promise<number> {
       ),
     );
   if (status.software) {
-    const { summaryLine } = await import('../software/index.js');
+    const { summaryLine } = await import('../software/summary.js');
     println(io.stdout, `software: ${summaryLine(status.software)} (at ${shown(status.software.checkedAt)})`);
   }
   const integ = status.integrity;

@@ -1,19 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
   existsSync,
   fstatSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
-  unlinkSync,
-  writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { AgentError } from '../core/index.js';
+import { dirname } from 'node:path';
+import { AgentError } from '../core/errors.js';
+import { fsyncDir, writeFileAtomic } from '../files/index.js';
 
 /** A private key file that group or others can read: refused, with the fix. */
 export class KeyPermissionError extends AgentError {
@@ -71,42 +68,6 @@ export function readPublicFile(file: string): string {
       (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(e),
       { cause: e },
     );
-  }
-}
-
-/** Temp files of writeFileAtomic end so; `wipe` removes stale ones left by a crash. */
-export const TEMP_SUFFIX = '.tmp';
-
-/**
- * Writes a file atomically: a fresh temp file created exclusively (O_EXCL, so
- * nothing planted at its name is followed) with the final mode from the start,
- * fsync, rename, fsync the folder. A crash leaves the old or the new file.
- */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): void {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-  fsyncDir(dir);
-}
-
-/** Makes a rename in `dir` durable. */
-export function fsyncDir(dir: string): void {
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
   }
 }
 

@@ -1,6 +1,6 @@
+export { fsyncDir, TEMP_SUFFIX, writeFileAtomic } from '../files/index.js';
 export {
   FileReadError,
-  fsyncDir,
   KeyPermissionError,
   loadJsonState,
   openLogFile,
@@ -8,8 +8,6 @@ export {
   readJsonState,
   readPublicFile,
   readSecretFile,
-  TEMP_SUFFIX,
-  writeFileAtomic,
   writeJsonState,
 } from './files.js';
 export {

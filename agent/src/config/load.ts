@@ -1,7 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { validateCronExpression } from 'cron';
-import { type FieldIssue, lazyPackage, ValidationError } from '../core/index.js';
+import { type FieldIssue, ValidationError } from '../core/errors.js';
+import { lazyPackage } from '../core/lazy.js';
 import { configSchema, DEFAULT_SCHEDULES } from './schema.js';
 import type { AgentConfig } from './types.js';
 import { validate } from './validate.js';

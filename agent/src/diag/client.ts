@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { AgentError } from '../core/index.js';
+import { AgentError } from '../core/errors.js';
 
 /** The daemon is not running (or not listening where the config says). */
 export class DaemonUnreachableError extends AgentError {

@@ -1,4 +1,4 @@
-import { AgentError } from '../core/index.js';
+import { AgentError } from '../core/errors.js';
 
 /** Identity files already exist and `--force` was not given. */
 export class IdentityExistsError extends AgentError {

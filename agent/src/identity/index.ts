@@ -11,11 +11,10 @@ export {
   type IdentityPaths,
   type InitResult,
   initIdentity,
-  loadSigningKey,
   makeCsr,
   makeTlsKey,
-  type SigningIdentity,
 } from './keys.js';
 export { CertRenewal, type RenewalOptions } from './renewal.js';
 export { DeviceIdentity } from './service.js';
 export { describeIdentity, type IdentityInfo } from './show.js';
+export { loadSigningKey, type SigningIdentity } from './signing-key.js';

@@ -1,32 +1,9 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readPublicFile, readSecretFile, writeFileAtomic } from '../config/index.js';
-import { keyIdOf, rawPublicKey } from '../telemetry/index.js';
 import { checkIssued } from './certcheck.js';
-import { IdentityExistsError, IdentityFileError, ProvisionedPairError } from './errors.js';
-
-/** The device's Ed25519 signing identity. */
-export interface SigningIdentity {
-  privateKey: KeyObject;
-  /** Raw 32-byte public key. */
-  publicKey: Uint8Array;
-  keyId: string;
-}
-
-/** Loads the Ed25519 signing key (PKCS#8 PEM, mode 0600). */
-export function loadSigningKey(file: string): SigningIdentity {
-  const pem = readSecretFile(file);
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey(pem);
-  } catch (e) {
-    throw new IdentityFileError(file, 'not a PEM private key', { cause: e });
-  }
-  if (privateKey.asymmetricKeyType !== 'ed25519')
-    throw new IdentityFileError(file, `an Ed25519 key is required, found ${privateKey.asymmetricKeyType}`);
-  const publicKey = rawPublicKey(privateKey);
-  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
-}
+import { IdentityExistsError, ProvisionedPairError } from './errors.js';
+import { loadSigningKey, type SigningIdentity } from './signing-key.js';
 
 /**
  * A CSR for the TLS key, CN = device id, made with node-forge (it has no EC CSRs: RSA-2048).

@@ -6,8 +6,9 @@ import type { CapabilityReport, Clock, EventType, Logger, Service, TimerHandle }
 import { keyIdOf } from '../telemetry/index.js';
 import { checkIssued } from './certcheck.js';
 import { CertUnreadableError } from './errors.js';
-import { makeCsr, makeTlsKey, type SigningIdentity } from './keys.js';
+import { makeCsr, makeTlsKey } from './keys.js';
 import { type PairFs, PairSwap } from './pair-swap.js';
+import type { SigningIdentity } from './signing-key.js';
 
 export interface RenewalOptions {
   deviceId: string;

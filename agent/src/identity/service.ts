@@ -1,5 +1,5 @@
 import type { Service } from '../core/index.js';
-import { loadSigningKey, type SigningIdentity } from './keys.js';
+import { loadSigningKey, type SigningIdentity } from './signing-key.js';
 
 /** Holds the device's signing key for the daemon; loading (and the 0600 check) happens in start(). */
 export class DeviceIdentity implements Service {

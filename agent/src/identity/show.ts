@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { loadSigningKey } from './keys.js';
+import { loadSigningKey } from './signing-key.js';
 
 /** What `identity show` prints: everything the platform's registry needs. */
 export interface IdentityInfo {

@@ -1,4 +1,4 @@
-import { AgentError } from '../core/index.js';
+import { AgentError } from '../core/errors.js';
 
 /** A software inventory or feed input that cannot be used; `code` names the kind of problem. */
 export class SoftwareError extends AgentError {}

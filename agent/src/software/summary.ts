@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { readJsonState } from '../config/index.js';
-import { shown } from '../core/index.js';
+import { readJsonState } from '../config/files.js';
+import { shown } from '../core/terminal.js';
 import { urgentFindings } from './match.js';
 import type { Feed, Finding, SoftwareInventory } from './types.js';
 

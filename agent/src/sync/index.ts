@@ -10,5 +10,6 @@ export {
   STABLE_SESSION_MS,
   type TlsMaterial,
 } from './link.js';
-export { readSyncState, Sync, type SyncOptions, type SyncStatus } from './service.js';
+export { Sync, type SyncOptions, type SyncStatus } from './service.js';
+export { readSyncState } from './state-file.js';
 export { Topics } from './topics.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Outbox, RowFigures } from '../buffer/index.js';
-import { type AgentConfig, loadJsonState, readJsonState, writeJsonState } from '../config/index.js';
+import { type AgentConfig, loadJsonState, writeJsonState } from '../config/index.js';
 import {
   type Clock,
   type EventType,
@@ -13,6 +13,7 @@ import {
 import { type AckRejection, AckVerifier } from './ack-verifier.js';
 import { Drain, type DrainStats } from './drain.js';
 import { MqttLink, type TlsMaterial } from './link.js';
+import { SYNC_STATE_FILE } from './state-file.js';
 import { Topics } from './topics.js';
 
 export interface SyncOptions {
@@ -66,7 +67,6 @@ export interface SyncStatus {
   acks: { rejected: Partial<Record<AckRejection, number>>; collectorKey: boolean };
 }
 
-export const SYNC_STATE_FILE = 'sync-state.json';
 /** The longest certificate chain taken on `cert/issued`. */
 export const MAX_CERT_CHAIN_BYTES = 64 * 1024;
 /** Room in a packet for its fixed header, topic and MQTT 5 properties around a payload. */
@@ -258,23 +258,4 @@ export class Sync implements Service {
       this.opts.log.warn({ err: e }, 'cannot persist the sync state');
     }
   }
-}
-
-/** The last persisted link state, for `status` with the daemon stopped (null: none, or a corrupt file). */
-export function readSyncState(stateDir: string): SyncStatus | null {
-  const s = readJsonState<Record<string, unknown>>(join(stateDir, SYNC_STATE_FILE));
-  if (typeof s !== 'object' || s === null) return null;
-  const d = s.delivery as Record<string, unknown> | null | undefined;
-  const e = s.lastError as Record<string, unknown> | null | undefined;
-  const ok =
-    typeof s.url === 'string' &&
-    typeof s.state === 'string' &&
-    typeof d === 'object' &&
-    d !== null &&
-    typeof d.inflight === 'number' &&
-    typeof d.window === 'number' &&
-    (e === null ||
-      e === undefined ||
-      (typeof e === 'object' && ['code', 'message', 'at'].every((k) => typeof e[k] === 'string')));
-  return ok ? (s as unknown as SyncStatus) : null;
 }

@@ -283,6 +283,32 @@ describe('console in headless Chromium (real PostgreSQL)', () => {
     assert.ok(Date.now() - sent < 2000);
   });
 
+  it('a live event re-rendering a slow page never covers the page opened after it', async () => {
+    // Seen in CI: an incident's SSE event re-rendered the fleet, the test then opened the
+    // incidents page, and the fleet's answer arriving last replaced it for good.
+    await op.goto(`${app.url}/#/fleet`);
+    await op.waitForSelector('[data-testid=fleet]');
+    const fleetApi = (url: URL) => url.pathname === '/api/v1/fleet';
+    await op.route(fleetApi, async (route) => {
+      await new Promise((r) => setTimeout(r, 800));
+      await route.continue().catch(() => {});
+    });
+    try {
+      const slow = op.waitForRequest((r) => fleetApi(new URL(r.url())));
+      await t.store.recordStatus('gw-south', { state: 'online', version: '0.1.0' });
+      await slow;
+      const answered = op.waitForResponse((r) => fleetApi(new URL(r.url())));
+      await op.goto(`${app.url}/#/incidents`);
+      await op.waitForSelector('[data-testid=incidents]');
+      await answered;
+      await op.waitForTimeout(300);
+      assert.ok(await op.$('[data-testid=incidents]'), 'the incidents page stays');
+      assert.equal(await op.$('[data-testid=fleet]'), null);
+    } finally {
+      await op.unroute(fleetApi);
+    }
+  });
+
   it('exports an incident as a STIX 2.1 bundle that validates', async () => {
     const api = new ConsoleClient(app.url, ca);
     await api.login('op', 'lamp-post kilowatt 7');

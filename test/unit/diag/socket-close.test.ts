@@ -31,8 +31,10 @@ describe('local socket: the close timer on the injected clock', () => {
     client.on('error', () => undefined);
     client.on('end', () => undefined);
     await new Promise((r) => client.once('connect', r));
+    // The answer proves the server holds the connection (a fixed pause did not at high load).
+    const answered = new Promise((r) => client.once('data', r));
     client.write('{"cmd":"ping"}\n');
-    await flush();
+    await answered;
     let stopped = false;
     const stopping = sock.stop().then(() => {
       stopped = true;

@@ -37,13 +37,19 @@ function showLogin(message) {
   main.replaceChildren(h('h1', {}, 'Log in'), form);
 }
 
+// Renders overlap (a live event re-renders the page while the user follows a link): only
+// the newest may fill the page, or a slow fleet render finishing last would cover the
+// incidents page the user opened after it.
+let rendering = 0;
 async function render() {
+  const mine = ++rendering;
   const [, view, arg] = (location.hash || '#/fleet').split('/');
   const fn = views[view] || views.fleet;
   try {
-    main.replaceChildren(...(await fn(arg && decodeURIComponent(arg))));
+    const nodes = await fn(arg && decodeURIComponent(arg));
+    if (mine === rendering) main.replaceChildren(...nodes);
   } catch (e) {
-    if (state.session) main.replaceChildren(h('p', { class: 'error' }, e.message));
+    if (state.session && mine === rendering) main.replaceChildren(h('p', { class: 'error' }, e.message));
   }
 }
 
