@@ -40,7 +40,30 @@ function runAndKill(dir: string, keyFile: string, start: number, delayMs: number
   });
 }
 
-it(`loses nothing accepted and never reuses or skips a seq across ${KILLS} SIGKILLs`, async () => {
+/**
+ * The telemetry seqs reported lost (`buffer.evicted`, reason `lost`): in sealed notices on the
+ * events stream, or still owed in the notices table (a kill before the notice's batch committed).
+ */
+function reportedLost(db: Database.Database, ring: KeyRing): Set<number> {
+  const events = db
+    .prepare<[number], { envelope: Buffer }>('SELECT envelope FROM outbox WHERE stream = ?')
+    .all(Stream.EVENTS)
+    .flatMap((r) => verifyEnvelope(r.envelope, ring).batch.events);
+  const owed = db
+    .prepare<[], { item: string }>('SELECT item FROM notices')
+    .all()
+    .map((r) => (JSON.parse(r.item) as { event: { type: string; details: Record<string, string> } }).event);
+  const out = new Set<number>();
+  for (const e of [...events, ...owed])
+    if (e.type === 'buffer.evicted' && e.details.stream === 'telemetry' && e.details.reason === 'lost')
+      for (let s = Number(e.details.from_seq); s <= Number(e.details.to_seq); s++) out.add(s);
+  return out;
+}
+
+// A kill during a commit may skip the seqs of the group it cut short (the high-water mark goes
+// before the commit: docs/protocol.md, Durability); they are reported as lost, and they held
+// nothing that was answered as accepted.
+it(`loses nothing accepted and never reuses a seq, nor skips one without a notice, across ${KILLS} SIGKILLs`, async () => {
   const t = tempDir();
   try {
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -61,18 +84,30 @@ it(`loses nothing accepted and never reuses or skips a seq across ${KILLS} SIGKI
             'SELECT seq, envelope FROM outbox WHERE stream = ? ORDER BY seq',
           )
           .all(Stream.TELEMETRY);
-        const head = db.prepare<[], { seq: number }>('SELECT seq FROM chain WHERE stream = 1').get();
-        assert.equal(head?.seq ?? 0, rows.length, 'the chain head matches the last committed row');
+        const lost = reportedLost(db, ring);
+        const head =
+          db.prepare<[], { seq: number }>('SELECT seq FROM chain WHERE stream = 1').get()?.seq ?? 0;
+        const last = rows.at(-1)?.seq ?? 0;
+        assert.ok(head >= last, 'the chain head is at or past the last committed row');
+        for (let s = last + 1; s <= head; s++)
+          assert.ok(lost.has(s), `seq ${s} below the head is reported lost`);
         let prev = ZERO_HASH;
+        let expected = 1;
         const seen = new Map<number, number>();
-        rows.forEach((r, i) => {
-          assert.equal(r.seq, i + 1, 'seqs are contiguous from 1');
+        for (const r of rows) {
+          assert.ok(!lost.has(r.seq), `seq ${r.seq} is stored and reported lost`);
+          const skipped = r.seq > expected;
+          for (; expected < r.seq; expected++)
+            assert.ok(lost.has(expected), `seq ${expected} skipped without a notice`);
+          expected = r.seq + 1;
           const v = verifyEnvelope(r.envelope, ring);
-          assert.deepEqual(Buffer.from(v.batch.prevHash), Buffer.from(prev), `prev_hash of seq ${r.seq}`);
+          // After a skip the chain goes on from the last batch sealed, which never reached the file.
+          if (!skipped)
+            assert.deepEqual(Buffer.from(v.batch.prevHash), Buffer.from(prev), `prev_hash of seq ${r.seq}`);
           prev = v.payloadHash;
           for (const rd of v.batch.readings)
             seen.set(rd.value.value as number, (seen.get(rd.value.value as number) ?? 0) + 1);
-        });
+        }
         for (let n = 0; n <= acceptedUpTo; n++)
           assert.equal(seen.get(n), 1, `reading ${n} present exactly once (round ${round})`);
         for (const [n, c] of seen) assert.equal(c, 1, `reading ${n} stored ${c} times`);

@@ -40,6 +40,12 @@ describe('a real small filesystem', () => {
     assert.ok((r.failures as number) > 0, 'appends on a full disk fail');
     assert.equal(r.otherErrors, 0, `only BufferFullError: ${String(r.otherError)}`);
     assert.equal(r.integrityWhileFull, 'ok');
+    assert.ok((r.headWhileFull as number) >= 10);
+    assert.equal(
+      r.markWhileFull,
+      r.headWhileFull,
+      'the marks written ahead of the failed commits were put back',
+    );
     assert.equal(r.recovered, 20, 'appends work again once space is freed');
     assert.equal(r.missing, 0, 'every accepted reading is present');
     assert.equal(r.integrity, 'ok');

@@ -31,7 +31,8 @@ export interface EvictionRange {
   rows: number;
   items: number;
   /**
-   * `lost`: committed batches the database no longer holds (found against the high-water mark);
+   * `lost`: batches up to the high-water mark the database does not hold: committed and then lost, or
+   * sealed for a commit a crash cut short (never answered as accepted; the mark goes before the commit);
    * `corrupt`: rows that failed their checksum at open, set aside unsent, or unsent in a file quarantined at run time.
    */
   reason: 'budget' | 'disk_space' | 'retention' | 'lost' | 'corrupt';

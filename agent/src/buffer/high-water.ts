@@ -1,6 +1,7 @@
 import {
   closeSync,
   constants,
+  fdatasync,
   fdatasyncSync,
   ftruncateSync,
   openSync,
@@ -11,7 +12,10 @@ import { crc32 } from 'node:zlib';
 import { STREAMS, type Stream } from '../core/index.js';
 import type { EvictionRange } from './eviction.js';
 
-/** The highest seq sealed per stream in one epoch, as last committed, and (v2) that batch's payload hash. */
+/**
+ * The highest seq sealed per stream in one epoch, as of the last commit begun, and (v2) that batch's
+ * payload hash. Written before its group commits: a crash during the commit leaves it ahead of the file.
+ */
 export interface HighWater {
   epoch: number;
   seqs: Map<Stream, number>;
@@ -19,6 +23,8 @@ export interface HighWater {
   hashes?: Map<Stream, Uint8Array>;
 }
 
+type Head = { seq: number; prevHash: Uint8Array };
+const NONE: Head = { seq: 0, prevHash: new Uint8Array(32) };
 const MAGIC = 0x45414857; // "EAHW"
 const SIZE_V1 = 8 + 8 + 8 * STREAMS.length + 4;
 /** v2 adds the 32-byte payload hash of each stream's last batch, after the seqs. */
@@ -26,18 +32,24 @@ const SIZE = 8 + 8 + 40 * STREAMS.length + 4;
 const HASHES_AT = 16 + 8 * STREAMS.length;
 
 /**
- * A high-water mark of sealed seqs kept outside the database and synced after
- * each commit. SQLite replays its WAL only up to the first bad frame: a
- * flipped bit there silently takes the chain back to an older commit, and
- * `quick_check` still says ok. Comparing the database's heads with this mark at
- * open tells exactly which accepted batches were lost, so they are reported
- * and their seqs never reused. One small fixed-size record with a CRC: a torn
- * or rotten mark reads as absent (nothing can be said), never as a loss.
+ * A high-water mark of sealed seqs kept outside the database. SQLite replays
+ * its WAL only up to the first bad frame: a flipped bit there silently takes
+ * the chain back to an older commit, and `quick_check` still says ok.
+ * Comparing the database's heads with this mark at open tells which batches
+ * past the heads were sealed for a commit, so they are reported and their seqs
+ * never reused. The mark of a group is written before its commit and synced
+ * while SQLite syncs the commit (one fsync's wait instead of two); the group is
+ * answered once both are on disk. One small fixed-size record with a CRC: a
+ * torn or rotten mark reads as absent (nothing can be said), never as a loss.
  */
 export class HighWaterMark {
   private fd: number | undefined;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly log: (level: 'warn' | 'error', obj: Record<string, unknown>, msg: string) => void = () =>
+      undefined,
+  ) {}
 
   read(): HighWater | null {
     let b: Buffer;
@@ -59,8 +71,82 @@ export class HighWaterMark {
     return { epoch: b.readDoubleLE(8), seqs, hashes };
   }
 
-  /** Records the heads just committed (seq and payload hash per stream), durably. */
-  write(epoch: number, head: (stream: Stream) => { seq: number; prevHash: Uint8Array }): void {
+  /**
+   * Writes the heads `batches` will give once committed and starts syncing
+   * them; undefined when there are none. Never rejects: a mark that cannot be
+   * written is logged and the commit goes on (a stale mark can miss a later
+   * loss, never invent one).
+   */
+  ahead(
+    epoch: number,
+    heads: ReadonlyMap<Stream, Head>,
+    batches: readonly { stream: Stream; seq: number; payloadHash: Uint8Array }[],
+  ): Promise<void> | undefined {
+    if (batches.length === 0) return undefined;
+    const next = new Map(heads);
+    for (const b of batches) next.set(b.stream, { seq: b.seq, prevHash: b.payloadHash });
+    const failed = (e: unknown) => this.log('warn', { err: String(e) }, 'cannot update the high-water mark');
+    try {
+      this.put(epoch, (s) => next.get(s) ?? NONE);
+    } catch (e) {
+      failed(e);
+      return Promise.resolve();
+    }
+    return this.sync().catch(failed);
+  }
+
+  /**
+   * After a commit that failed: the committed heads again, synced, before the
+   * group is answered (so before anything is sealed on those seqs again).
+   */
+  back(epoch: number, heads: ReadonlyMap<Stream, Head>): void {
+    try {
+      this.write(epoch, (s) => heads.get(s) ?? NONE);
+    } catch (e) {
+      // Left ahead, it claims only seqs above the heads: a crash before the next commit reports them, never hides one.
+      this.log(
+        'warn',
+        { err: String(e) },
+        'cannot put the high-water mark back: a crash before the next commit reports the refused batches as lost',
+      );
+    }
+  }
+
+  /**
+   * Batches sealed up to the mark of `epoch` but above `heads`: committed and
+   * then lost (the WAL lost its tail), or sealed for a commit that a crash cut
+   * short (the mark goes before the commit; those were never answered as
+   * accepted). Nothing tells the two apart here, so each range is logged and
+   * returned with the head the chain resumes from.
+   */
+  losses(epoch: number, heads: ReadonlyMap<Stream, Head>): { range: EvictionRange; head: Head }[] {
+    const hw = this.read();
+    if (!hw || hw.epoch !== epoch) return [];
+    return lostRanges(hw, (s) => heads.get(s)?.seq ?? 0).map((range) => {
+      this.log(
+        'error',
+        { range },
+        'batches sealed up to the high-water mark are missing (lost from a damaged WAL, or never committed: the agent stopped during their commit): reported as lost',
+      );
+      // The chain resumes from the last batch sealed (a v2 mark keeps its hash), not the last one kept: a
+      // collector that stored the lost batches sees the next one follow them. One never committed was never
+      // sent, and the collector checks a prev_hash only against a neighbour it stored.
+      const prevHash = hw.hashes?.get(range.stream) ?? heads.get(range.stream)?.prevHash ?? NONE.prevHash;
+      return { range, head: { seq: range.toSeq, prevHash } };
+    });
+  }
+
+  /** Records the heads (seq and payload hash per stream) durably, before returning. */
+  write(epoch: number, head: (stream: Stream) => Head): void {
+    this.put(epoch, head);
+    fdatasyncSync(this.fd!);
+  }
+
+  /**
+   * Writes the heads a group will have once committed (not synced: `sync` does,
+   * on the thread pool, while the commit syncs on this thread).
+   */
+  put(epoch: number, head: (stream: Stream) => Head): void {
     const b = Buffer.alloc(SIZE);
     b.writeUInt32LE(MAGIC, 0);
     b.writeUInt32LE(2, 4);
@@ -80,7 +166,13 @@ export class HighWaterMark {
     // Once per open (cuts a longer mark of an older version): later writes keep the size, and a
     // truncate each time also dirties the inode for nothing.
     if (opened) ftruncateSync(this.fd, SIZE);
-    fdatasyncSync(this.fd);
+  }
+
+  /** Syncs what `put` wrote, on libuv's thread pool. The caller keeps one sync in flight (and closes after it). */
+  sync(): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
   }
 
   close(): void {
@@ -89,7 +181,11 @@ export class HighWaterMark {
   }
 }
 
-/** The ranges sealed up to the mark but above the database's heads: committed, then lost. */
+/**
+ * The ranges sealed up to the mark but above the database's heads: committed
+ * and then lost, or sealed for a commit that a crash or a power cut cut short
+ * (never answered as accepted). Nothing here tells the two apart.
+ */
 export function lostRanges(hw: HighWater, head: (stream: Stream) => number): EvictionRange[] {
   return STREAMS.flatMap((stream) => {
     const seq = head(stream);

@@ -1,8 +1,8 @@
-import { type SealedBatch, STREAMS, Stream, type StreamItem } from '../core/index.js';
+import { STREAMS, Stream, type StreamItem } from '../core/index.js';
 import { type Db, giveBackSpace, isCorruption, openDb, quickCheckFile } from './db.js';
 import { BufferError, commitFailure } from './errors.js';
 import { type EvictionRange, evictionNeed, evictionNotice, planEviction, unsentRanges } from './eviction.js';
-import { HighWaterMark, lostRanges } from './high-water.js';
+import { HighWaterMark } from './high-water.js';
 import {
   asidePath,
   finishQuarantine,
@@ -60,7 +60,7 @@ export class OutboxStore {
   private loaded = false;
 
   constructor(private readonly opts: StoreOptions) {
-    this.hwm = new HighWaterMark(`${opts.file}.hwm`);
+    this.hwm = new HighWaterMark(`${opts.file}.hwm`, opts.log);
   }
 
   /** The WAL counts against the budget and the disk: kept small and truncated after checkpoints. */
@@ -152,30 +152,20 @@ export class OutboxStore {
   }
 
   /**
-   * Batches sealed and committed but missing now (the WAL lost its tail): the
-   * heads move up to the mark, in the transaction that owes the notice of the
-   * exact range (reason `lost`), so those seqs are never reused nor the loss forgotten.
+   * Batches sealed up to the mark but missing now (high-water.ts, `losses`):
+   * the heads move up to the mark, in the transaction that owes the notice of
+   * the exact range (reason `lost`), so those seqs are never reused nor a loss forgotten.
    */
   private checkHighWater(ctx: OpContext): void {
-    const hw = this.hwm.read();
-    if (!hw || hw.epoch !== this.epoch) return;
-    const lost = lostRanges(hw, (s) => this.heads.get(s)!.seq);
+    const lost = this.hwm.losses(this.epoch, this.heads);
     if (lost.length === 0) return;
     const chain = this.q.prepare('INSERT OR REPLACE INTO chain (stream, seq, prev_hash) VALUES (?, ?, ?)');
     this.db.transaction(() => {
-      for (const range of lost) {
-        this.opts.log(
-          'error',
-          { range },
-          'the outbox lost committed batches (its WAL is damaged): reporting them',
-        );
-        // The chain resumes from the last batch sealed (a v2 mark keeps its hash), not the last one kept:
-        // a collector that stored the lost batches sees the next one follow them.
-        const prevHash = hw.hashes?.get(range.stream) ?? this.heads.get(range.stream)!.prevHash;
-        chain.run(range.stream, range.toSeq, Buffer.from(prevHash));
-        this.heads.set(range.stream, { seq: range.toSeq, prevHash });
+      for (const { range, head } of lost) {
+        chain.run(range.stream, head.seq, Buffer.from(head.prevHash));
+        this.heads.set(range.stream, head);
       }
-      this.owe(lost.map((r) => evictionNotice(r, this.epoch, ctx.now)));
+      this.owe(lost.map((l) => evictionNotice(l.range, this.epoch, ctx.now)));
     })();
   }
 
@@ -208,11 +198,31 @@ export class OutboxStore {
   }
 
   /**
-   * Runs a group of operations in one transaction (one fsync). Returns the
-   * rows each one deleted; throws the classified failure when the commit fails
-   * (then nothing of the group happened).
+   * Runs a group durably: the mark of the heads it will have is written before
+   * the commit and synced on the thread pool while SQLite syncs the commit here.
+   * A failed commit puts the mark back (synced) before the group is answered.
    */
-  run(ops: StoreOp[], ctx: OpContext): number[] {
+  async commit(ops: StoreOp[], ctx: OpContext): Promise<number[]> {
+    const marking = this.hwm.ahead(
+      this.epoch,
+      this.heads,
+      ops.flatMap((o) => (o.k === 'append' ? o.batches : [])),
+    );
+    try {
+      const counts = this.run(ops, ctx);
+      await marking; // never rejects
+      return counts;
+    } catch (e) {
+      if (marking) await marking.then(() => this.hwm.back(this.epoch, this.heads));
+      throw e;
+    }
+  }
+
+  /**
+   * One transaction (one fsync) for the group; the rows each op deleted. Throws the classified
+   * failure when the commit fails (then nothing of the group happened). The mark is commit's.
+   */
+  private run(ops: StoreOp[], ctx: OpContext): number[] {
     // A batch of notices never evicts: its own eviction would owe another notice, and so on.
     const incoming = ops.reduce(
       (n, o) =>
@@ -226,7 +236,6 @@ export class OutboxStore {
     const evictions = incoming > 0 ? this.planFor(incoming, ctx.free) : [];
     this.used = undefined;
     const deltas: [Stream, number, number, number][] = [];
-    const appended: SealedBatch[] = [];
     const ins = this.q.prepare(
       'INSERT INTO outbox (stream, epoch, seq, created_ms, created_up, items, envelope, crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -246,7 +255,6 @@ export class OutboxStore {
               chain.run(b.stream, b.seq, b.payloadHash);
               heads.set(b.stream, { seq: b.seq, prevHash: b.payloadHash });
               deltas.push([b.stream, 1, b.envelope.length, b.items]);
-              appended.push(b);
             }
             for (const id of o.settle) settle.run(id);
             return 0;
@@ -281,7 +289,6 @@ export class OutboxStore {
       t.bytes += bytes;
       t.items += items;
     }
-    if (appended.length > 0) this.markHighWater();
     if (evictions.length > 0) {
       this.opts.log('warn', { evictions }, 'outbox over budget: evicted oldest rows');
       if (evictions.some((r) => r.reason === 'disk_space'))
@@ -324,15 +331,6 @@ export class OutboxStore {
     this.owe([evictionNotice(range, this.epoch, ctx.now)]);
     this.opts.log('info', { range }, 'retention: evicted old unsent rows');
     return range.rows;
-  }
-
-  private markHighWater(): void {
-    try {
-      this.hwm.write(this.epoch, (s) => this.heads.get(s) ?? { seq: 0, prevHash: ZERO });
-    } catch (e) {
-      // The batches are committed all the same; a stale mark can only miss a later loss, never invent one.
-      this.opts.log('warn', { err: String(e) }, 'cannot update the high-water mark');
-    }
   }
 
   private planFor(incoming: number, free: number): EvictionRange[] {

@@ -12,9 +12,12 @@ import {
 } from './wire.js';
 
 /**
- * The outbox worker: owns the SQLite connection that writes, so every fsync
- * happens on this thread. Operations that arrive while a commit is being
- * synced queue up and go together in the next transaction (group commit).
+ * The outbox worker: owns the SQLite connection that writes; its fsyncs happen
+ * on this thread, the high-water mark's on the thread pool beside them.
+ * Operations that arrive while a group is being synced queue up and go
+ * together in the next transaction (group commit). Everything that touches the
+ * store runs in turn (`inTurn`): a group waiting for its mark's sync is never
+ * overtaken by the next group, a check or a close.
  */
 const port = parentPort;
 if (!port) throw new Error('the outbox worker runs in a worker thread');
@@ -26,8 +29,35 @@ let scheduled = false;
 let minGen = 0;
 let maxGen = 0;
 let lastFailure: WireError = { code: 'BUFFER_REWOUND', message: 'an earlier commit failed' };
+let turn: Promise<void> = Promise.resolve();
+
+/**
+ * Runs `f` after whatever runs now has finished. A throw ends the worker as an
+ * uncaught one did when every handler ran at once (the main thread refuses what
+ * waited and restarts it).
+ */
+function inTurn(f: () => void | Promise<void>): void {
+  turn = turn.then(f).catch((e: unknown) => {
+    setImmediate(() => {
+      throw e;
+    });
+  });
+}
 
 port.on('message', (m: ToWorker) => {
+  if (m.t === 'op') {
+    if (m.op.k === 'append') maxGen = Math.max(maxGen, m.op.gen);
+    queue.push(m);
+    if (!scheduled) {
+      scheduled = true;
+      // After the messages already waiting, and after the group in flight: everything that queued
+      // during the last group's syncs commits together.
+      setImmediate(() => inTurn(flush));
+    }
+  } else inTurn(() => handle(m));
+});
+
+function handle(m: Exclude<ToWorker, { t: 'op' }>): void {
   if (m.t === 'open') {
     minGen = m.gen;
     maxGen = m.gen;
@@ -43,14 +73,6 @@ port.on('message', (m: ToWorker) => {
     } catch (e) {
       post({ t: 'failed', err: toWire(e) });
     }
-  } else if (m.t === 'op') {
-    if (m.op.k === 'append') maxGen = Math.max(maxGen, m.op.gen);
-    queue.push(m);
-    if (!scheduled) {
-      scheduled = true;
-      // After the messages already waiting: everything that queued during the last fsync commits together.
-      setImmediate(flush);
-    }
   } else if (m.t === 'check') {
     const s = store;
     if (!s) return;
@@ -62,9 +84,9 @@ port.on('message', (m: ToWorker) => {
     store = undefined;
     post({ t: 'closed' });
   }
-});
+}
 
-function flush(): void {
+async function flush(): Promise<void> {
   scheduled = false;
   const group = queue;
   queue = [];
@@ -80,7 +102,7 @@ function flush(): void {
     // The latest clock, and the least free space any of them saw.
     const ctx = { ...runnable[runnable.length - 1].ctx, free: Math.min(...runnable.map((g) => g.ctx.free)) };
     try {
-      const n = s.run(
+      const n = await s.commit(
         runnable.map((g) => g.op),
         ctx,
       );
