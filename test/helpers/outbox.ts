@@ -72,3 +72,24 @@ export function makeOutbox(dir: string, over: Partial<OutboxOptions> = {}): Outb
     ...over,
   });
 }
+
+/**
+ * The seqs a quarantine reported lost in `epoch` (its `buffer.evicted` notices, each checked
+ * to be of that epoch with reason `corrupt`), every seq of every range, in order.
+ */
+export function corruptSeqs(
+  events: { type: string; details: Record<string, string> }[],
+  epoch: number,
+): number[] {
+  const lost = events.filter((e) => e.type === 'buffer.evicted');
+  for (const e of lost) {
+    if (e.details.epoch !== String(epoch) || e.details.reason !== 'corrupt')
+      throw new Error(`a notice of another epoch or reason: ${JSON.stringify(e.details)}`);
+  }
+  return lost.flatMap((e) =>
+    Array.from(
+      { length: Number(e.details.to_seq) - Number(e.details.from_seq) + 1 },
+      (_, i) => Number(e.details.from_seq) + i,
+    ),
+  );
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildSlowfs } from '../../scripts/bench/daemon.js';
 import { FlakyLink } from '../helpers/flaky-link.js';
+import { slowFsyncEnv } from '../helpers/slow-fsync.js';
 import { waitFor } from '../helpers/wait.js';
 import { exactlyOnce, range, World } from '../helpers/world.js';
 
@@ -64,10 +64,8 @@ describe('a slow SD card behind a slow, flaky cellular link', () => {
         },
         { url: `mqtts://localhost:${link.port}`, keepaliveS: 5 },
       );
-      // An SD card's fsync (40 ms) when ../shared/tools/slowfs is there; a plain disk otherwise.
-      const slow = buildSlowfs(w.t.dir);
-      const env = 'lib' in slow ? { LD_PRELOAD: slow.lib, SLOWFS_MS: '40' } : {};
-      await w.startAgent(env);
+      // An SD card's fsync: 40 ms each.
+      await w.startAgent(slowFsyncEnv(w.t.dir, 40));
       assert.equal(w.ingest(range(0, 3000)).code, 0);
       let maxOut = 0;
       const sample = () => {

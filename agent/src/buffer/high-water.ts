@@ -11,6 +11,7 @@ import {
 import { crc32 } from 'node:zlib';
 import { STREAMS, type Stream } from '../core/index.js';
 import type { EvictionRange } from './eviction.js';
+import type { WantedRange } from './salvage.js';
 
 /**
  * The highest seq sealed per stream in one epoch, as of the last commit begun, and (v2) that batch's
@@ -21,6 +22,12 @@ export interface HighWater {
   seqs: Map<Stream, number>;
   /** Absent in a v1 mark. */
   hashes?: Map<Stream, Uint8Array>;
+  /**
+   * (v3) Each stream's floor (every seq at or below it acked or evicted) as of the last commit: a lower
+   * bound, as it is written with the groups. What a file found corrupt at open held unsent lies between it
+   * and the seq, so that is what a salvage looks for and what it owes notices for.
+   */
+  floors?: Map<Stream, number>;
 }
 
 type Head = { seq: number; prevHash: Uint8Array };
@@ -28,8 +35,13 @@ const NONE: Head = { seq: 0, prevHash: new Uint8Array(32) };
 const MAGIC = 0x45414857; // "EAHW"
 const SIZE_V1 = 8 + 8 + 8 * STREAMS.length + 4;
 /** v2 adds the 32-byte payload hash of each stream's last batch, after the seqs. */
-const SIZE = 8 + 8 + 40 * STREAMS.length + 4;
+const SIZE_V2 = 8 + 8 + 40 * STREAMS.length + 4;
 const HASHES_AT = 16 + 8 * STREAMS.length;
+/** v3 adds each stream's floor, after the hashes. */
+const SIZE = 8 + 8 + 48 * STREAMS.length + 4;
+const FLOORS_AT = HASHES_AT + 32 * STREAMS.length;
+const VERSION = 3;
+type Floors = ReadonlyMap<Stream, number>;
 
 /**
  * A high-water mark of sealed seqs kept outside the database. SQLite replays
@@ -59,8 +71,8 @@ export class HighWaterMark {
       return null;
     }
     const version = b.length >= 8 ? b.readUInt32LE(4) : 0;
-    const size = version === 1 ? SIZE_V1 : SIZE;
-    if (b.length !== size || b.readUInt32LE(0) !== MAGIC || (version !== 1 && version !== 2)) return null;
+    const size = version === 1 ? SIZE_V1 : version === 2 ? SIZE_V2 : SIZE;
+    if (b.length !== size || b.readUInt32LE(0) !== MAGIC || version < 1 || version > VERSION) return null;
     if (crc32(b.subarray(0, size - 4)) !== b.readUInt32LE(size - 4)) return null;
     const seqs = new Map<Stream, number>();
     for (const [i, s] of STREAMS.entries()) seqs.set(s, b.readDoubleLE(16 + 8 * i));
@@ -68,7 +80,10 @@ export class HighWaterMark {
     const hashes = new Map<Stream, Uint8Array>();
     for (const [i, s] of STREAMS.entries())
       hashes.set(s, new Uint8Array(b.subarray(HASHES_AT + 32 * i, HASHES_AT + 32 * i + 32)));
-    return { epoch: b.readDoubleLE(8), seqs, hashes };
+    if (version === 2) return { epoch: b.readDoubleLE(8), seqs, hashes };
+    const floors = new Map<Stream, number>();
+    for (const [i, s] of STREAMS.entries()) floors.set(s, b.readDoubleLE(FLOORS_AT + 8 * i));
+    return { epoch: b.readDoubleLE(8), seqs, hashes, floors };
   }
 
   /**
@@ -80,6 +95,7 @@ export class HighWaterMark {
   ahead(
     epoch: number,
     heads: ReadonlyMap<Stream, Head>,
+    floors: Floors,
     batches: readonly { stream: Stream; seq: number; payloadHash: Uint8Array }[],
   ): Promise<void> | undefined {
     if (batches.length === 0) return undefined;
@@ -87,7 +103,7 @@ export class HighWaterMark {
     for (const b of batches) next.set(b.stream, { seq: b.seq, prevHash: b.payloadHash });
     const failed = (e: unknown) => this.log('warn', { err: String(e) }, 'cannot update the high-water mark');
     try {
-      this.put(epoch, (s) => next.get(s) ?? NONE);
+      this.put(epoch, (s) => next.get(s) ?? NONE, floors);
     } catch (e) {
       failed(e);
       return Promise.resolve();
@@ -99,9 +115,9 @@ export class HighWaterMark {
    * After a commit that failed: the committed heads again, synced, before the
    * group is answered (so before anything is sealed on those seqs again).
    */
-  back(epoch: number, heads: ReadonlyMap<Stream, Head>): void {
+  back(epoch: number, heads: ReadonlyMap<Stream, Head>, floors: Floors): void {
     try {
-      this.write(epoch, (s) => heads.get(s) ?? NONE);
+      this.write(epoch, (s) => heads.get(s) ?? NONE, floors);
     } catch (e) {
       // Left ahead, it claims only seqs above the heads: a crash before the next commit reports them, never hides one.
       this.log(
@@ -136,25 +152,54 @@ export class HighWaterMark {
     });
   }
 
+  /**
+   * What the file held unsent by this mark (above each floor, up to each seq, in its epoch): for a
+   * file found corrupt at open, before anything of it was loaded. None from a mark without floors (v1,
+   * v2) or no mark: then only `buffer.quarantined` tells of the loss.
+   */
+  unsent(): WantedRange[] {
+    const hw = this.read();
+    if (!hw?.floors) return [];
+    return STREAMS.flatMap((stream) => {
+      const seq = hw.seqs.get(stream) ?? 0;
+      const floor = hw.floors?.get(stream) ?? 0;
+      return seq > floor ? [{ stream, epoch: hw.epoch, fromSeq: floor + 1, toSeq: seq }] : [];
+    });
+  }
+
   /** Records the heads (seq and payload hash per stream) durably, before returning. */
-  write(epoch: number, head: (stream: Stream) => Head): void {
-    this.put(epoch, head);
+  write(epoch: number, head: (stream: Stream) => Head, floors: Floors): void {
+    this.put(epoch, head, floors);
     fdatasyncSync(this.fd!);
+  }
+
+  /**
+   * After a group that only deleted (acks, retention): the committed heads with the new floors, not
+   * synced. Floors only rise, so a mark that loses this write keeps lower ones: a salvage after a
+   * corruption at open then looks for (and may report) rows that were acked, never misses an unsent one.
+   */
+  floorsMoved(epoch: number, heads: ReadonlyMap<Stream, Head>, floors: Floors): void {
+    try {
+      this.put(epoch, (s) => heads.get(s) ?? NONE, floors);
+    } catch (e) {
+      this.log('warn', { err: String(e) }, 'cannot update the high-water mark');
+    }
   }
 
   /**
    * Writes the heads a group will have once committed (not synced: `sync` does,
    * on the thread pool, while the commit syncs on this thread).
    */
-  put(epoch: number, head: (stream: Stream) => Head): void {
+  put(epoch: number, head: (stream: Stream) => Head, floors: Floors): void {
     const b = Buffer.alloc(SIZE);
     b.writeUInt32LE(MAGIC, 0);
-    b.writeUInt32LE(2, 4);
+    b.writeUInt32LE(VERSION, 4);
     b.writeDoubleLE(epoch, 8);
     for (const [i, s] of STREAMS.entries()) {
       const h = head(s);
       b.writeDoubleLE(h.seq, 16 + 8 * i);
       b.set(h.prevHash.subarray(0, 32), HASHES_AT + 32 * i);
+      b.writeDoubleLE(Math.min(floors.get(s) ?? 0, h.seq), FLOORS_AT + 8 * i);
     }
     b.writeUInt32LE(crc32(b.subarray(0, SIZE - 4)), SIZE - 4);
     // Never through a symlink (it would overwrite whatever it points at), and not truncated at open:
@@ -163,7 +208,7 @@ export class HighWaterMark {
     this.fd ??= openSync(this.file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     // One write well inside a sector at offset 0: it lands whole or not at all on the storage we target.
     writeSync(this.fd, b, 0, SIZE, 0);
-    // Once per open (cuts a longer mark of an older version): later writes keep the size, and a
+    // Once per open (cuts a mark of another size): later writes keep the size, and a
     // truncate each time also dirties the inode for nothing.
     if (opened) ftruncateSync(this.fd, SIZE);
   }

@@ -99,7 +99,7 @@ export class OutboxStore {
             ...unsentRanges(this.floors, this.heads).map((r) => ({ ...r, epoch: this.epoch })),
             ...this.salvaged.wanted(),
           ]
-        : [],
+        : this.hwm.unsent(),
       owed: this.loaded ? [...this.owed.values()] : [],
     });
     if (this.db?.open) this.db.close();
@@ -206,14 +206,16 @@ export class OutboxStore {
     const marking = this.hwm.ahead(
       this.epoch,
       this.heads,
+      this.floors,
       ops.flatMap((o) => (o.k === 'append' ? o.batches : [])),
     );
     try {
       const counts = this.run(ops, ctx);
+      if (!marking && counts.some((n) => n > 0)) this.hwm.floorsMoved(this.epoch, this.heads, this.floors);
       await marking; // never rejects
       return counts;
     } catch (e) {
-      if (marking) await marking.then(() => this.hwm.back(this.epoch, this.heads));
+      if (marking) await marking.then(() => this.hwm.back(this.epoch, this.heads, this.floors));
       throw e;
     }
   }

@@ -51,7 +51,7 @@ it('a crash after the mark of a group was synced and before its commit: the grou
     const group = sealRun(sealer, head, 3);
     const heads = new Map([[Stream.TELEMETRY, { seq: head.seq, prevHash: head.prevHash }]]);
     const mark = new HighWaterMark(join(t.dir, 'outbox.db.hwm'));
-    await mark.ahead(epoch, heads, group);
+    await mark.ahead(epoch, heads, new Map(), group);
     mark.close();
 
     const again = makeOutbox(t.dir, { clock, sealer });
