@@ -41,6 +41,14 @@ const HASHES_AT = 16 + 8 * STREAMS.length;
 const SIZE = 8 + 8 + 48 * STREAMS.length + 4;
 const FLOORS_AT = HASHES_AT + 32 * STREAMS.length;
 const VERSION = 3;
+/**
+ * The highest seq a mark may claim: a batch a millisecond for thousands of years, and far enough below
+ * 2^53 that the seqs after it stay exact. A mark past it (or a fraction, a NaN, a floor above its seq),
+ * however good its CRC, is rotten: taken as said it would move a head where no append can seal again
+ * (the codec refuses seqs past 2^53) or put a range in the quarantine journal that fails its check.
+ */
+const MAX_SEQ = 2 ** 48;
+const isSeq = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= MAX_SEQ;
 type Floors = ReadonlyMap<Stream, number>;
 
 /**
@@ -74,6 +82,25 @@ export class HighWaterMark {
     const size = version === 1 ? SIZE_V1 : version === 2 ? SIZE_V2 : SIZE;
     if (b.length !== size || b.readUInt32LE(0) !== MAGIC || version < 1 || version > VERSION) return null;
     if (crc32(b.subarray(0, size - 4)) !== b.readUInt32LE(size - 4)) return null;
+    const hw = this.parse(b, version);
+    const rotten = (why: Record<string, unknown>) =>
+      this.log(
+        'warn',
+        { file: this.file, ...why },
+        'the high-water mark holds impossible numbers: those say nothing',
+      );
+    if (!Number.isSafeInteger(hw.epoch) || hw.epoch < 1) {
+      rotten({ epoch: hw.epoch });
+      return null;
+    }
+    const bad = impossible(hw);
+    if (bad.length > 0) rotten({ streams: bad.map((s) => [s, hw.seqs.get(s), hw.floors?.get(s)]) });
+    // A stream without an entry says nothing, as in a mark from before its first batch (a loss there goes unseen).
+    for (const s of bad) for (const m of [hw.seqs, hw.hashes, hw.floors]) m?.delete(s);
+    return hw;
+  }
+
+  private parse(b: Buffer, version: number): HighWater {
     const seqs = new Map<Stream, number>();
     for (const [i, s] of STREAMS.entries()) seqs.set(s, b.readDoubleLE(16 + 8 * i));
     if (version === 1) return { epoch: b.readDoubleLE(8), seqs };
@@ -224,6 +251,15 @@ export class HighWaterMark {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Streams whose seq or floor this agent cannot have written: not an integer in 0..MAX_SEQ, or a floor above the seq. */
+function impossible(hw: HighWater): Stream[] {
+  return STREAMS.filter((s) => {
+    const seq = hw.seqs.get(s) ?? 0;
+    const floor = hw.floors?.get(s) ?? 0;
+    return !isSeq(seq) || !isSeq(floor) || floor > seq;
+  });
 }
 
 /**
