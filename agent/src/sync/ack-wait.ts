@@ -39,8 +39,8 @@ export interface Resent {
  *
  * - Probe: when the row the collector needs next has waited `baseMs` since its
  *   PUBACK and no ack moved its floor for `baseMs`, that one row is
- *   sent again; the wait does not grow. An answered probe that leaves the next
- *   row waiting, PUBACKed before the probe went out, shows that row lost too
+ *   sent again; the wait does not grow. An answered probe whose ack stops at its
+ *   top, the next row PUBACKed before the probe went out, shows that row lost too
  *   (the collector takes a topic in order): it is probed at once, twice as many
  *   rows each time, so a run of lost batches costs a few round trips.
  * - Fallback: a probe unanswered for the current wait, or rows waiting that
@@ -114,7 +114,10 @@ export class AckWait {
     probes.delete(s);
     const at = next.deliveredAt;
     if (at === undefined) return 0;
-    const lostToo = p !== undefined && at < p.at;
+    // The ack that answered the probe stopped right above it: the collector is missing the next row too. An ack
+    // past the probe's top only shows a collector catching up (it had those rows): read as a loss, each such ack
+    // sent twice the rows again, and a collector lagging after a stall got most of its backlog twice.
+    const lostToo = p !== undefined && at < p.at && next.seq === p.top + 1;
     if (!lostToo && (now - at < this.baseMs || now - lastMove(t, s) < this.baseMs)) return 0;
     const size = lostToo ? p.size * 2 : 1;
     const n = l.resendRun(s, next.seq, size, lostToo ? p.at : Number.POSITIVE_INFINITY);
