@@ -43,7 +43,10 @@ for (const perAck of [5, 20, 60]) {
         if (i >= STALL) {
           let c = acked;
           while (stored.has(c + 1) && c < acked + perAck) c++;
-          if (c > acked) ack(Stream.TELEMETRY, (acked = c));
+          if (c > acked) {
+            acked = c;
+            ack(Stream.TELEMETRY, c);
+          }
         }
         clock.advance(STEP);
       }
