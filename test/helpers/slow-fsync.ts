@@ -1,5 +1,5 @@
 // An SD card's fsync for tests that need one, built from the repository (test/fixtures/slow-fsync):
-// a fresh clone has no ../shared/tools/slowfs, and a test must not test less without it.
+// a fresh clone has none of the CI's tools beside it, and a test must not test less without them.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
