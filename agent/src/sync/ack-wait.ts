@@ -33,9 +33,9 @@ export interface Resent {
  * again (ackMode "collector"). The collector acks only its contiguous prefix,
  * so one batch it did not store (lost between broker and collector) pins the
  * ack while every row above it waits, and sending the whole window again at a
- * doubling wait is slow to heal it (most likely the bench drain that stalled
- * with 9,851 rows waiting behind 152 acked at an ack wait of 480 s: README,
- * Benchmark). So, per stream:
+ * doubling wait is slow to heal it (the bench drain that stalled with 9,851
+ * rows waiting behind 152 acked at an ack wait of 480 s, behind a collector that
+ * shed a burst: README, Benchmark). So, per stream:
  *
  * - Probe: when the row the collector needs next has waited `baseMs` since its
  *   PUBACK and no ack moved its floor for `baseMs`, that one row is
