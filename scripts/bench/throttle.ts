@@ -1,75 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { FlakyLink } from '../lib/flaky-link.js';
 import { BenchDaemon, rssMb, sleep } from './daemon.js';
 import type { BrokerAccess } from './drain.js';
 import { Feeder } from './feed.js';
-
-/**
- * A TCP proxy that passes at most `bytesPerS` each way per connection: a
- * cellular uplink carrying one or two messages a second. TLS goes through it untouched.
- */
-export class ThrottledLink {
-  port = 0;
-  private server: Server | undefined;
-  private readonly socks = new Set<Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-
-  constructor(
-    private readonly upstreamPort: number,
-    private readonly bytesPerS: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((down) => {
-      const up = connect(this.upstreamPort, '127.0.0.1');
-      for (const s of [down, up]) {
-        this.socks.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          down.destroy();
-          up.destroy();
-        });
-      }
-      this.pipe(down, up);
-      this.pipe(up, down);
-    });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  /** Reads `from` into a queue and writes it to `to` in 100 ms slices of bytesPerS/10. */
-  private pipe(from: Socket, to: Socket): void {
-    const queue: Buffer[] = [];
-    let queued = 0;
-    from.on('data', (d: Buffer) => {
-      queue.push(d);
-      queued += d.length;
-      // Hold the sender back as a slow link would: TCP's own window fills up behind us.
-      if (queued > this.bytesPerS) from.pause();
-    });
-    const t = setInterval(() => {
-      let budget = Math.max(1, Math.floor(this.bytesPerS / 10));
-      while (budget > 0 && queue.length > 0) {
-        const head = queue[0];
-        const n = Math.min(budget, head.length);
-        if (!to.destroyed) to.write(head.subarray(0, n));
-        if (n === head.length) queue.shift();
-        else queue[0] = head.subarray(n);
-        queued -= n;
-        budget -= n;
-      }
-      if (queued <= this.bytesPerS && from.isPaused()) from.resume();
-    }, 100);
-    this.timers.add(t);
-  }
-
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    for (const s of this.socks) s.destroy();
-    await new Promise((r) => this.server?.close(r));
-  }
-}
 
 /**
  * The daemon draining through a 2 KB/s link: publishes outstanding at the
@@ -85,7 +19,8 @@ export async function benchThrottled(
 ): Promise<Record<string, number | string>> {
   const dir = join(root, 'throttled');
   mkdirSync(dir, { recursive: true });
-  const link = new ThrottledLink(brokerPort, opts.bytesPerS);
+  // Never frozen, cut or refused here: only its throttle.
+  const link = new FlakyLink(brokerPort, opts.bytesPerS);
   await link.start();
   // Batches of 10 readings (about 1 KB): the link carries one or two a second, and the window fills at once.
   const d = new BenchDaemon({

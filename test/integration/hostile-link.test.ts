@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FlakyLink } from '../helpers/flaky-link.js';
+import { FlakyLink } from '../../scripts/lib/flaky-link.js';
 import { slowFsyncEnv } from '../helpers/slow-fsync.js';
 import { waitFor } from '../helpers/wait.js';
 import { exactlyOnce, range, World } from '../helpers/world.js';

@@ -6,7 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * (packets vanish, no FIN or RST: the socket looks open), `cut` (every
  * connection reset) and `down` (new connections refused until `up`). TLS
  * passes through untouched. Listens on a fixed port once started, so the
- * agent's configured URL stays valid across faults.
+ * agent's configured URL stays valid across faults. The bench's throttled-link
+ * figures and the tests' hostile link (`test/integration/hostile-link.test.ts`) both use it.
  */
 export class FlakyLink {
   port = 0;
